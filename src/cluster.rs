@@ -1,0 +1,87 @@
+//! The validated cluster: every spec value checked, defaulted and resolved
+//! (heap sizes computed, hosts expanded per broker). Built only by
+//! `validate.rs`; the model reads this and never the raw spec.
+
+pub use crate::spec::{Mode, Workload};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cluster {
+    pub name: String,
+    pub namespace: String,
+    pub create_namespace: bool,
+    pub cluster_domain: String,
+    pub mode: Mode,
+    pub kafka: Kafka,
+    pub zookeeper: ZooKeeper,
+    pub topics: Vec<Topic>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Kafka {
+    pub brokers: u32,
+    pub image: String,
+    pub workload: Workload,
+    pub partitions: u32,
+    pub replication_factor: u32,
+    pub min_insync_replicas: u32,
+    pub storage: Storage,
+    pub resources: Resources,
+    pub heap_mib: u64,
+    /// Extra broker properties, in spec order.
+    pub config: Vec<(String, String)>,
+    pub exposure: Exposure,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ZooKeeper {
+    pub replicas: u32,
+    pub image: String,
+    pub workload: Workload,
+    pub storage: Storage,
+    pub resources: Resources,
+    pub heap_mib: u64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Storage {
+    /// An emptyDir bounded to `size_limit`.
+    Ephemeral { size_limit: String },
+    /// A PersistentVolumeClaim per pod.
+    Persistent { size: String, class: Option<String> },
+}
+
+/// Quantities as written (already checked to parse).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Resources {
+    pub requests_cpu: Option<String>,
+    pub requests_memory: Option<String>,
+    pub limits_cpu: Option<String>,
+    pub limits_memory: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Exposure {
+    Internal,
+    NodePort {
+        /// The bootstrap node port; broker i uses `bootstrap_port + 1 + i`.
+        bootstrap_port: u16,
+        /// `None`: each broker advertises its node's IP.
+        advertised_host: Option<String>,
+    },
+    LoadBalancer {
+        port: u16,
+        /// One host per broker, in broker id order.
+        hosts: Vec<String>,
+        annotations: Vec<(String, String)>,
+        source_ranges: Vec<String>,
+        class: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Topic {
+    pub name: String,
+    pub partitions: u32,
+    pub replication_factor: u32,
+    pub config: Vec<(String, String)>,
+}

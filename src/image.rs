@@ -1,0 +1,116 @@
+//! Container image references: which distribution an image is (its
+//! entrypoint conventions differ) and which version, to check it against
+//! the mode.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavor {
+    /// confluentinc/cp-kafka or cp-server.
+    ConfluentKafka,
+    /// confluentinc/cp-zookeeper.
+    ConfluentZooKeeper,
+    /// apache/kafka or apache/kafka-native.
+    ApacheKafka,
+    Unknown,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Image {
+    pub reference: String,
+    pub flavor: Flavor,
+    /// `(major, minor)` read from the tag, when the tag starts with one.
+    pub version: Option<(u32, u32)>,
+    pub tag: Option<String>,
+    pub digest: Option<String>,
+}
+
+/// Parses `[registry/]path[:tag][@sha256:hex]`; `None` when malformed.
+pub fn parse(reference: &str) -> Option<Image> {
+    if reference.is_empty()
+        || reference
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control())
+    {
+        return None;
+    }
+    let (rest, digest) = match reference.split_once('@') {
+        Some((r, d)) => {
+            let hex = d.strip_prefix("sha256:")?;
+            if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return None;
+            }
+            (r, Some(d.to_string()))
+        }
+        None => (reference, None),
+    };
+    let last_slash = rest.rfind('/').map_or(0, |i| i + 1);
+    let (path, tag) = match rest[last_slash..].split_once(':') {
+        Some((_, t)) => (&rest[..last_slash + rest[last_slash..].find(':')?], Some(t)),
+        None => (rest, None),
+    };
+    let path_ok = path.split('/').all(|seg| {
+        !seg.is_empty()
+            && seg
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-:".contains(&b))
+    });
+    let tag_ok = tag.is_none_or(|t| {
+        !t.is_empty()
+            && t.len() <= 128
+            && t.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+    });
+    if !path_ok || !tag_ok {
+        return None;
+    }
+    let segments: Vec<&str> = path.split('/').collect();
+    let name = segments[segments.len() - 1];
+    let owner = segments.len().checked_sub(2).map(|i| segments[i]);
+    let flavor = match (owner, name) {
+        (_, "cp-kafka" | "cp-server") => Flavor::ConfluentKafka,
+        (_, "cp-zookeeper") => Flavor::ConfluentZooKeeper,
+        (Some("apache"), "kafka" | "kafka-native") => Flavor::ApacheKafka,
+        _ => Flavor::Unknown,
+    };
+    let version = tag.and_then(|t| {
+        let mut parts = t.split(['.', '-']);
+        let major = parts.next()?.parse().ok()?;
+        let minor = parts.next()?.parse().ok()?;
+        Some((major, minor))
+    });
+    Some(Image {
+        reference: reference.to_string(),
+        flavor,
+        version,
+        tag: tag.map(str::to_string),
+        digest,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_flavor_and_version() {
+        let i = parse("confluentinc/cp-kafka:7.9.1").unwrap();
+        assert_eq!(
+            (i.flavor, i.version),
+            (Flavor::ConfluentKafka, Some((7, 9)))
+        );
+        let i = parse("registry.local:5000/mirror/apache/kafka:4.1.0").unwrap();
+        assert_eq!((i.flavor, i.version), (Flavor::ApacheKafka, Some((4, 1))));
+        let i = parse("confluentinc/cp-zookeeper:7.6.0-1-ubi8").unwrap();
+        assert_eq!(i.version, Some((7, 6)));
+        let d = format!("confluentinc/cp-kafka@sha256:{}", "a".repeat(64));
+        let i = parse(&d).unwrap();
+        assert_eq!((i.tag, i.version), (None, None));
+        assert!(i.digest.is_some());
+    }
+
+    #[test]
+    fn rejects_malformed_references() {
+        for bad in ["", "a b", "cp-kafka:", "x@sha256:12", "a//b:1", "x:\"1\""] {
+            assert!(parse(bad).is_none(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,561 @@
+//! Everything the templates print, derived once from the validated cluster:
+//! object names, labels, DNS names, listeners, environment, per-pod settings.
+//! Templates read only this and never compute anything themselves.
+
+use crate::cluster::{Cluster, Exposure, Storage, Workload};
+use crate::names::Names;
+use indexmap::IndexMap;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+pub const ZK_CLIENT_PORT: u16 = 2181;
+pub const ZK_PEER_PORT: u16 = 2888;
+pub const ZK_ELECTION_PORT: u16 = 3888;
+pub const KAFKA_INTERNAL_PORT: u16 = 9092;
+pub const KAFKA_EXTERNAL_PORT: u16 = 9094;
+/// The uid and gid of `appuser` in the Confluent images.
+pub const IMAGE_USER: u32 = 1000;
+const INTERNAL: &str = "INTERNAL";
+const EXTERNAL: &str = "EXTERNAL";
+/// Stands for the node's IP in per-pod settings; the start script fills it in.
+pub const NODE_IP_PLACEHOLDER: &str = "${NODE_IP}";
+
+pub type Labels = IndexMap<String, String>;
+
+#[derive(Debug, Serialize)]
+pub struct Model {
+    pub namespace: String,
+    pub create_namespace: bool,
+    pub namespace_labels: Labels,
+    pub zookeeper: Component,
+    pub kafka: Component,
+    pub external: Option<External>,
+    pub topics_job: Option<TopicsJob>,
+}
+
+/// A ZooKeeper ensemble or a set of brokers: one workload and its services.
+#[derive(Debug, Serialize)]
+pub struct Component {
+    pub name: String,
+    /// The container's name.
+    pub container: String,
+    pub statefulset: bool,
+    pub replicas: u32,
+    pub image: String,
+    pub labels: Labels,
+    pub selector: Labels,
+    pub headless: String,
+    /// The ClusterIP Service clients use.
+    pub client_service: String,
+    pub ports: Vec<Port>,
+    /// The ports the headless Service publishes.
+    pub headless_ports: Vec<Port>,
+    /// The ports of the ClusterIP client Service.
+    pub client_ports: Vec<Port>,
+    pub pods: Vec<Pod>,
+    /// ConfigMap of per-pod settings, one `<pod>.env` per pod.
+    pub pods_config: String,
+    pub pods_config_checksum: String,
+    pub env: Vec<EnvVar>,
+    pub resources: Resources,
+    /// Where the data volume is mounted.
+    pub data_path: String,
+    /// Directories the start script creates on the data volume.
+    pub make_dirs: Vec<String>,
+    pub storage: StorageModel,
+    pub user: u32,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Port {
+    pub name: String,
+    pub port: u16,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Pod {
+    pub name: String,
+    pub dns: String,
+    /// The `<pod>.env` file: `NAME=value` lines read by the start script.
+    pub settings_file: String,
+    pub settings: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EnvVar {
+    pub name: String,
+    pub value: Option<String>,
+    /// Downward API field (`status.hostIP`) instead of a value.
+    pub field_path: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Resources {
+    pub requests: Labels,
+    pub limits: Labels,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StorageModel {
+    /// `persistent`, or `ephemeral` for an emptyDir.
+    pub ephemeral: bool,
+    pub size: String,
+    pub class: Option<String>,
+    /// The standalone claim of a Deployment; `None` for a StatefulSet,
+    /// whose claims come from volumeClaimTemplates.
+    pub claim: Option<String>,
+}
+
+/// The Services that expose brokers outside the cluster.
+#[derive(Debug, Serialize)]
+pub struct External {
+    /// `NodePort` or `LoadBalancer`.
+    pub service_type: String,
+    pub bootstrap: ExternalService,
+    pub brokers: Vec<ExternalService>,
+    pub annotations: Labels,
+    pub source_ranges: Vec<String>,
+    pub load_balancer_class: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ExternalService {
+    pub name: String,
+    pub labels: Labels,
+    pub selector: Labels,
+    pub port: u16,
+    pub node_port: Option<u16>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TopicsJob {
+    pub name: String,
+    pub image: String,
+    pub labels: Labels,
+    pub bootstrap: String,
+    /// How many brokers must answer before topics are created.
+    pub brokers: String,
+    /// One topic per line: `name partitions replication-factor [key=value]...`
+    pub topics: String,
+    pub user: u32,
+}
+
+pub fn build(c: &Cluster) -> Model {
+    let names = Names {
+        name: c.name.clone(),
+        namespace: c.namespace.clone(),
+        domain: c.cluster_domain.clone(),
+    };
+    let zookeeper = zookeeper(c, &names);
+    let kafka = kafka(c, &names, &zookeeper);
+    let external = external(c, &names, &kafka);
+    let topics_job = topics_job(c, &names, &kafka);
+    Model {
+        namespace: c.namespace.clone(),
+        create_namespace: c.create_namespace,
+        namespace_labels: labels_of(&[("app.kubernetes.io/managed-by", "kafkagen")]),
+        zookeeper,
+        kafka,
+        external,
+        topics_job,
+    }
+}
+
+fn labels_of(pairs: &[(&str, &str)]) -> Labels {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn selector(app: &str, instance: &str, component: &str) -> Labels {
+    labels_of(&[
+        ("app.kubernetes.io/name", app),
+        ("app.kubernetes.io/instance", instance),
+        ("app.kubernetes.io/component", component),
+    ])
+}
+
+fn labels(app: &str, instance: &str, component: &str) -> Labels {
+    let mut l = selector(app, instance, component);
+    l.insert("app.kubernetes.io/managed-by".into(), "kafkagen".into());
+    l
+}
+
+fn port(name: &str, port: u16) -> Port {
+    Port {
+        name: name.into(),
+        port,
+    }
+}
+
+fn value(name: &str, value: impl ToString) -> EnvVar {
+    EnvVar {
+        name: name.into(),
+        value: Some(value.to_string()),
+        field_path: None,
+    }
+}
+
+fn resources(r: &crate::cluster::Resources) -> Resources {
+    let list = |cpu: &Option<String>, mem: &Option<String>| {
+        let mut l = Labels::new();
+        if let Some(c) = cpu {
+            l.insert("cpu".into(), c.clone());
+        }
+        if let Some(m) = mem {
+            l.insert("memory".into(), m.clone());
+        }
+        l
+    };
+    Resources {
+        requests: list(&r.requests_cpu, &r.requests_memory),
+        limits: list(&r.limits_cpu, &r.limits_memory),
+    }
+}
+
+fn storage(s: &Storage, workload: Workload, claim: String) -> StorageModel {
+    match s {
+        Storage::Ephemeral { size_limit } => StorageModel {
+            ephemeral: true,
+            size: size_limit.clone(),
+            class: None,
+            claim: None,
+        },
+        Storage::Persistent { size, class } => StorageModel {
+            ephemeral: false,
+            size: size.clone(),
+            class: class.clone(),
+            claim: (workload == Workload::Deployment).then_some(claim),
+        },
+    }
+}
+
+fn heap_opts(mib: u64) -> String {
+    format!("-Xms{mib}m -Xmx{mib}m")
+}
+
+/// A short, stable digest of `text`, as lowercase hex.
+pub fn digest(text: &str, chars: usize) -> String {
+    let hash = Sha256::digest(text.as_bytes());
+    let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
+    hex[..chars].to_string()
+}
+
+fn checksum(pods: &[Pod]) -> String {
+    let all: String = pods
+        .iter()
+        .map(|p| format!("{}\n{}", p.settings_file, p.settings))
+        .collect();
+    digest(&all, 16)
+}
+
+fn zookeeper(c: &Cluster, names: &Names) -> Component {
+    let z = &c.zookeeper;
+    let headless = names.zookeeper_headless();
+    let pods: Vec<Pod> = (0..z.replicas)
+        .map(|i| {
+            let name = names.zookeeper_pod(i);
+            Pod {
+                dns: names.pod_dns(&name, &headless),
+                settings_file: format!("{name}.env"),
+                settings: format!("ZOOKEEPER_SERVER_ID={}\n", i + 1),
+                name,
+            }
+        })
+        .collect();
+    let mut env = vec![
+        value("ZOOKEEPER_CLIENT_PORT", ZK_CLIENT_PORT),
+        value("ZOOKEEPER_TICK_TIME", 2000),
+        value("ZOOKEEPER_INIT_LIMIT", 10),
+        value("ZOOKEEPER_SYNC_LIMIT", 5),
+    ];
+    if z.replicas > 1 {
+        let servers: Vec<String> = pods
+            .iter()
+            .map(|p| format!("{}:{ZK_PEER_PORT}:{ZK_ELECTION_PORT}", p.dns))
+            .collect();
+        env.push(value("ZOOKEEPER_SERVERS", servers.join(";")));
+        env.push(value("ZOOKEEPER_QUORUM_LISTEN_ON_ALL_IPS", "true"));
+    }
+    env.push(value("KAFKA_HEAP_OPTS", heap_opts(z.heap_mib)));
+    let name = names.zookeeper();
+    Component {
+        container: "zookeeper".into(),
+        statefulset: z.workload == Workload::Statefulset,
+        replicas: z.replicas,
+        image: z.image.clone(),
+        labels: labels("zookeeper", &c.name, "zookeeper"),
+        selector: selector("zookeeper", &c.name, "zookeeper"),
+        client_service: name.clone(),
+        ports: vec![
+            port("client", ZK_CLIENT_PORT),
+            port("peer", ZK_PEER_PORT),
+            port("election", ZK_ELECTION_PORT),
+        ],
+        headless_ports: vec![
+            port("client", ZK_CLIENT_PORT),
+            port("peer", ZK_PEER_PORT),
+            port("election", ZK_ELECTION_PORT),
+        ],
+        client_ports: vec![port("client", ZK_CLIENT_PORT)],
+        pods_config: names.zookeeper_pods_config(),
+        pods_config_checksum: checksum(&pods),
+        pods,
+        env,
+        resources: resources(&z.resources),
+        data_path: "/var/lib/zookeeper".into(),
+        make_dirs: vec![
+            "/var/lib/zookeeper/data".into(),
+            "/var/lib/zookeeper/log".into(),
+        ],
+        storage: storage(&z.storage, z.workload, names.zookeeper_data()),
+        user: IMAGE_USER,
+        headless,
+        name,
+    }
+}
+
+/// The environment name of a broker property for the Confluent images:
+/// `KAFKA_` + upper case with `.` -> `_`, `_` -> `__`, `-` -> `___`.
+pub fn property_env(key: &str) -> String {
+    let mut out = String::from("KAFKA_");
+    for ch in key.chars() {
+        match ch {
+            '.' => out.push('_'),
+            '_' => out.push_str("__"),
+            '-' => out.push_str("___"),
+            c => out.push(c.to_ascii_uppercase()),
+        }
+    }
+    out
+}
+
+fn kafka(c: &Cluster, names: &Names, zk: &Component) -> Component {
+    let k = &c.kafka;
+    let headless = names.kafka_headless();
+    let exposed = !matches!(k.exposure, Exposure::Internal);
+    let external_address = |id: u32| -> Option<String> {
+        match &k.exposure {
+            Exposure::Internal => None,
+            Exposure::NodePort {
+                bootstrap_port,
+                advertised_host,
+            } => Some(format!(
+                "{}:{}",
+                advertised_host.as_deref().unwrap_or(NODE_IP_PLACEHOLDER),
+                u32::from(*bootstrap_port) + 1 + id
+            )),
+            Exposure::LoadBalancer { port, hosts, .. } => {
+                Some(format!("{}:{port}", hosts[id as usize]))
+            }
+        }
+    };
+    let pods: Vec<Pod> = (0..k.brokers)
+        .map(|id| {
+            let name = names.kafka_pod(id);
+            let dns = names.pod_dns(&name, &headless);
+            let mut listeners = format!("{INTERNAL}://{dns}:{KAFKA_INTERNAL_PORT}");
+            if let Some(addr) = external_address(id) {
+                listeners += &format!(",{EXTERNAL}://{addr}");
+            }
+            Pod {
+                settings_file: format!("{name}.env"),
+                settings: format!("KAFKA_BROKER_ID={id}\nKAFKA_ADVERTISED_LISTENERS={listeners}\n"),
+                name,
+                dns,
+            }
+        })
+        .collect();
+
+    let mut env = Vec::new();
+    if matches!(
+        k.exposure,
+        Exposure::NodePort {
+            advertised_host: None,
+            ..
+        }
+    ) {
+        env.push(EnvVar {
+            name: "NODE_IP".into(),
+            value: None,
+            field_path: Some("status.hostIP".into()),
+        });
+    }
+    let zk_connect: Vec<String> = zk
+        .pods
+        .iter()
+        .map(|p| format!("{}:{ZK_CLIENT_PORT}", p.dns))
+        .collect();
+    env.push(value("KAFKA_ZOOKEEPER_CONNECT", zk_connect.join(",")));
+    let (listeners, protocols) = if exposed {
+        (
+            format!(
+                "{INTERNAL}://0.0.0.0:{KAFKA_INTERNAL_PORT},{EXTERNAL}://0.0.0.0:{KAFKA_EXTERNAL_PORT}"
+            ),
+            format!("{INTERNAL}:PLAINTEXT,{EXTERNAL}:PLAINTEXT"),
+        )
+    } else {
+        (
+            format!("{INTERNAL}://0.0.0.0:{KAFKA_INTERNAL_PORT}"),
+            format!("{INTERNAL}:PLAINTEXT"),
+        )
+    };
+    let rf = k.replication_factor;
+    env.extend([
+        value("KAFKA_LISTENERS", listeners),
+        value("KAFKA_LISTENER_SECURITY_PROTOCOL_MAP", protocols),
+        value("KAFKA_INTER_BROKER_LISTENER_NAME", INTERNAL),
+        value("KAFKA_LOG_DIRS", "/var/lib/kafka/data/logs"),
+        value("KAFKA_NUM_PARTITIONS", k.partitions),
+        value("KAFKA_DEFAULT_REPLICATION_FACTOR", rf),
+        value("KAFKA_MIN_INSYNC_REPLICAS", k.min_insync_replicas),
+        value("KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR", rf),
+        value("KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR", rf),
+        value("KAFKA_TRANSACTION_STATE_LOG_MIN_ISR", k.min_insync_replicas),
+        value("KAFKA_HEAP_OPTS", heap_opts(k.heap_mib)),
+    ]);
+    for (key, v) in &k.config {
+        env.push(value(&property_env(key), v));
+    }
+
+    let mut ports = vec![port("internal", KAFKA_INTERNAL_PORT)];
+    if exposed {
+        ports.push(port("external", KAFKA_EXTERNAL_PORT));
+    }
+    let name = names.kafka();
+    Component {
+        container: "kafka".into(),
+        statefulset: k.workload == Workload::Statefulset,
+        replicas: k.brokers,
+        image: k.image.clone(),
+        labels: labels("kafka", &c.name, "broker"),
+        selector: selector("kafka", &c.name, "broker"),
+        client_service: name.clone(),
+        ports,
+        headless_ports: vec![port("internal", KAFKA_INTERNAL_PORT)],
+        client_ports: vec![port("internal", KAFKA_INTERNAL_PORT)],
+        pods_config: names.kafka_pods_config(),
+        pods_config_checksum: checksum(&pods),
+        pods,
+        env,
+        resources: resources(&k.resources),
+        data_path: "/var/lib/kafka/data".into(),
+        make_dirs: Vec::new(),
+        storage: storage(&k.storage, k.workload, names.kafka_data()),
+        user: IMAGE_USER,
+        headless,
+        name,
+    }
+}
+
+fn external(c: &Cluster, names: &Names, kafka: &Component) -> Option<External> {
+    let (service_type, bootstrap_node_port, port, annotations, source_ranges, class) =
+        match &c.kafka.exposure {
+            Exposure::Internal => return None,
+            Exposure::NodePort { bootstrap_port, .. } => (
+                "NodePort",
+                Some(*bootstrap_port),
+                KAFKA_EXTERNAL_PORT,
+                Labels::new(),
+                Vec::new(),
+                None,
+            ),
+            Exposure::LoadBalancer {
+                port,
+                annotations,
+                source_ranges,
+                class,
+                ..
+            } => (
+                "LoadBalancer",
+                None,
+                *port,
+                annotations.iter().cloned().collect(),
+                source_ranges.clone(),
+                class.clone(),
+            ),
+        };
+    let brokers = kafka
+        .pods
+        .iter()
+        .enumerate()
+        .map(|(id, pod)| {
+            let mut selector = kafka.selector.clone();
+            if kafka.statefulset {
+                selector.insert(
+                    "statefulset.kubernetes.io/pod-name".into(),
+                    pod.name.clone(),
+                );
+            }
+            ExternalService {
+                name: names.kafka_pod_external(id as u32),
+                labels: kafka.labels.clone(),
+                selector,
+                port,
+                node_port: bootstrap_node_port.map(|b| b + 1 + id as u16),
+            }
+        })
+        .collect();
+    Some(External {
+        service_type: service_type.into(),
+        bootstrap: ExternalService {
+            name: names.kafka_external(),
+            labels: kafka.labels.clone(),
+            selector: kafka.selector.clone(),
+            port,
+            node_port: bootstrap_node_port,
+        },
+        brokers,
+        annotations,
+        source_ranges,
+        load_balancer_class: class,
+    })
+}
+
+fn topics_job(c: &Cluster, names: &Names, kafka: &Component) -> Option<TopicsJob> {
+    if c.topics.is_empty() {
+        return None;
+    }
+    let topics: String = c
+        .topics
+        .iter()
+        .map(|t| {
+            let mut line = format!("{} {} {}", t.name, t.partitions, t.replication_factor);
+            for (k, v) in &t.config {
+                line += &format!(" {k}={v}");
+            }
+            line + "\n"
+        })
+        .collect();
+    let bootstrap = format!(
+        "{}:{KAFKA_INTERNAL_PORT}",
+        names.service_dns(&kafka.client_service)
+    );
+    // A Job's pod template cannot change once created: a new topic list
+    // gets a new Job name, so `kubectl apply` never hits an immutable field.
+    let hash = digest(&format!("{}\n{bootstrap}\n{topics}", c.kafka.image), 8);
+    Some(TopicsJob {
+        name: names.topics_job(&hash),
+        image: c.kafka.image.clone(),
+        labels: labels("kafka", &c.name, "topics"),
+        bootstrap,
+        brokers: c.kafka.brokers.to_string(),
+        topics,
+        user: IMAGE_USER,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::property_env;
+
+    #[test]
+    fn property_names_map_to_confluent_env_names() {
+        assert_eq!(
+            property_env("log.retention.hours"),
+            "KAFKA_LOG_RETENTION_HOURS"
+        );
+        assert_eq!(property_env("a_b-c.d"), "KAFKA_A__B___C_D");
+    }
+}

@@ -1,0 +1,87 @@
+//! Every object and DNS name derived from the cluster name, in one place.
+//! Validation uses it to check lengths; the model uses it to name things.
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Names {
+    pub name: String,
+    pub namespace: String,
+    pub domain: String,
+}
+
+/// Longest object name Kubernetes accepts for names that are DNS labels.
+pub const MAX_LABEL: usize = 63;
+/// A StatefulSet's pods carry `controller-revision-hash: <sts>-<10 chars>`,
+/// a label value of at most 63 characters.
+pub const REVISION_HASH_SUFFIX: usize = 11;
+
+impl Names {
+    pub fn kafka(&self) -> String {
+        format!("{}-kafka", self.name)
+    }
+    pub fn kafka_headless(&self) -> String {
+        format!("{}-kafka-headless", self.name)
+    }
+    pub fn kafka_external(&self) -> String {
+        format!("{}-kafka-external", self.name)
+    }
+    pub fn kafka_pod(&self, ordinal: u32) -> String {
+        format!("{}-kafka-{ordinal}", self.name)
+    }
+    pub fn kafka_pod_external(&self, ordinal: u32) -> String {
+        format!("{}-kafka-{ordinal}-external", self.name)
+    }
+    pub fn kafka_pods_config(&self) -> String {
+        format!("{}-kafka-pods", self.name)
+    }
+    pub fn kafka_data(&self) -> String {
+        format!("{}-kafka-data", self.name)
+    }
+    pub fn topics_job(&self, hash: &str) -> String {
+        format!("{}-kafka-topics-{hash}", self.name)
+    }
+    pub fn zookeeper(&self) -> String {
+        format!("{}-zookeeper", self.name)
+    }
+    pub fn zookeeper_headless(&self) -> String {
+        format!("{}-zookeeper-headless", self.name)
+    }
+    pub fn zookeeper_pod(&self, ordinal: u32) -> String {
+        format!("{}-zookeeper-{ordinal}", self.name)
+    }
+    pub fn zookeeper_pods_config(&self) -> String {
+        format!("{}-zookeeper-pods", self.name)
+    }
+    pub fn zookeeper_data(&self) -> String {
+        format!("{}-zookeeper-data", self.name)
+    }
+
+    /// `<pod>.<headless>.<ns>.svc.<domain>`
+    pub fn pod_dns(&self, pod: &str, headless: &str) -> String {
+        format!("{pod}.{headless}.{}.svc.{}", self.namespace, self.domain)
+    }
+
+    /// `<service>.<ns>.svc.<domain>`
+    pub fn service_dns(&self, service: &str) -> String {
+        format!("{service}.{}.svc.{}", self.namespace, self.domain)
+    }
+
+    /// The longest name derived for a cluster of this size, with the limit
+    /// it must fit: `(derived, limit)`.
+    pub fn longest(&self, brokers: u32, zookeepers: u32) -> Vec<(String, usize)> {
+        let last_broker = brokers.saturating_sub(1);
+        let last_zk = zookeepers.saturating_sub(1);
+        vec![
+            (self.kafka_headless(), MAX_LABEL),
+            (self.kafka_external(), MAX_LABEL),
+            (self.kafka_pod_external(last_broker), MAX_LABEL),
+            (self.kafka_pod(last_broker), MAX_LABEL),
+            (self.kafka_pods_config(), MAX_LABEL),
+            (self.topics_job("00000000"), MAX_LABEL),
+            (self.kafka(), MAX_LABEL - REVISION_HASH_SUFFIX),
+            (self.zookeeper_headless(), MAX_LABEL),
+            (self.zookeeper_pod(last_zk), MAX_LABEL),
+            (self.zookeeper_pods_config(), MAX_LABEL),
+            (self.zookeeper(), MAX_LABEL - REVISION_HASH_SUFFIX),
+        ]
+    }
+}

@@ -1,0 +1,73 @@
+//! spec -> profile merge -> validate -> model -> render -> check -> emit,
+//! in one direction. Nothing is emitted unless every stage succeeded.
+
+use crate::diagnostic::Diagnostic;
+use crate::input::{self, LoadError, Request};
+use crate::manifest::{self, Manifest, ManifestError};
+use crate::render::{self, RenderError};
+use crate::source::Sources;
+use crate::{emit, model, rules, validate};
+use std::path::PathBuf;
+
+#[derive(Debug, Default, Clone)]
+pub struct Options {
+    pub request: Request,
+    pub templates: Option<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    #[error(transparent)]
+    Load(LoadError),
+    #[error("invalid spec")]
+    Invalid(Vec<Diagnostic>),
+    #[error(transparent)]
+    Render(#[from] RenderError),
+    #[error("rendered manifests failed the schema check")]
+    Schema(Vec<ManifestError>),
+    #[error("rendered manifests failed the cross-resource checks")]
+    Rules(Vec<String>),
+}
+
+impl From<LoadError> for Failure {
+    fn from(e: LoadError) -> Self {
+        match e {
+            LoadError::Invalid(d) => Failure::Invalid(d),
+            other => Failure::Load(other),
+        }
+    }
+}
+
+/// Checked manifests in apply order, and the spec's warnings.
+#[derive(Debug)]
+pub struct Outcome {
+    pub manifests: Vec<Manifest>,
+    pub warnings: Vec<Diagnostic>,
+}
+
+pub fn run(opts: &Options, sources: &mut Sources) -> Result<Outcome, Failure> {
+    let (spec, locations) = input::load(&opts.request, sources)?;
+    let (cluster, warnings) = validate::validate(&spec, &locations).map_err(Failure::Invalid)?;
+    let model = model::build(&cluster);
+    let docs = render::render(&model, opts.templates.as_deref())?;
+    let mut manifests = Vec::with_capacity(docs.len());
+    let mut errors = Vec::new();
+    for doc in &docs {
+        match manifest::check(doc) {
+            Ok(m) => manifests.push(m),
+            Err(e) => errors.push(e),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Failure::Schema(errors));
+    }
+    let broken = rules::check(&manifests);
+    if !broken.is_empty() {
+        return Err(Failure::Rules(broken));
+    }
+    emit::order(&mut manifests);
+    Ok(Outcome {
+        manifests,
+        warnings,
+    })
+}

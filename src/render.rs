@@ -1,0 +1,154 @@
+//! Model to YAML documents through the minijinja templates in `templates/`,
+//! embedded in the binary and overridable file by file with `--templates DIR`.
+//! Templates are `.yaml.j2`, so every value is JSON-escaped (valid YAML that
+//! can never add keys or documents), and an undefined variable is an error.
+
+use crate::model::Model;
+use crate::source::SourceId;
+use crate::yaml;
+use minijinja::syntax::SyntaxConfig;
+use minijinja::value::Serde;
+use minijinja::{Environment, UndefinedBehavior, Value, context};
+use std::path::{Path, PathBuf};
+
+/// Every embedded template by name.
+const TEMPLATES: &[(&str, &str)] = &[
+    (
+        "namespace.yaml.j2",
+        include_str!("../templates/namespace.yaml.j2"),
+    ),
+    (
+        "component/pods-config.yaml.j2",
+        include_str!("../templates/component/pods-config.yaml.j2"),
+    ),
+    (
+        "component/services.yaml.j2",
+        include_str!("../templates/component/services.yaml.j2"),
+    ),
+    (
+        "component/volume-claim.yaml.j2",
+        include_str!("../templates/component/volume-claim.yaml.j2"),
+    ),
+    (
+        "component/workload.yaml.j2",
+        include_str!("../templates/component/workload.yaml.j2"),
+    ),
+    (
+        "kafka/external-services.yaml.j2",
+        include_str!("../templates/kafka/external-services.yaml.j2"),
+    ),
+    (
+        "kafka/topics-job.yaml.j2",
+        include_str!("../templates/kafka/topics-job.yaml.j2"),
+    ),
+];
+
+const COMPONENT_TEMPLATES: &[&str] = &[
+    "component/pods-config.yaml.j2",
+    "component/services.yaml.j2",
+    "component/volume-claim.yaml.j2",
+    "component/workload.yaml.j2",
+];
+
+/// One rendered document and the template it came from.
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub template: String,
+    pub value: serde_json::Value,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("template `{template}`: {source:#}")]
+    Template {
+        template: String,
+        source: minijinja::Error,
+    },
+    #[error("template `{template}` produced invalid YAML at line {line}: {message}\n  | {text}")]
+    Yaml {
+        template: String,
+        line: usize,
+        message: String,
+        text: String,
+    },
+    #[error("template `{template}` produced a document that is not a mapping")]
+    NotAMapping { template: String },
+}
+
+pub fn render(model: &Model, templates_dir: Option<&Path>) -> Result<Vec<Document>, RenderError> {
+    let env = environment(templates_dir.map(Path::to_path_buf));
+    let whole = Value::from(Serde(model));
+    let mut plan: Vec<(&str, Value)> = vec![("namespace.yaml.j2", whole.clone())];
+    for component in [&model.zookeeper, &model.kafka] {
+        let ctx = context! { namespace => &model.namespace, c => Value::from(Serde(component)) };
+        plan.extend(COMPONENT_TEMPLATES.iter().map(|t| (*t, ctx.clone())));
+    }
+    plan.push(("kafka/external-services.yaml.j2", whole.clone()));
+    plan.push(("kafka/topics-job.yaml.j2", whole));
+
+    let mut docs = Vec::new();
+    for (name, ctx) in plan {
+        let text = env
+            .get_template(name)
+            .and_then(|t| t.render(ctx))
+            .map_err(|source| RenderError::Template {
+                template: name.to_string(),
+                source,
+            })?;
+        let nodes = yaml::parse_stream(&text, SourceId(0)).map_err(|e| RenderError::Yaml {
+            template: name.to_string(),
+            line: e.span.start.line,
+            message: e.message,
+            text: text
+                .lines()
+                .nth(e.span.start.line.saturating_sub(1))
+                .unwrap_or("")
+                .to_string(),
+        })?;
+        for node in nodes {
+            match node.value {
+                yaml::Value::Null => continue,
+                yaml::Value::Map(_) => docs.push(Document {
+                    template: name.to_string(),
+                    value: node.to_json(),
+                }),
+                _ => {
+                    return Err(RenderError::NotAMapping {
+                        template: name.to_string(),
+                    });
+                }
+            }
+        }
+    }
+    Ok(docs)
+}
+
+fn environment(dir: Option<PathBuf>) -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_syntax(
+        SyntaxConfig::builder()
+            .trim_blocks(true)
+            .lstrip_blocks(true)
+            .build()
+            .expect("the default delimiters are valid"),
+    );
+    env.set_loader(move |name| {
+        if let Some(dir) = &dir {
+            let path = dir.join(name);
+            if path.is_file() {
+                return std::fs::read_to_string(&path).map(Some).map_err(|e| {
+                    minijinja::Error::new(
+                        minijinja::ErrorKind::InvalidOperation,
+                        format!("cannot read {}: {e}", path.display()),
+                    )
+                });
+            }
+        }
+        Ok(TEMPLATES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, text)| text.to_string()))
+    });
+    env
+}

@@ -1,0 +1,242 @@
+//! The cluster spec as users write it (DESIGN.md section 3). Every field has
+//! a default so that profiles and specs can be partial; what the fields mean
+//! together is checked in `validate.rs`, not here.
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct Spec {
+    /// Prefix of every object name; a DNS-1123 label.
+    pub name: String,
+    pub namespace: String,
+    pub create_namespace: bool,
+    /// The cluster's DNS domain, used in pod DNS names.
+    pub cluster_domain: String,
+    /// Base profile this spec is merged over; read before merging.
+    pub profile: Option<String>,
+    pub mode: Mode,
+    pub kafka: KafkaSpec,
+    pub zookeeper: Option<ZooKeeperSpec>,
+    pub topics: Vec<TopicSpec>,
+}
+
+impl Default for Spec {
+    fn default() -> Self {
+        Spec {
+            name: "demo".into(),
+            namespace: "kafka".into(),
+            create_namespace: true,
+            cluster_domain: "cluster.local".into(),
+            profile: None,
+            mode: Mode::Zookeeper,
+            kafka: KafkaSpec::default(),
+            zookeeper: None,
+            topics: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    Zookeeper,
+    Kraft,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Workload {
+    Statefulset,
+    Deployment,
+}
+
+pub const DEFAULT_KAFKA_IMAGE: &str = "confluentinc/cp-kafka:7.9.1";
+pub const DEFAULT_ZOOKEEPER_IMAGE: &str = "confluentinc/cp-zookeeper:7.9.1";
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct KafkaSpec {
+    pub brokers: u32,
+    pub image: String,
+    pub workload: Workload,
+    /// `num.partitions` for auto-created topics.
+    pub partitions: u32,
+    /// `default.replication.factor` and the internal topics' factor.
+    pub replication_factor: u32,
+    pub min_insync_replicas: u32,
+    pub storage: StorageSpec,
+    pub resources: ResourcesSpec,
+    /// JVM heap as a share of the memory limit.
+    pub heap_percent: u32,
+    /// Extra broker properties.
+    pub config: IndexMap<String, Scalar>,
+    pub exposure: ExposureSpec,
+}
+
+impl Default for KafkaSpec {
+    fn default() -> Self {
+        KafkaSpec {
+            brokers: 1,
+            image: DEFAULT_KAFKA_IMAGE.into(),
+            workload: Workload::Statefulset,
+            partitions: 1,
+            replication_factor: 1,
+            min_insync_replicas: 1,
+            storage: StorageSpec::default(),
+            resources: ResourcesSpec::default(),
+            heap_percent: 50,
+            config: IndexMap::new(),
+            exposure: ExposureSpec::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct ZooKeeperSpec {
+    pub replicas: u32,
+    pub image: String,
+    pub workload: Workload,
+    pub storage: StorageSpec,
+    pub resources: ResourcesSpec,
+    pub heap_percent: u32,
+}
+
+impl Default for ZooKeeperSpec {
+    fn default() -> Self {
+        ZooKeeperSpec {
+            replicas: 1,
+            image: DEFAULT_ZOOKEEPER_IMAGE.into(),
+            workload: Workload::Statefulset,
+            storage: StorageSpec {
+                size: Scalar("5Gi".into()),
+                ..StorageSpec::default()
+            },
+            resources: ResourcesSpec::default(),
+            heap_percent: 50,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct StorageSpec {
+    pub size: Scalar,
+    /// StorageClass name; the cluster's default class when absent.
+    pub class: Option<String>,
+    /// emptyDir instead of a PersistentVolumeClaim: data is lost with the pod.
+    pub ephemeral: bool,
+}
+
+impl Default for StorageSpec {
+    fn default() -> Self {
+        StorageSpec {
+            size: Scalar("10Gi".into()),
+            class: None,
+            ephemeral: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct ResourcesSpec {
+    pub requests: ResourceList,
+    pub limits: ResourceList,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct ResourceList {
+    pub cpu: Option<Scalar>,
+    pub memory: Option<Scalar>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ExposureMode {
+    Internal,
+    Nodeport,
+    Loadbalancer,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct ExposureSpec {
+    pub mode: ExposureMode,
+    /// nodeport: the bootstrap node port; broker i gets `nodePort + 1 + i`.
+    pub node_port: Option<u32>,
+    /// nodeport: the host every broker advertises (default: its node's IP).
+    pub advertised_host: Option<String>,
+    /// loadbalancer: the port of every load balancer.
+    pub port: Option<u32>,
+    /// loadbalancer: `{id}` is replaced by the broker id.
+    pub host_template: Option<String>,
+    /// loadbalancer: one host per broker, in broker id order.
+    pub hosts: Option<Vec<String>>,
+    pub annotations: IndexMap<String, String>,
+    pub source_ranges: Option<Vec<String>>,
+    pub load_balancer_class: Option<String>,
+}
+
+impl Default for ExposureSpec {
+    fn default() -> Self {
+        ExposureSpec {
+            mode: ExposureMode::Internal,
+            node_port: None,
+            advertised_host: None,
+            port: None,
+            host_template: None,
+            hosts: None,
+            annotations: IndexMap::new(),
+            source_ranges: None,
+            load_balancer_class: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct TopicSpec {
+    pub name: String,
+    /// Default: `kafka.partitions`.
+    pub partitions: Option<u32>,
+    /// Default: `kafka.replicationFactor`.
+    pub replication_factor: Option<u32>,
+    pub config: IndexMap<String, Scalar>,
+}
+
+/// A scalar written as a string, number or boolean, kept as its text:
+/// `cpu: 1`, `memory: 2Gi` and `retention.ms: 604800000` all fit.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Scalar(pub String);
+
+impl<'de> Deserialize<'de> for Scalar {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Scalar;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string, number or boolean")
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}

@@ -1,0 +1,949 @@
+//! Spec rules (DESIGN.md section 4): everything a spec must satisfy before
+//! anything is rendered. All problems are collected, each pointing at the
+//! field that caused it; the result is a resolved [`Cluster`].
+
+use crate::cluster::{Cluster, Exposure, Kafka, Resources, Storage, Topic, ZooKeeper};
+use crate::decode::Locations;
+use crate::diagnostic::Diagnostic;
+use crate::image::{self, Flavor};
+use crate::names::Names;
+use crate::quantity;
+use crate::spec::{
+    ExposureMode, ExposureSpec, KafkaSpec, Mode, ResourcesSpec, Scalar, Spec, StorageSpec,
+    TopicSpec, Workload, ZooKeeperSpec,
+};
+use indexmap::IndexMap;
+use std::collections::HashMap;
+
+/// Broker properties kafkagen sets itself, with the spec field to use instead.
+const MANAGED: &[(&str, Option<&str>)] = &[
+    ("broker.id", None),
+    ("node.id", None),
+    ("listeners", None),
+    ("advertised.listeners", Some("kafka.exposure")),
+    ("listener.security.protocol.map", None),
+    ("inter.broker.listener.name", None),
+    ("zookeeper.connect", None),
+    ("log.dirs", Some("kafka.storage")),
+    ("log.dir", Some("kafka.storage")),
+    ("num.partitions", Some("kafka.partitions")),
+    (
+        "default.replication.factor",
+        Some("kafka.replicationFactor"),
+    ),
+    ("min.insync.replicas", Some("kafka.minInsyncReplicas")),
+    (
+        "offsets.topic.replication.factor",
+        Some("kafka.replicationFactor"),
+    ),
+    (
+        "transaction.state.log.replication.factor",
+        Some("kafka.replicationFactor"),
+    ),
+    (
+        "transaction.state.log.min.isr",
+        Some("kafka.minInsyncReplicas"),
+    ),
+    ("process.roles", Some("mode")),
+    ("controller.quorum.voters", None),
+    ("controller.listener.names", None),
+    ("port", None),
+    ("host.name", None),
+    ("advertised.host.name", Some("kafka.exposure")),
+    ("advertised.port", Some("kafka.exposure")),
+];
+
+const NODE_PORTS: std::ops::RangeInclusive<u32> = 30000..=32767;
+const DEFAULT_NODE_PORT: u32 = 30092;
+const DEFAULT_LB_PORT: u32 = 9094;
+const MIN_HEAP_MIB: u64 = 128;
+const MAX_BROKERS: u32 = 10_000;
+const MAX_ZOOKEEPERS: u32 = 255;
+
+/// The outcome of validation: the cluster, or every error (with warnings).
+pub fn validate(
+    spec: &Spec,
+    loc: &Locations,
+) -> Result<(Cluster, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let mut v = Validator {
+        loc,
+        diags: Vec::new(),
+    };
+    let cluster = v.cluster(spec);
+    if v.diags.iter().any(Diagnostic::is_error) {
+        v.diags.sort_by_key(|d| d.severity);
+        Err(v.diags)
+    } else {
+        Ok((cluster, v.diags))
+    }
+}
+
+struct Validator<'a> {
+    loc: &'a Locations,
+    diags: Vec<Diagnostic>,
+}
+
+impl Validator<'_> {
+    fn error(&mut self, path: &str, message: impl Into<String>) -> &mut Diagnostic {
+        let d = Diagnostic::error(message).at(self.loc.value(path));
+        self.diags.push(d);
+        self.diags.last_mut().unwrap()
+    }
+
+    fn warn(&mut self, path: &str, message: impl Into<String>) -> &mut Diagnostic {
+        let d = Diagnostic::warning(message).at(self.loc.value(path));
+        self.diags.push(d);
+        self.diags.last_mut().unwrap()
+    }
+
+    fn cluster(&mut self, spec: &Spec) -> Cluster {
+        self.dns_label("name", &spec.name);
+        self.dns_label("namespace", &spec.namespace);
+        if !is_dns_subdomain(&spec.cluster_domain) {
+            self.error(
+                "clusterDomain",
+                format!(
+                    "`clusterDomain` \"{}\" is not a DNS domain",
+                    spec.cluster_domain
+                ),
+            );
+        }
+        match spec.mode {
+            Mode::Zookeeper => {}
+            Mode::Kraft => {
+                self.error(
+                    "mode",
+                    "mode `kraft` is not supported by this version of kafkagen",
+                )
+                .with_help("use `mode: zookeeper`");
+            }
+        }
+        let kafka = self.kafka(&spec.kafka, spec.mode);
+        let zk_spec = spec.zookeeper.clone().unwrap_or_default();
+        let zookeeper = self.zookeeper(&zk_spec);
+        let names = Names {
+            name: spec.name.clone(),
+            namespace: spec.namespace.clone(),
+            domain: spec.cluster_domain.clone(),
+        };
+        self.name_lengths(&names, kafka.brokers, zookeeper.replicas);
+        let topics = self.topics(&spec.topics, &spec.kafka);
+        Cluster {
+            name: spec.name.clone(),
+            namespace: spec.namespace.clone(),
+            create_namespace: spec.create_namespace,
+            cluster_domain: spec.cluster_domain.clone(),
+            mode: spec.mode,
+            kafka,
+            zookeeper,
+            topics,
+        }
+    }
+
+    fn dns_label(&mut self, path: &str, value: &str) {
+        if !is_dns_label(value) {
+            self.error(
+                path,
+                format!("`{path}` \"{value}\" is not a valid Kubernetes name"),
+            )
+            .with_label("not a DNS-1123 label")
+            .with_help("use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit");
+        }
+    }
+
+    fn name_lengths(&mut self, names: &Names, brokers: u32, zookeepers: u32) {
+        if !is_dns_label(&names.name) {
+            return;
+        }
+        let worst = names
+            .longest(brokers, zookeepers)
+            .into_iter()
+            .filter(|(n, limit)| n.len() > *limit)
+            .max_by_key(|(n, limit)| n.len() - limit);
+        if let Some((derived, limit)) = worst {
+            let allowed = names.name.len() - (derived.len() - limit);
+            self.error(
+                "name",
+                format!(
+                    "`name` \"{}\" is too long: the derived name \"{derived}\" has {} characters, more than the {limit} Kubernetes allows",
+                    names.name,
+                    derived.len()
+                ),
+            )
+            .with_label("too long")
+            .with_help(format!("shorten `name` to at most {allowed} characters"));
+        }
+    }
+
+    fn kafka(&mut self, k: &KafkaSpec, mode: Mode) -> Kafka {
+        if k.brokers == 0 || k.brokers > MAX_BROKERS {
+            self.error(
+                "kafka.brokers",
+                format!(
+                    "`kafka.brokers` must be from 1 to {MAX_BROKERS}, found {}",
+                    k.brokers
+                ),
+            );
+        }
+        if k.workload == Workload::Deployment && k.brokers > 1 {
+            self.error(
+                "kafka.workload",
+                format!(
+                    "`kafka.workload: deployment` needs exactly one broker, found {}",
+                    k.brokers
+                ),
+            )
+            .with_help(
+                "a Deployment gives brokers no stable identity; use `workload: statefulset`",
+            );
+        }
+        self.kafka_image(&k.image, mode);
+        if k.partitions == 0 {
+            self.error("kafka.partitions", "`kafka.partitions` must be at least 1");
+        }
+        let rf = k.replication_factor;
+        if rf == 0 {
+            self.error(
+                "kafka.replicationFactor",
+                "`kafka.replicationFactor` must be at least 1",
+            );
+        } else if rf > k.brokers && k.brokers > 0 {
+            self.error(
+                "kafka.replicationFactor",
+                format!(
+                    "`kafka.replicationFactor` is {rf} but the cluster has only {} broker{}",
+                    k.brokers,
+                    plural(k.brokers)
+                ),
+            )
+            .with_label("above kafka.brokers")
+            .with_help(format!(
+                "set `kafka.replicationFactor` to at most {} or add brokers",
+                k.brokers
+            ));
+        }
+        let isr = k.min_insync_replicas;
+        if isr == 0 {
+            self.error(
+                "kafka.minInsyncReplicas",
+                "`kafka.minInsyncReplicas` must be at least 1",
+            );
+        } else if isr > rf && rf > 0 {
+            self.error(
+                "kafka.minInsyncReplicas",
+                format!(
+                    "`kafka.minInsyncReplicas` is {isr}, above `kafka.replicationFactor` {rf}: no write could ever succeed"
+                ),
+            )
+            .with_help(format!("set it to at most {rf}"));
+        } else if isr == rf && rf > 1 {
+            self.warn(
+                "kafka.minInsyncReplicas",
+                format!(
+                    "`kafka.minInsyncReplicas` equals `kafka.replicationFactor` ({rf}): with one broker down, writes with acks=all stop"
+                ),
+            )
+            .with_help(format!("set it to {} to tolerate one broker down", rf - 1));
+        }
+        let storage = self.storage("kafka.storage", &k.storage);
+        let (resources, heap_mib) = self.resources("kafka", &k.resources, k.heap_percent);
+        let config = self.broker_config(&k.config);
+        let exposure = self.exposure(&k.exposure, k.brokers);
+        Kafka {
+            brokers: k.brokers,
+            image: k.image.clone(),
+            workload: k.workload,
+            partitions: k.partitions,
+            replication_factor: rf,
+            min_insync_replicas: isr,
+            storage,
+            resources,
+            heap_mib,
+            config,
+            exposure,
+        }
+    }
+
+    fn kafka_image(&mut self, reference: &str, mode: Mode) {
+        let path = "kafka.image";
+        let Some(img) = image::parse(reference) else {
+            self.error(
+                path,
+                format!("`{path}` \"{reference}\" is not an image reference"),
+            )
+            .with_help("write it like confluentinc/cp-kafka:7.9.1");
+            return;
+        };
+        if !self.pinned(path, &img) {
+            return;
+        }
+        match (img.flavor, img.version, mode) {
+            (Flavor::ConfluentKafka, Some((major, _)), Mode::Zookeeper) if major >= 8 => {
+                self.error(
+                    path,
+                    format!(
+                        "`{path}` \"{reference}\" is Confluent Platform {major}, which has no ZooKeeper mode"
+                    ),
+                )
+                .with_label("no ZooKeeper mode")
+                .with_help("use `mode: kraft`, or a confluentinc/cp-kafka 7.x image");
+            }
+            (Flavor::ApacheKafka, Some((major, _)), Mode::Zookeeper) if major >= 4 => {
+                self.error(
+                    path,
+                    format!(
+                        "`{path}` \"{reference}\" is Kafka {major}, which has no ZooKeeper mode"
+                    ),
+                )
+                .with_label("no ZooKeeper mode")
+                .with_help("use `mode: kraft`, or a confluentinc/cp-kafka 7.x image");
+            }
+            (Flavor::ApacheKafka, _, Mode::Zookeeper) => {
+                self.error(
+                    path,
+                    format!("`{path}` \"{reference}\": apache/kafka images are supported only in KRaft mode"),
+                )
+                .with_help("use `mode: kraft`, or a confluentinc/cp-kafka 7.x image");
+            }
+            (Flavor::ConfluentKafka | Flavor::ApacheKafka, _, _) => {}
+            _ => {
+                self.error(
+                    path,
+                    format!("`{path}` \"{reference}\" is not a Kafka image kafkagen knows how to configure"),
+                )
+                .with_help("use confluentinc/cp-kafka (or cp-server), under any registry");
+            }
+        }
+    }
+
+    /// Images must name a version: a tag other than `latest`, or a digest.
+    fn pinned(&mut self, path: &str, img: &image::Image) -> bool {
+        if img.digest.is_none() && img.tag.as_deref().is_none_or(|t| t == "latest") {
+            self.error(
+                path,
+                format!("`{path}` \"{}\" does not pin a version", img.reference),
+            )
+            .with_help("add a version tag such as :7.9.1, or a digest @sha256:...");
+            return false;
+        }
+        true
+    }
+
+    fn zookeeper(&mut self, z: &ZooKeeperSpec) -> ZooKeeper {
+        let path = "zookeeper.replicas";
+        if z.replicas == 0 || z.replicas > MAX_ZOOKEEPERS {
+            self.error(
+                path,
+                format!(
+                    "`{path}` must be from 1 to {MAX_ZOOKEEPERS}, found {}",
+                    z.replicas
+                ),
+            );
+        } else if z.replicas % 2 == 0 {
+            self.warn(
+                path,
+                format!(
+                    "`{path}` is {}: an even ensemble tolerates no more failures than {} nodes",
+                    z.replicas,
+                    z.replicas - 1
+                ),
+            )
+            .with_help(format!(
+                "use {} or {} replicas",
+                z.replicas - 1,
+                z.replicas + 1
+            ));
+        }
+        if z.workload == Workload::Deployment && z.replicas > 1 {
+            self.error(
+                "zookeeper.workload",
+                format!(
+                    "`zookeeper.workload: deployment` needs exactly one replica, found {}",
+                    z.replicas
+                ),
+            )
+            .with_help("an ensemble needs stable identities; use `workload: statefulset`");
+        }
+        let ipath = "zookeeper.image";
+        match image::parse(&z.image) {
+            None => {
+                self.error(
+                    ipath,
+                    format!("`{ipath}` \"{}\" is not an image reference", z.image),
+                )
+                .with_help("write it like confluentinc/cp-zookeeper:7.9.1");
+            }
+            Some(img) if self.pinned(ipath, &img) => match (img.flavor, img.version) {
+                (Flavor::ConfluentZooKeeper, Some((major, _))) if major >= 8 => {
+                    self.error(
+                        ipath,
+                        format!(
+                            "`{ipath}` \"{}\": Confluent Platform {major} has no ZooKeeper",
+                            z.image
+                        ),
+                    )
+                    .with_help("use a confluentinc/cp-zookeeper 7.x image");
+                }
+                (Flavor::ConfluentZooKeeper, _) => {}
+                _ => {
+                    self.error(
+                        ipath,
+                        format!("`{ipath}` \"{}\" is not a ZooKeeper image kafkagen knows how to configure", z.image),
+                    )
+                    .with_help("use confluentinc/cp-zookeeper, under any registry");
+                }
+            },
+            Some(_) => {}
+        }
+        let storage = self.storage("zookeeper.storage", &z.storage);
+        let (resources, heap_mib) = self.resources("zookeeper", &z.resources, z.heap_percent);
+        ZooKeeper {
+            replicas: z.replicas,
+            image: z.image.clone(),
+            workload: z.workload,
+            storage,
+            resources,
+            heap_mib,
+        }
+    }
+
+    fn storage(&mut self, path: &str, s: &StorageSpec) -> Storage {
+        let size_path = format!("{path}.size");
+        match quantity::parse(&s.size.0) {
+            Some(q) if q > 0.0 => {}
+            _ => {
+                self.error(
+                    &size_path,
+                    format!("`{size_path}` \"{}\" is not a positive quantity", s.size.0),
+                )
+                .with_help("write a size such as 10Gi or 500Mi");
+            }
+        }
+        if let Some(class) = &s.class
+            && !is_dns_subdomain(class)
+        {
+            let p = format!("{path}.class");
+            self.error(
+                &p,
+                format!("`{p}` \"{class}\" is not a valid StorageClass name"),
+            );
+        }
+        if s.ephemeral {
+            if s.class.is_some() {
+                let p = format!("{path}.class");
+                self.warn(&p, format!("`{p}` has no effect with `ephemeral: true`"));
+            }
+            Storage::Ephemeral {
+                size_limit: s.size.0.clone(),
+            }
+        } else {
+            Storage::Persistent {
+                size: s.size.0.clone(),
+                class: s.class.clone(),
+            }
+        }
+    }
+
+    fn resources(
+        &mut self,
+        section: &str,
+        r: &ResourcesSpec,
+        heap_percent: u32,
+    ) -> (Resources, u64) {
+        let mut q = |kind: &str, res: &str, value: &Option<Scalar>| -> Option<f64> {
+            let v = value.as_ref()?;
+            let p = format!("{section}.resources.{kind}.{res}");
+            match quantity::parse(&v.0) {
+                Some(x) if x >= 0.0 => Some(x),
+                _ => {
+                    self.error(
+                        &p,
+                        format!("`{p}` \"{}\" is not a Kubernetes quantity", v.0),
+                    )
+                    .with_help(if res == "cpu" {
+                        "write CPU as cores or millicores, such as 1 or 500m"
+                    } else {
+                        "write memory with a unit, such as 2Gi or 512Mi"
+                    });
+                    None
+                }
+            }
+        };
+        let req_cpu = q("requests", "cpu", &r.requests.cpu);
+        let req_mem = q("requests", "memory", &r.requests.memory);
+        let lim_cpu = q("limits", "cpu", &r.limits.cpu);
+        let lim_mem = q("limits", "memory", &r.limits.memory);
+        for (res, req, lim) in [("cpu", req_cpu, lim_cpu), ("memory", req_mem, lim_mem)] {
+            if let (Some(a), Some(b)) = (req, lim)
+                && a > b
+            {
+                let p = format!("{section}.resources.requests.{res}");
+                self.error(
+                    &p,
+                    format!("`{p}` is above `{section}.resources.limits.{res}`"),
+                );
+            }
+        }
+        let hp = format!("{section}.heapPercent");
+        let mut heap_mib = 0;
+        if heap_percent == 0 || heap_percent >= 100 {
+            self.error(
+                &hp,
+                format!("`{hp}` must be from 1 to 99, found {heap_percent}: the heap must stay below the memory limit"),
+            )
+            .with_help("about 50 leaves the rest to the page cache Kafka relies on");
+        } else if r.limits.memory.is_none() {
+            let p = format!("{section}.resources.limits");
+            self.error(
+                &p,
+                format!(
+                    "`{section}.resources.limits.memory` is required: the JVM heap is sized from it"
+                ),
+            )
+            .with_help("add `memory: 2Gi` (for example) under limits");
+        } else if let Some(limit) = lim_mem {
+            heap_mib = (limit * f64::from(heap_percent) / 100.0 / 1048576.0).floor() as u64;
+            if heap_mib < MIN_HEAP_MIB {
+                let p = format!("{section}.resources.limits.memory");
+                self.error(
+                    &p,
+                    format!(
+                        "the JVM heap would be {heap_mib} MiB ({heap_percent}% of `{p}`), below the {MIN_HEAP_MIB} MiB it needs"
+                    ),
+                )
+                .with_help("raise the memory limit or heapPercent");
+            } else if heap_percent > 80 {
+                self.warn(
+                    &hp,
+                    format!("`{hp}` is {heap_percent}: little memory is left for the page cache and JVM overhead"),
+                )
+                .with_help("about 50 is the usual choice");
+            }
+        }
+        let text = |s: &Option<Scalar>| s.as_ref().map(|v| v.0.clone());
+        (
+            Resources {
+                requests_cpu: text(&r.requests.cpu),
+                requests_memory: text(&r.requests.memory),
+                limits_cpu: text(&r.limits.cpu),
+                limits_memory: text(&r.limits.memory),
+            },
+            heap_mib,
+        )
+    }
+
+    fn broker_config(&mut self, config: &IndexMap<String, Scalar>) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for (key, value) in config {
+            let path = format!("kafka.config.{key}");
+            if let Some((_, instead)) = MANAGED.iter().find(|(k, _)| k == key) {
+                let d = self
+                    .error(
+                        &path,
+                        format!(
+                            "`{key}` is set by kafkagen and cannot be overridden in `kafka.config`"
+                        ),
+                    )
+                    .with_label("managed by kafkagen");
+                if let Some(field) = instead {
+                    d.help = Some(format!("set `{field}` instead"));
+                }
+                continue;
+            }
+            if !is_property_key(key) {
+                self.error(&path, format!("`{key}` is not a broker property name"))
+                    .with_help("property names use lowercase letters, digits, '.', '-' and '_'");
+                continue;
+            }
+            if value.0.chars().any(char::is_control) {
+                self.error(
+                    &path,
+                    format!("the value of `kafka.config.{key}` contains a control character"),
+                );
+                continue;
+            }
+            out.push((key.clone(), value.0.clone()));
+        }
+        out
+    }
+
+    fn exposure(&mut self, e: &ExposureSpec, brokers: u32) -> Exposure {
+        let only = |v: &mut Self, field: &str, set: bool, mode: &str| {
+            if set {
+                let p = format!("kafka.exposure.{field}");
+                let d = Diagnostic::error(format!("`{p}` applies only to `mode: {mode}`"))
+                    .at(v.loc.key(&p));
+                v.diags.push(d);
+                v.diags
+                    .last_mut()
+                    .unwrap()
+                    .with_label("not used by this exposure mode");
+            }
+        };
+        let lb_fields = [
+            ("port", e.port.is_some()),
+            ("hostTemplate", e.host_template.is_some()),
+            ("hosts", e.hosts.is_some()),
+            ("annotations", !e.annotations.is_empty()),
+            ("sourceRanges", e.source_ranges.is_some()),
+            ("loadBalancerClass", e.load_balancer_class.is_some()),
+        ];
+        let np_fields = [
+            ("nodePort", e.node_port.is_some()),
+            ("advertisedHost", e.advertised_host.is_some()),
+        ];
+        match e.mode {
+            ExposureMode::Internal => {
+                for (f, set) in np_fields {
+                    only(self, f, set, "nodeport");
+                }
+                for (f, set) in lb_fields {
+                    only(self, f, set, "loadbalancer");
+                }
+                Exposure::Internal
+            }
+            ExposureMode::Nodeport => {
+                for (f, set) in lb_fields {
+                    only(self, f, set, "loadbalancer");
+                }
+                let base = e.node_port.unwrap_or(DEFAULT_NODE_PORT);
+                let last = base + brokers;
+                let p = "kafka.exposure.nodePort";
+                if !NODE_PORTS.contains(&base) {
+                    self.error(
+                        p,
+                        format!("`{p}` {base} is outside the NodePort range 30000-32767"),
+                    )
+                    .with_label("out of range")
+                    .with_help("pick a port from 30000 to 32767");
+                } else if !NODE_PORTS.contains(&last) {
+                    self.error(
+                        p,
+                        format!(
+                            "`{p}` {base} leaves no room for {brokers} broker ports: the last would be {last}, above 32767"
+                        ),
+                    )
+                    .with_help(format!(
+                        "brokers use nodePort+1 to nodePort+{brokers}; pick a base of at most {}",
+                        32767 - brokers
+                    ));
+                }
+                if let Some(h) = &e.advertised_host
+                    && !is_host(h)
+                {
+                    self.error(
+                        "kafka.exposure.advertisedHost",
+                        format!("`kafka.exposure.advertisedHost` \"{h}\" is not a DNS name or IPv4 address"),
+                    );
+                }
+                Exposure::NodePort {
+                    bootstrap_port: u16::try_from(base).unwrap_or(0),
+                    advertised_host: e.advertised_host.clone(),
+                }
+            }
+            ExposureMode::Loadbalancer => {
+                for (f, set) in np_fields {
+                    only(self, f, set, "nodeport");
+                }
+                let port = e.port.unwrap_or(DEFAULT_LB_PORT);
+                if !(1..=65535).contains(&port) {
+                    self.error(
+                        "kafka.exposure.port",
+                        format!("`kafka.exposure.port` must be from 1 to 65535, found {port}"),
+                    );
+                }
+                let hosts = self.lb_hosts(e, brokers);
+                for (key, _) in &e.annotations {
+                    if !is_qualified_name(key) {
+                        let p = format!("kafka.exposure.annotations.{key}");
+                        self.error(
+                            &p,
+                            format!(
+                                "annotation key `{key}` is not a valid Kubernetes annotation name"
+                            ),
+                        );
+                    }
+                }
+                let ranges = e.source_ranges.clone().unwrap_or_default();
+                for (i, r) in ranges.iter().enumerate() {
+                    if !is_cidr(r) {
+                        let p = format!("kafka.exposure.sourceRanges[{i}]");
+                        self.error(&p, format!("`{p}` \"{r}\" is not a CIDR range"))
+                            .with_help("write it like 203.0.113.0/24");
+                    }
+                }
+                if let Some(class) = &e.load_balancer_class
+                    && !(is_qualified_name(class) && class.contains('/'))
+                {
+                    self.error(
+                        "kafka.exposure.loadBalancerClass",
+                        format!("`kafka.exposure.loadBalancerClass` \"{class}\" must be a prefixed name such as example.com/lb"),
+                    );
+                }
+                Exposure::LoadBalancer {
+                    port: u16::try_from(port).unwrap_or(0),
+                    hosts,
+                    annotations: e
+                        .annotations
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect(),
+                    source_ranges: ranges,
+                    class: e.load_balancer_class.clone(),
+                }
+            }
+        }
+    }
+
+    /// The host each broker advertises behind its own load balancer.
+    fn lb_hosts(&mut self, e: &ExposureSpec, brokers: u32) -> Vec<String> {
+        let hosts: Vec<(String, String)> = match (&e.host_template, &e.hosts) {
+            (Some(_), Some(_)) => {
+                self.error(
+                    "kafka.exposure.hosts",
+                    "give either `kafka.exposure.hosts` or `kafka.exposure.hostTemplate`, not both",
+                );
+                return Vec::new();
+            }
+            (None, None) => {
+                self.error(
+                    "kafka.exposure.mode",
+                    "`mode: loadbalancer` needs the address each broker advertises to outside clients",
+                )
+                .with_help("add `hostTemplate: \"b{id}.kafka.example.com\"` (or `hosts:` with one DNS name per broker) under kafka.exposure, and point those names at the brokers' load balancers");
+                return Vec::new();
+            }
+            (Some(t), None) => {
+                if !t.contains("{id}") && brokers > 1 {
+                    self.error(
+                        "kafka.exposure.hostTemplate",
+                        format!("`kafka.exposure.hostTemplate` \"{t}\" has no `{{id}}`: every broker would advertise the same host"),
+                    )
+                    .with_help("write it like \"b{id}.kafka.example.com\"");
+                    return Vec::new();
+                }
+                (0..brokers)
+                    .map(|id| {
+                        (
+                            t.replace("{id}", &id.to_string()),
+                            "kafka.exposure.hostTemplate".to_string(),
+                        )
+                    })
+                    .collect()
+            }
+            (None, Some(list)) => {
+                if list.len() != brokers as usize {
+                    self.error(
+                        "kafka.exposure.hosts",
+                        format!(
+                            "`kafka.exposure.hosts` lists {} host{} for {brokers} broker{}",
+                            list.len(),
+                            plural(list.len() as u32),
+                            plural(brokers)
+                        ),
+                    )
+                    .with_help("list exactly one host per broker, in broker id order");
+                }
+                list.iter()
+                    .enumerate()
+                    .map(|(i, h)| (h.clone(), format!("kafka.exposure.hosts[{i}]")))
+                    .collect()
+            }
+        };
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        for (i, (host, path)) in hosts.iter().enumerate() {
+            if !is_host(host) {
+                self.error(
+                    path,
+                    format!("`{path}` gives \"{host}\", which is not a DNS name or IPv4 address"),
+                );
+            } else if let Some(first) = seen.insert(host, i) {
+                self.error(
+                    path,
+                    format!("brokers {first} and {i} would both advertise \"{host}\""),
+                )
+                .with_help("every broker needs its own address");
+            }
+        }
+        hosts.into_iter().map(|(h, _)| h).collect()
+    }
+
+    fn topics(&mut self, topics: &[TopicSpec], k: &KafkaSpec) -> Vec<Topic> {
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        let mut out = Vec::new();
+        for (i, t) in topics.iter().enumerate() {
+            let base = format!("topics[{i}]");
+            let np = format!("{base}.name");
+            if !is_topic_name(&t.name) {
+                self.error(
+                    &np,
+                    if t.name.is_empty() {
+                        format!("`{np}` is required")
+                    } else {
+                        format!("`{np}` \"{}\" is not a valid topic name", t.name)
+                    },
+                )
+                .with_help("topic names use 1 to 249 letters, digits, '.', '_' and '-'");
+            } else {
+                // Kafka refuses topics whose names differ only in '.' versus '_'.
+                let folded = t.name.replace('.', "_");
+                if let Some(first) = seen.insert(folded, i) {
+                    let same = topics[first].name == t.name;
+                    self.error(
+                        &np,
+                        if same {
+                            format!("topic \"{}\" is listed twice (first as topics[{first}])", t.name)
+                        } else {
+                            format!(
+                                "topic \"{}\" collides with \"{}\" (topics[{first}]): Kafka treats '.' and '_' alike in topic names",
+                                t.name, topics[first].name
+                            )
+                        },
+                    );
+                }
+            }
+            let partitions = t.partitions.unwrap_or(k.partitions);
+            if partitions == 0 {
+                self.error(
+                    &format!("{base}.partitions"),
+                    format!("`{base}.partitions` must be at least 1"),
+                );
+            }
+            let rf = t.replication_factor.unwrap_or(k.replication_factor);
+            let rp = format!("{base}.replicationFactor");
+            if rf == 0 {
+                self.error(&rp, format!("`{rp}` must be at least 1"));
+            } else if rf > k.brokers && k.brokers > 0 {
+                self.error(
+                    &rp,
+                    format!(
+                        "topic \"{}\" asks for replication factor {rf} but the cluster has only {} broker{}",
+                        t.name,
+                        k.brokers,
+                        plural(k.brokers)
+                    ),
+                )
+                .with_label("above kafka.brokers");
+            }
+            let mut config = Vec::new();
+            for (key, value) in &t.config {
+                let p = format!("{base}.config.{key}");
+                if !is_property_key(key) {
+                    self.error(&p, format!("`{key}` is not a topic property name"));
+                } else if value.0.is_empty()
+                    || value.0.chars().any(|c| c.is_whitespace() || c.is_control())
+                {
+                    self.error(
+                        &p,
+                        format!("the value of `{p}` must be non-empty and without spaces"),
+                    );
+                } else {
+                    config.push((key.clone(), value.0.clone()));
+                }
+            }
+            out.push(Topic {
+                name: t.name.clone(),
+                partitions,
+                replication_factor: rf,
+                config,
+            });
+        }
+        out
+    }
+}
+
+fn plural(n: u32) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+pub fn is_dns_label(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
+pub fn is_dns_subdomain(s: &str) -> bool {
+    s.len() <= 253 && s.split('.').all(is_dns_label)
+}
+
+/// A DNS name (any case) or an IPv4 address.
+fn is_host(s: &str) -> bool {
+    if s.parse::<std::net::Ipv4Addr>().is_ok() {
+        return true;
+    }
+    s.len() <= 253
+        && s.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        })
+        && !s
+            .split('.')
+            .next_back()
+            .is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit()))
+}
+
+fn is_cidr(s: &str) -> bool {
+    let Some((addr, bits)) = s.split_once('/') else {
+        return false;
+    };
+    let Ok(bits) = bits.parse::<u8>() else {
+        return false;
+    };
+    (addr.parse::<std::net::Ipv4Addr>().is_ok() && bits <= 32)
+        || (addr.parse::<std::net::Ipv6Addr>().is_ok() && bits <= 128)
+}
+
+/// `[prefix/]name` as Kubernetes allows for annotation keys.
+fn is_qualified_name(s: &str) -> bool {
+    let (prefix, name) = match s.split_once('/') {
+        Some((p, n)) => (Some(p), n),
+        None => (None, s),
+    };
+    prefix.is_none_or(is_dns_subdomain)
+        && !name.is_empty()
+        && name.len() <= 63
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        && name.as_bytes()[0].is_ascii_alphanumeric()
+        && name.as_bytes()[name.len() - 1].is_ascii_alphanumeric()
+}
+
+fn is_property_key(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+}
+
+fn is_topic_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 249
+        && s != "."
+        && s != ".."
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+}
+
+/// Adds to a diagnostic already pushed.
+trait Note {
+    fn with_label(self, label: &str) -> Self;
+    fn with_help(self, help: impl Into<String>) -> Self;
+}
+
+impl Note for &mut Diagnostic {
+    fn with_label(self, label: &str) -> Self {
+        self.label = Some(label.to_string());
+        self
+    }
+
+    fn with_help(self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+}
