@@ -45,23 +45,86 @@ fn parent(path: &str) -> Option<&str> {
     Some(&path[..cut])
 }
 
-/// Decodes `node` into `T`. On failure returns every problem found: all
-/// unknown keys plus the first type error.
-pub fn decode<T: de::DeserializeOwned>(node: &Node) -> Result<(T, Locations), Vec<Diagnostic>> {
-    let cx = Cx::default();
-    let result = T::deserialize(NodeDe {
-        node,
-        path: String::new(),
-        cx: &cx,
-    });
-    let mut errors = cx.errors.into_inner();
-    match result {
-        Ok(value) if errors.is_empty() => Ok((value, cx.locations.into_inner())),
-        Ok(_) => Err(errors),
-        Err(e) => {
-            errors.push(Diagnostic::error(e.message).at(e.span).help_opt(e.help));
-            Err(errors)
+/// A decoded value, where its fields were written, and the unknown keys
+/// that were skipped (errors, but no obstacle to checking the rest).
+pub type Decoded<T> = (T, Locations, Vec<Diagnostic>);
+
+/// At most this many type errors are reported from one document.
+const MAX_TYPE_ERRORS: usize = 50;
+
+/// Decodes `node` into `T`. Serde stops at the first value of the wrong
+/// type, so each such value is reported, dropped, and decoding tried again:
+/// every type error is returned together, with every unknown key.
+pub fn decode<T: de::DeserializeOwned>(node: &Node) -> Result<Decoded<T>, Vec<Diagnostic>> {
+    let mut tree = node.clone();
+    let mut type_errors = Vec::new();
+    loop {
+        let cx = Cx::default();
+        let result = T::deserialize(NodeDe {
+            node: &tree,
+            path: String::new(),
+            trail: Vec::new(),
+            cx: &cx,
+        });
+        let mut errors = cx.errors.into_inner();
+        match result {
+            Ok(value) if type_errors.is_empty() => {
+                return Ok((value, cx.locations.into_inner(), errors));
+            }
+            Ok(_) => {
+                errors.append(&mut type_errors);
+                return Err(errors);
+            }
+            Err(e) => {
+                type_errors.push(Diagnostic::error(e.message).at(e.span).help_opt(e.help));
+                let removed = e.trail.is_some_and(|t| remove(&mut tree, &t));
+                if !removed || type_errors.len() >= MAX_TYPE_ERRORS {
+                    errors.append(&mut type_errors);
+                    return Err(errors);
+                }
+            }
         }
+    }
+}
+
+/// One step of a path into the tree.
+#[derive(Debug, Clone)]
+enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+/// Removes the value at `trail` (the map entry or list item holding it).
+fn remove(node: &mut Node, trail: &[Seg]) -> bool {
+    let Some((last, parents)) = trail.split_last() else {
+        return false;
+    };
+    let mut n = node;
+    for seg in parents {
+        let next = match (seg, &mut n.value) {
+            (Seg::Key(k), Value::Map(entries)) => entries
+                .iter_mut()
+                .find(|e| &e.key == k)
+                .map(|e| &mut e.value),
+            (Seg::Index(i), Value::Seq(items)) => items.get_mut(*i),
+            _ => None,
+        };
+        match next {
+            Some(x) => n = x,
+            None => return false,
+        }
+    }
+    match (last, &mut n.value) {
+        (Seg::Key(k), Value::Map(entries)) => {
+            let before = entries.len();
+            entries.retain(|e| &e.key != k);
+            entries.len() < before
+        }
+        (Seg::Index(i), Value::Seq(items)) if *i < items.len() => {
+            items.remove(*i);
+            true
+        }
+        _ => false,
     }
 }
 
@@ -76,6 +139,8 @@ pub struct DeError {
     message: String,
     span: Option<Span>,
     help: Option<String>,
+    /// Where the offending value is, so that it can be dropped and decoding retried.
+    trail: Option<Vec<Seg>>,
 }
 
 impl fmt::Display for DeError {
@@ -92,6 +157,7 @@ impl de::Error for DeError {
             message: msg.to_string(),
             span: None,
             help: None,
+            trail: None,
         }
     }
 
@@ -99,6 +165,7 @@ impl de::Error for DeError {
         DeError {
             message: format!("unknown value `{variant}`"),
             span: None,
+            trail: None,
             help: Some(match suggest(variant, expected.iter().copied()) {
                 Some(s) => format!("did you mean `{s}`?"),
                 None => format!("expected one of: {}", expected.join(", ")),
@@ -119,19 +186,23 @@ impl Diagnostic {
 struct NodeDe<'a> {
     node: &'a Node,
     path: String,
+    trail: Vec<Seg>,
     cx: &'a Cx,
 }
 
 impl<'a> NodeDe<'a> {
-    fn child(&self, node: &'a Node, path: String) -> NodeDe<'a> {
+    fn child(&self, node: &'a Node, path: String, seg: Seg) -> NodeDe<'a> {
         self.cx
             .locations
             .borrow_mut()
             .values
             .insert(path.clone(), node.span);
+        let mut trail = self.trail.clone();
+        trail.push(seg);
         NodeDe {
             node,
             path,
+            trail,
             cx: self.cx,
         }
     }
@@ -169,6 +240,7 @@ impl<'a> NodeDe<'a> {
             message: format!("{} must be {expected}, found {found}", self.field()),
             span: Some(self.node.span),
             help,
+            trail: Some(self.trail.clone()),
         }
     }
 
@@ -178,6 +250,7 @@ impl<'a> NodeDe<'a> {
         if e.span.is_none() {
             e.span = Some(self.node.span);
             e.message = format!("{}: {}", self.field(), e.message);
+            e.trail = Some(self.trail.clone());
         }
         e
     }
@@ -195,6 +268,7 @@ impl<'a> NodeDe<'a> {
             message: format!("{} must be from {min} to {max}, found {i}", self.field()),
             span: Some(self.node.span),
             help: None,
+            trail: Some(self.trail.clone()),
         })
     }
 
@@ -348,7 +422,8 @@ impl<'de> de::SeqAccess<'de> for SeqDe<'_, '_> {
             None => Ok(None),
             Some((i, node)) => {
                 let path = format!("{}[{i}]", self.parent.path);
-                seed.deserialize(self.parent.child(node, path)).map(Some)
+                seed.deserialize(self.parent.child(node, path, Seg::Index(i)))
+                    .map(Some)
             }
         }
     }
@@ -404,7 +479,10 @@ impl<'de> de::MapAccess<'de> for MapDe<'_, '_> {
             .borrow_mut()
             .keys
             .insert(path.clone(), entry.key_span);
-        seed.deserialize(self.parent.child(&entry.value, path))
+        seed.deserialize(
+            self.parent
+                .child(&entry.value, path, Seg::Key(entry.key.clone())),
+        )
     }
 }
 

@@ -59,15 +59,24 @@ impl Diagnostic {
     }
 }
 
-/// Renders diagnostics for a terminal (`color`) or plain text.
+/// Renders diagnostics for a terminal (`color`) or plain text: errors before
+/// warnings, each in the order they appear in the sources.
 pub fn render(diagnostics: &[Diagnostic], sources: &Sources, color: bool) -> String {
+    let mut diagnostics: Vec<&Diagnostic> = diagnostics.iter().collect();
+    diagnostics.sort_by_key(|d| {
+        (
+            d.severity,
+            d.span.is_none(),
+            d.span.map(|s| (s.source, s.start.line, s.start.col)),
+        )
+    });
     let renderer = if color {
         Renderer::styled()
     } else {
         Renderer::plain()
     };
     let mut out = String::new();
-    for d in diagnostics {
+    for d in &diagnostics {
         out += &render_one(d, sources, &renderer);
         out.push('\n');
     }

@@ -2,7 +2,7 @@
 //! merge them (profile < spec < --set) and decode the result into a typed
 //! [`Spec`] with the location of every field.
 
-use crate::decode::{Locations, decode};
+use crate::decode::{Decoded, decode};
 use crate::diagnostic::Diagnostic;
 use crate::merge::{lookup, merge, remove};
 use crate::profile::{self, DEFAULT_PROFILE};
@@ -42,7 +42,8 @@ impl From<Diagnostic> for LoadError {
     }
 }
 
-pub fn load(req: &Request, sources: &mut Sources) -> Result<(Spec, Locations), LoadError> {
+/// The merged spec; its diagnostics are unknown keys, which were skipped.
+pub fn load(req: &Request, sources: &mut Sources) -> Result<Decoded<Spec>, LoadError> {
     let spec = match &req.spec {
         None => None,
         Some(path) => Some(read_spec(path, sources)?),
@@ -52,7 +53,7 @@ pub fn load(req: &Request, sources: &mut Sources) -> Result<(Spec, Locations), L
     for arg in &req.sets {
         match crate::overrides::parse(arg, sources) {
             Ok(n) => sets.push(n),
-            Err(d) => set_errors.push(d),
+            Err(d) => set_errors.push(*d),
         }
     }
     if !set_errors.is_empty() {
@@ -173,12 +174,13 @@ fn read_spec(path: &Path, sources: &mut Sources) -> Result<Node, LoadError> {
     Ok(node)
 }
 
-fn expect_mapping(node: &Node, what: &str) -> Result<(), Diagnostic> {
+fn expect_mapping(node: &Node, what: &str) -> Result<(), LoadError> {
     match node.value {
         Value::Map(_) | Value::Null => Ok(()),
         _ => Err(
             Diagnostic::error(format!("{what} must be a mapping, found {}", node.kind()))
-                .at(Some(node.span)),
+                .at(Some(node.span))
+                .into(),
         ),
     }
 }

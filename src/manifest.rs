@@ -60,23 +60,14 @@ pub enum ManifestError {
         api_version: String,
         kind: String,
     },
-    #[error("{kind} `{name}` (template `{template}`) is not a valid {kind}: {message}")]
-    Invalid {
-        template: String,
-        kind: String,
-        name: String,
-        message: String,
-    },
-    #[error(
-        "{kind} `{name}` (template `{template}`): field `{path}` is not part of the {kind} schema or has the wrong type (rendered {rendered}, the API reads {typed})"
-    )]
+    /// `object` reads like "Service `x` (template `t`)".
+    #[error("{object} does not fit its schema: {message}")]
+    Invalid { object: String, message: String },
+    #[error("{object}: field `{path}` is not part of the schema or has the wrong type ({detail})")]
     Drift {
-        template: String,
-        kind: String,
-        name: String,
+        object: String,
         path: String,
-        rendered: String,
-        typed: String,
+        detail: String,
     },
 }
 
@@ -144,10 +135,9 @@ fn round_trip<T>(doc: &Document, kind: &str, name: &str) -> Result<T, ManifestEr
 where
     T: serde::de::DeserializeOwned + serde::Serialize,
 {
+    let object = format!("{kind} `{name}` (template `{}`)", doc.template);
     let invalid = |message: String| ManifestError::Invalid {
-        template: doc.template.clone(),
-        kind: kind.to_string(),
-        name: name.to_string(),
+        object: object.clone(),
         message,
     };
     let typed: T = serde_json::from_value(doc.value.clone()).map_err(|e| invalid(e.to_string()))?;
@@ -155,12 +145,9 @@ where
     if let Some((path, rendered, typed_value)) = first_difference(&doc.value, &back, String::new())
     {
         return Err(ManifestError::Drift {
-            template: doc.template.clone(),
-            kind: kind.to_string(),
-            name: name.to_string(),
+            object,
             path,
-            rendered,
-            typed: typed_value,
+            detail: format!("rendered {rendered}, the API reads {typed_value}"),
         });
     }
     Ok(typed)
@@ -246,7 +233,7 @@ mod tests {
             "spec": {"ports": [{"port": "9092"}]}
         })))
         .unwrap_err();
-        assert!(e.to_string().contains("not a valid Service"), "{e}");
+        assert!(e.to_string().contains("does not fit its schema"), "{e}");
     }
 
     #[test]

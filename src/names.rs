@@ -37,7 +37,7 @@ impl Names {
         format!("{}-kafka-data", self.name)
     }
     pub fn topics_job(&self, hash: &str) -> String {
-        format!("{}-kafka-topics-{hash}", self.name)
+        format!("{}-topics-{hash}", self.name)
     }
     pub fn zookeeper(&self) -> String {
         format!("{}-zookeeper", self.name)

@@ -7,13 +7,15 @@ use crate::source::{SourceId, Sources, Span};
 use crate::yaml::{Entry, Node, Value, parse_one};
 
 /// Parses one `--set` argument into a partial spec.
-pub fn parse(arg: &str, sources: &mut Sources) -> Result<Node, Diagnostic> {
+pub fn parse(arg: &str, sources: &mut Sources) -> Result<Node, Box<Diagnostic>> {
     let id = sources.add("--set", arg);
     let whole = span(id, 1, arg.chars().count() + 1);
     let Some((path, value)) = arg.split_once('=') else {
-        return Err(Diagnostic::error(format!("`--set {arg}` has no `=`"))
-            .at(Some(whole))
-            .help("write --set PATH=VALUE, for example --set kafka.brokers=3"));
+        return Err(Box::new(
+            Diagnostic::error(format!("`--set {arg}` has no `=`"))
+                .at(Some(whole))
+                .help("write --set PATH=VALUE, for example --set kafka.brokers=3"),
+        ));
     };
     let keys = split_path(path).map_err(|m| {
         Diagnostic::error(m).at(Some(whole)).help(
@@ -23,8 +25,10 @@ pub fn parse(arg: &str, sources: &mut Sources) -> Result<Node, Diagnostic> {
     })?;
     let offset = path.chars().count() + 1;
     let mut node = parse_one(value, id).map_err(|e| {
-        Diagnostic::error(format!("invalid value in --set: {}", e.message))
-            .at(Some(shift(e.span, offset)))
+        Box::new(
+            Diagnostic::error(format!("invalid value in --set: {}", e.message))
+                .at(Some(shift(e.span, offset))),
+        )
     })?;
     shift_node(&mut node, offset);
     let key_span = span(id, 1, path.chars().count() + 1);

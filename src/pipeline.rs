@@ -46,8 +46,12 @@ pub struct Outcome {
 }
 
 pub fn run(opts: &Options, sources: &mut Sources) -> Result<Outcome, Failure> {
-    let (spec, locations) = input::load(&opts.request, sources)?;
-    let (cluster, warnings) = validate::validate(&spec, &locations).map_err(Failure::Invalid)?;
+    let (spec, locations, unknown_keys) = input::load(&opts.request, sources)?;
+    let (cluster, warnings) = match validate::validate(&spec, &locations) {
+        Ok(ok) if unknown_keys.is_empty() => ok,
+        Ok((_, warnings)) => return Err(Failure::Invalid([unknown_keys, warnings].concat())),
+        Err(diags) => return Err(Failure::Invalid([unknown_keys, diags].concat())),
+    };
     let model = model::build(&cluster);
     let docs = render::render(&model, opts.templates.as_deref())?;
     let mut manifests = Vec::with_capacity(docs.len());

@@ -110,10 +110,7 @@ impl Default for ZooKeeperSpec {
             replicas: 1,
             image: DEFAULT_ZOOKEEPER_IMAGE.into(),
             workload: Workload::Statefulset,
-            storage: StorageSpec {
-                size: Scalar("5Gi".into()),
-                ..StorageSpec::default()
-            },
+            storage: StorageSpec::default(),
             resources: ResourcesSpec::default(),
             heap_percent: 50,
         }

@@ -71,7 +71,6 @@ pub fn validate(
     };
     let cluster = v.cluster(spec);
     if v.diags.iter().any(Diagnostic::is_error) {
-        v.diags.sort_by_key(|d| d.severity);
         Err(v.diags)
     } else {
         Ok((cluster, v.diags))
@@ -86,6 +85,13 @@ struct Validator<'a> {
 impl Validator<'_> {
     fn error(&mut self, path: &str, message: impl Into<String>) -> &mut Diagnostic {
         let d = Diagnostic::error(message).at(self.loc.value(path));
+        self.diags.push(d);
+        self.diags.last_mut().unwrap()
+    }
+
+    /// An error about a key itself (rather than its value).
+    fn key_error(&mut self, path: &str, message: impl Into<String>) -> &mut Diagnostic {
+        let d = Diagnostic::error(message).at(self.loc.key(path));
         self.diags.push(d);
         self.diags.last_mut().unwrap()
     }
@@ -339,7 +345,7 @@ impl Validator<'_> {
                     z.replicas
                 ),
             );
-        } else if z.replicas % 2 == 0 {
+        } else if z.replicas.is_multiple_of(2) {
             self.warn(
                 path,
                 format!(
@@ -551,7 +557,7 @@ impl Validator<'_> {
                 continue;
             }
             if !is_property_key(key) {
-                self.error(&path, format!("`{key}` is not a broker property name"))
+                self.key_error(&path, format!("`{key}` is not a broker property name"))
                     .with_help("property names use lowercase letters, digits, '.', '-' and '_'");
                 continue;
             }
@@ -571,12 +577,7 @@ impl Validator<'_> {
         let only = |v: &mut Self, field: &str, set: bool, mode: &str| {
             if set {
                 let p = format!("kafka.exposure.{field}");
-                let d = Diagnostic::error(format!("`{p}` applies only to `mode: {mode}`"))
-                    .at(v.loc.key(&p));
-                v.diags.push(d);
-                v.diags
-                    .last_mut()
-                    .unwrap()
+                v.key_error(&p, format!("`{p}` applies only to `mode: {mode}`"))
                     .with_label("not used by this exposure mode");
             }
         };
@@ -802,8 +803,9 @@ impl Validator<'_> {
                     );
                 }
             }
+            // Inherited values were checked as kafka.* already.
             let partitions = t.partitions.unwrap_or(k.partitions);
-            if partitions == 0 {
+            if t.partitions == Some(0) {
                 self.error(
                     &format!("{base}.partitions"),
                     format!("`{base}.partitions` must be at least 1"),
@@ -811,9 +813,9 @@ impl Validator<'_> {
             }
             let rf = t.replication_factor.unwrap_or(k.replication_factor);
             let rp = format!("{base}.replicationFactor");
-            if rf == 0 {
+            if t.replication_factor == Some(0) {
                 self.error(&rp, format!("`{rp}` must be at least 1"));
-            } else if rf > k.brokers && k.brokers > 0 {
+            } else if t.replication_factor.is_some() && rf > k.brokers && k.brokers > 0 {
                 self.error(
                     &rp,
                     format!(
@@ -829,7 +831,7 @@ impl Validator<'_> {
             for (key, value) in &t.config {
                 let p = format!("{base}.config.{key}");
                 if !is_property_key(key) {
-                    self.error(&p, format!("`{key}` is not a topic property name"));
+                    self.key_error(&p, format!("`{key}` is not a topic property name"));
                 } else if value.0.is_empty()
                     || value.0.chars().any(|c| c.is_whitespace() || c.is_control())
                 {

@@ -468,6 +468,20 @@ mod tests {
     fn stops_deep_nesting() {
         let text = "[".repeat(1000) + &"]".repeat(1000);
         let e = parse_one(&text, SourceId(0)).unwrap_err();
-        assert!(e.message.contains("nesting"), "{}", e.message);
+        assert!(
+            e.message.contains("nesting") || e.message.contains("recursion"),
+            "{}",
+            e.message
+        );
+        let text = "a:\n".to_string()
+            + &(1..80)
+                .map(|i| format!("{}b{i}:\n", " ".repeat(i)))
+                .collect::<String>();
+        let e = parse_one(&text, SourceId(0)).unwrap_err();
+        assert!(
+            e.message.contains("nesting") || e.message.contains("recursion"),
+            "{}",
+            e.message
+        );
     }
 }
