@@ -85,7 +85,7 @@ impl Default for KafkaSpec {
             replication_factor: 1,
             min_insync_replicas: 1,
             storage: StorageSpec::default(),
-            resources: ResourcesSpec::default(),
+            resources: ResourcesSpec::sized("250m", "1Gi"),
             heap_percent: 50,
             config: IndexMap::new(),
             exposure: ExposureSpec::default(),
@@ -111,7 +111,7 @@ impl Default for ZooKeeperSpec {
             image: DEFAULT_ZOOKEEPER_IMAGE.into(),
             workload: Workload::Statefulset,
             storage: StorageSpec::default(),
-            resources: ResourcesSpec::default(),
+            resources: ResourcesSpec::sized("100m", "512Mi"),
             heap_percent: 50,
         }
     }
@@ -142,6 +142,23 @@ impl Default for StorageSpec {
 pub struct ResourcesSpec {
     pub requests: ResourceList,
     pub limits: ResourceList,
+}
+
+impl ResourcesSpec {
+    /// Requests of `cpu` and `memory`, with the memory limit equal to the request.
+    fn sized(cpu: &str, memory: &str) -> Self {
+        let q = |s: &str| Some(Scalar(s.to_string()));
+        ResourcesSpec {
+            requests: ResourceList {
+                cpu: q(cpu),
+                memory: q(memory),
+            },
+            limits: ResourceList {
+                cpu: None,
+                memory: q(memory),
+            },
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]

@@ -1,0 +1,382 @@
+//! The binary as users run it: exit codes, streams, determinism, overrides,
+//! and the checks that must stop a broken render.
+
+use serde_json::Value;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn kafkagen(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kafkagen"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("kafkagen runs")
+}
+
+fn with_stdin(dir: &Path, args: &[&str], input: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kafkagen"))
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// A fresh directory for one test, holding the given files.
+fn workdir(name: &str, files: &[(&str, &str)]) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    for (path, text) in files {
+        let p = dir.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    dir
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+fn ok(out: &Output) -> String {
+    assert_eq!(out.status.code(), Some(0), "stderr:\n{}", text(&out.stderr));
+    text(&out.stdout)
+}
+
+fn fails(out: &Output) -> String {
+    assert_eq!(out.status.code(), Some(1), "stdout:\n{}", text(&out.stdout));
+    assert!(out.stdout.is_empty(), "a failure printed on stdout");
+    let err = text(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    err
+}
+
+fn items(json: &str) -> Vec<Value> {
+    let list: Value = serde_json::from_str(json).expect("-o json is JSON");
+    assert_eq!(list["kind"], "List");
+    list["items"].as_array().unwrap().clone()
+}
+
+fn find<'a>(items: &'a [Value], kind: &str, name: &str) -> &'a Value {
+    items
+        .iter()
+        .find(|i| i["kind"] == kind && i["metadata"]["name"] == name)
+        .unwrap_or_else(|| panic!("no {kind} {name}"))
+}
+
+const LB_SPEC: &str = "\
+name: prod
+profile: production
+kafka:
+  exposure:
+    mode: loadbalancer
+    hostTemplate: \"b{id}.kafka.example.com\"
+";
+
+#[test]
+fn output_is_identical_across_runs_set_and_key_order() {
+    let dir = workdir(
+        "determinism",
+        &[
+            (
+                "a.yaml",
+                "name: d\nprofile: production\nkafka:\n  brokers: 5\n  partitions: 7\n",
+            ),
+            (
+                "b.yaml",
+                "kafka:\n  partitions: 7\n  brokers: 5\nprofile: production\nname: d\n",
+            ),
+            (
+                "c.yaml",
+                "name: d\nprofile: production\nkafka:\n  partitions: 7\n",
+            ),
+        ],
+    );
+    let first = ok(&kafkagen(&dir, &["render", "a.yaml"]));
+    assert_eq!(first, ok(&kafkagen(&dir, &["render", "a.yaml"])));
+    assert_eq!(first, ok(&kafkagen(&dir, &["render", "b.yaml"])));
+    assert_eq!(
+        first,
+        ok(&kafkagen(
+            &dir,
+            &["render", "c.yaml", "--set", "kafka.brokers=5"]
+        ))
+    );
+    let piped = with_stdin(
+        &dir,
+        &["render", "-"],
+        &std::fs::read(dir.join("a.yaml")).unwrap(),
+    );
+    assert_eq!(first, ok(&piped));
+}
+
+#[test]
+fn production_loadbalancer_gives_every_pod_its_own_identity_and_address() {
+    let dir = workdir("production-lb", &[("spec.yaml", LB_SPEC)]);
+    let items = items(&ok(&kafkagen(&dir, &["render", "spec.yaml", "-o", "json"])));
+
+    let zk = find(&items, "ConfigMap", "prod-zookeeper-pods");
+    let sts = find(&items, "StatefulSet", "prod-zookeeper");
+    let env = &sts["spec"]["template"]["spec"]["containers"][0]["env"];
+    let servers = env
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "ZOOKEEPER_SERVERS")
+        .unwrap()["value"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for i in 0..3 {
+        let pod = format!("prod-zookeeper-{i}");
+        assert_eq!(
+            zk["data"][format!("{pod}.env")],
+            format!("ZOOKEEPER_SERVER_ID={}\n", i + 1)
+        );
+        let entry = servers.split(';').nth(i).unwrap();
+        assert_eq!(
+            entry,
+            format!("{pod}.prod-zookeeper-headless.kafka.svc.cluster.local:2888:3888")
+        );
+    }
+
+    let brokers = find(&items, "ConfigMap", "prod-kafka-pods");
+    for id in 0..3 {
+        let pod = format!("prod-kafka-{id}");
+        let settings = brokers["data"][format!("{pod}.env")].as_str().unwrap();
+        assert_eq!(
+            settings,
+            format!(
+                "KAFKA_BROKER_ID={id}\nKAFKA_ADVERTISED_LISTENERS=INTERNAL://{pod}.prod-kafka-headless.kafka.svc.cluster.local:9092,EXTERNAL://b{id}.kafka.example.com:9094\n"
+            )
+        );
+        let svc = find(&items, "Service", &format!("prod-kafka-{id}-external"));
+        assert_eq!(svc["spec"]["type"], "LoadBalancer");
+        assert_eq!(
+            svc["spec"]["selector"]["statefulset.kubernetes.io/pod-name"],
+            pod
+        );
+        assert_eq!(svc["spec"]["ports"][0]["port"], 9094);
+    }
+    let lbs = items
+        .iter()
+        .filter(|i| i["kind"] == "Service" && i["spec"]["type"] == "LoadBalancer")
+        .count();
+    assert_eq!(lbs, 4, "three per-broker load balancers and one bootstrap");
+}
+
+#[test]
+fn json_and_yaml_hold_the_same_objects_in_the_same_order() {
+    let dir = workdir("formats", &[("spec.yaml", LB_SPEC)]);
+    let yaml = ok(&kafkagen(&dir, &["render", "spec.yaml"]));
+    let json = items(&ok(&kafkagen(&dir, &["render", "spec.yaml", "-o", "json"])));
+    let yaml_kinds: Vec<&str> = yaml
+        .lines()
+        .filter_map(|l| l.strip_prefix("kind: "))
+        .collect();
+    let json_kinds: Vec<&str> = json.iter().map(|i| i["kind"].as_str().unwrap()).collect();
+    assert_eq!(yaml_kinds, json_kinds);
+    assert_eq!(yaml.matches("\n---\n").count() + 1, json.len());
+}
+
+#[test]
+fn no_spec_renders_the_default_profile_and_validate_prints_nothing_on_stdout() {
+    let dir = workdir("defaults", &[]);
+    let yaml = ok(&kafkagen(&dir, &["render"]));
+    assert!(
+        yaml.contains("type: NodePort"),
+        "minikube exposes brokers by NodePort"
+    );
+    let out = kafkagen(&dir, &["validate"]);
+    assert_eq!(ok(&out), "");
+    assert!(
+        text(&out.stderr).starts_with("valid: "),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn profiles_lists_each_builtin_with_a_description() {
+    let dir = workdir("profiles", &[]);
+    let out = ok(&kafkagen(&dir, &["profiles"]));
+    let names: Vec<&str> = out
+        .lines()
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    assert_eq!(names, ["quickstart", "minikube", "production"]);
+    assert!(out.lines().all(|l| l.split_whitespace().count() > 3));
+}
+
+#[test]
+fn profiles_on_disk_override_the_builtin_ones() {
+    let dir = workdir(
+        "profile-dir",
+        &[
+            (
+                "mine/production.yaml",
+                "kafka:\n  brokers: 2\n  replicationFactor: 2\n",
+            ),
+            ("spec.yaml", "name: x\nprofile: production\n"),
+        ],
+    );
+    let json = items(&ok(&kafkagen(
+        &dir,
+        &["render", "spec.yaml", "--profiles", "mine", "-o", "json"],
+    )));
+    assert_eq!(find(&json, "StatefulSet", "x-kafka")["spec"]["replicas"], 2);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let dir = workdir("usage", &[]);
+    let out = kafkagen(&dir, &["render", "--no-such-flag"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let out = kafkagen(&dir, &["render", "-o", "xml"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn unreadable_and_malformed_specs_fail_cleanly() {
+    let dir = workdir(
+        "bad-files",
+        &[("empty.yaml", ""), ("list.yaml", "- a\n- b\n")],
+    );
+    std::fs::write(dir.join("latin1.yaml"), b"name: caf\xe9\n").unwrap();
+    assert!(
+        fails(&kafkagen(&dir, &["render", "missing.yaml"]))
+            .contains("cannot read spec `missing.yaml`")
+    );
+    assert!(fails(&kafkagen(&dir, &["render", "empty.yaml"])).contains("the spec is empty"));
+    assert!(fails(&kafkagen(&dir, &["render", "latin1.yaml"])).contains("not UTF-8"));
+    assert!(fails(&kafkagen(&dir, &["render", "list.yaml"])).contains("must be a mapping"));
+    let err = fails(&kafkagen(&dir, &["render", "--set", "kafka.brokers"]));
+    assert!(err.contains("has no `=`"), "{err}");
+    let err = fails(&kafkagen(&dir, &["render", "--set", "kafka.brokers=many"]));
+    assert!(err.contains("--set:1:15"), "{err}");
+}
+
+#[test]
+fn values_cannot_inject_keys_or_documents() {
+    let hostile = "x\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: stolen}\n{{ 7 * 7 }}";
+    let spec = format!(
+        "name: inj\nkafka:\n  exposure:\n    mode: loadbalancer\n    hosts: [b0.example.com]\n    annotations:\n      example.com/note: {}\n",
+        serde_json::to_string(hostile).unwrap()
+    );
+    let dir = workdir("injection", &[("spec.yaml", &spec)]);
+    let json = items(&ok(&kafkagen(&dir, &["render", "spec.yaml", "-o", "json"])));
+    assert!(json.iter().all(|i| i["kind"] != "Secret"));
+    let svc = find(&json, "Service", "inj-kafka-0-external");
+    assert_eq!(svc["metadata"]["annotations"]["example.com/note"], hostile);
+    // In YAML the value becomes an indented literal block: its `---` and
+    // `kind:` lines are text, not a document marker or a key.
+    let yaml = ok(&kafkagen(&dir, &["render", "spec.yaml"]));
+    assert!(yaml.lines().all(|l| l != "kind: Secret"));
+    assert_eq!(yaml.lines().filter(|l| *l == "---").count(), json.len());
+
+    for (field, value) in [
+        ("name", "\"a\\n---\\nkind: Secret\""),
+        ("namespace", "\"{{ 7 * 7 }}\""),
+    ] {
+        let dir = workdir(
+            "injection-field",
+            &[("spec.yaml", &format!("{field}: {value}\n"))],
+        );
+        let err = fails(&kafkagen(&dir, &["render", "spec.yaml"]));
+        assert!(err.contains(&format!("`{field}`")), "{err}");
+    }
+    let dir = workdir(
+        "injection-config",
+        &[(
+            "spec.yaml",
+            "name: c\nkafka:\n  config:\n    log.cleaner.enable: \"true\\nKAFKA_PORT=1\"\n",
+        )],
+    );
+    assert!(fails(&kafkagen(&dir, &["render", "spec.yaml"])).contains("control character"));
+}
+
+#[test]
+fn overridden_templates_are_checked_like_the_builtin_ones() {
+    // A misspelt field in a replacement template: caught by the typed round trip.
+    let services = include_str!("../templates/component/services.yaml.j2")
+        .replace("publishNotReadyAddresses", "publishNotReadyAdresses");
+    let dir = workdir(
+        "templates-typo",
+        &[("t/component/services.yaml.j2", &services)],
+    );
+    let err = fails(&kafkagen(&dir, &["render", "--templates", "t"]));
+    assert!(
+        err.contains("field `spec.publishNotReadyAdresses` is not part of the schema"),
+        "{err}"
+    );
+
+    // An undefined variable is an error, never a blank.
+    let dir = workdir(
+        "templates-undefined",
+        &[(
+            "t/namespace.yaml.j2",
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {{ nmespace }}\n",
+        )],
+    );
+    let err = fails(&kafkagen(&dir, &["render", "--templates", "t"]));
+    assert!(
+        err.contains("namespace.yaml.j2") && err.contains("undefined"),
+        "{err}"
+    );
+
+    // Per-broker Services that select every broker: a client sent to broker 1's
+    // address could land on broker 0. The reachability rule refuses it.
+    let external = include_str!("../templates/kafka/external-services.yaml.j2").replace(
+        "selector: {{ s.selector }}",
+        "selector: {{ external.bootstrap.selector }}",
+    );
+    let dir = workdir(
+        "templates-selector",
+        &[
+            ("t/kafka/external-services.yaml.j2", &external),
+            ("spec.yaml", LB_SPEC),
+        ],
+    );
+    let err = fails(&kafkagen(
+        &dir,
+        &["render", "spec.yaml", "--templates", "t"],
+    ));
+    assert!(err.contains("broker `prod-kafka-1` advertises EXTERNAL://b1.kafka.example.com:9094, but no LoadBalancer"), "{err}");
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    let dir = workdir("pipe", &[]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kafkagen"))
+        .args([
+            "render",
+            "--profile",
+            "production",
+            "--set",
+            "kafka.brokers=300",
+        ])
+        .current_dir(&dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 16];
+    child
+        .stdout
+        .as_mut()
+        .unwrap()
+        .read_exact(&mut first)
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
+}
