@@ -81,7 +81,7 @@ pub fn run() -> i32 {
         Command::Profiles => {
             let text: String = profile::BUILTIN
                 .iter()
-                .map(|(name, text)| format!("{name:<12} {}\n", profile::description(text)))
+                .map(|(name, text)| format!("{name:<17} {}\n", profile::description(text)))
                 .collect();
             write_stdout(&text)
         }

@@ -2,7 +2,8 @@
 //! (heap sizes computed, hosts expanded per broker). Built only by
 //! `validate.rs`; the model reads this and never the raw spec.
 
-pub use crate::spec::{Mode, Workload};
+pub use crate::image::Flavor;
+pub use crate::spec::Workload;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Cluster {
@@ -10,16 +11,40 @@ pub struct Cluster {
     pub namespace: String,
     pub create_namespace: bool,
     pub cluster_domain: String,
-    pub mode: Mode,
     pub kafka: Kafka,
-    pub zookeeper: ZooKeeper,
+    /// The metadata store: a ZooKeeper ensemble or a KRaft quorum.
+    pub metadata: Metadata,
     pub topics: Vec<Topic>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Metadata {
+    ZooKeeper(ZooKeeper),
+    Kraft(Kraft),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Kraft {
+    pub cluster_id: String,
+    /// `None`: every broker is also a controller.
+    pub controllers: Option<Controllers>,
+}
+
+/// Dedicated KRaft controllers, in the brokers' image.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Controllers {
+    pub replicas: u32,
+    pub storage: Storage,
+    pub resources: Resources,
+    pub heap_mib: u64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Kafka {
     pub brokers: u32,
     pub image: String,
+    /// Whose entrypoint the image has (Confluent or Apache).
+    pub flavor: Flavor,
     pub workload: Workload,
     pub partitions: u32,
     pub replication_factor: u32,

@@ -8,8 +8,10 @@ pub enum Flavor {
     ConfluentKafka,
     /// confluentinc/cp-zookeeper.
     ConfluentZooKeeper,
-    /// apache/kafka or apache/kafka-native.
+    /// apache/kafka.
     ApacheKafka,
+    /// apache/kafka-native: a GraalVM build without a JVM or tools.
+    ApacheKafkaNative,
     Unknown,
 }
 
@@ -68,7 +70,8 @@ pub fn parse(reference: &str) -> Option<Image> {
     let flavor = match (owner, name) {
         (_, "cp-kafka" | "cp-server") => Flavor::ConfluentKafka,
         (_, "cp-zookeeper") => Flavor::ConfluentZooKeeper,
-        (Some("apache"), "kafka" | "kafka-native") => Flavor::ApacheKafka,
+        (Some("apache"), "kafka") => Flavor::ApacheKafka,
+        (Some("apache"), "kafka-native") => Flavor::ApacheKafkaNative,
         _ => Flavor::Unknown,
     };
     let version = tag.and_then(|t| {

@@ -2,8 +2,11 @@
 //! object names, labels, DNS names, listeners, environment, per-pod settings.
 //! Templates read only this and never compute anything themselves.
 
-use crate::cluster::{Cluster, Exposure, Storage, Workload};
+use crate::cluster::{
+    Cluster, Controllers, Exposure, Flavor, Kraft, Metadata, Storage, Workload, ZooKeeper,
+};
 use crate::names::Names;
+use crate::validate::CONTROLLER_ID_BASE;
 use indexmap::IndexMap;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -13,10 +16,12 @@ pub const ZK_PEER_PORT: u16 = 2888;
 pub const ZK_ELECTION_PORT: u16 = 3888;
 pub const KAFKA_INTERNAL_PORT: u16 = 9092;
 pub const KAFKA_EXTERNAL_PORT: u16 = 9094;
+pub const KAFKA_CONTROLLER_PORT: u16 = 9093;
 /// The uid and gid of `appuser` in the Confluent images.
 pub const IMAGE_USER: u32 = 1000;
 const INTERNAL: &str = "INTERNAL";
 const EXTERNAL: &str = "EXTERNAL";
+const CONTROLLER: &str = "CONTROLLER";
 /// Stands for the node's IP in per-pod settings; the start script fills it in.
 pub const NODE_IP_PLACEHOLDER: &str = "${NODE_IP}";
 
@@ -27,8 +32,8 @@ pub struct Model {
     pub namespace: String,
     pub create_namespace: bool,
     pub namespace_labels: Labels,
-    pub zookeeper: Component,
-    pub kafka: Component,
+    /// In render order: ZooKeeper or dedicated controllers, then brokers.
+    pub components: Vec<Component>,
     pub external: Option<External>,
     pub topics_job: Option<TopicsJob>,
 }
@@ -45,8 +50,12 @@ pub struct Component {
     pub labels: Labels,
     pub selector: Labels,
     pub headless: String,
-    /// The ClusterIP Service clients use.
-    pub client_service: String,
+    /// The ClusterIP Service clients use; controllers have none.
+    pub client_service: Option<String>,
+    /// The PodDisruptionBudget (at most one pod down), when there are several pods.
+    pub disruption_budget: Option<String>,
+    /// The image's own entrypoint, which the start script ends in.
+    pub entrypoint: String,
     pub ports: Vec<Port>,
     /// The ports the headless Service publishes.
     pub headless_ports: Vec<Port>,
@@ -135,6 +144,9 @@ pub struct TopicsJob {
     pub bootstrap: String,
     /// How many brokers must answer before topics are created.
     pub brokers: String,
+    /// The image's `kafka-topics` and `kafka-broker-api-versions` commands.
+    pub topics_tool: String,
+    pub api_versions_tool: String,
     /// One topic per line: `name partitions replication-factor [key=value]...`
     pub topics: String,
     pub user: u32,
@@ -146,19 +158,88 @@ pub fn build(c: &Cluster) -> Model {
         namespace: c.namespace.clone(),
         domain: c.cluster_domain.clone(),
     };
-    let zookeeper = zookeeper(c, &names);
-    let kafka = kafka(c, &names, &zookeeper);
+    let mut components = Vec::new();
+    let kafka = match &c.metadata {
+        Metadata::ZooKeeper(z) => {
+            let zk = zookeeper(c, &names, z);
+            let connect: Vec<String> = zk
+                .pods
+                .iter()
+                .map(|p| format!("{}:{ZK_CLIENT_PORT}", p.dns))
+                .collect();
+            components.push(zk);
+            kafka(c, &names, Quorum::ZooKeeper(connect.join(",")))
+        }
+        Metadata::Kraft(k) => match &k.controllers {
+            Some(ctrl) => {
+                let controllers = controllers(c, &names, k, ctrl);
+                let voters = voters(&controllers.pods);
+                components.push(controllers);
+                kafka(c, &names, Quorum::Brokers { kraft: k, voters })
+            }
+            None => {
+                let voters = (0..c.kafka.brokers)
+                    .map(|id| {
+                        let pod = names.kafka_pod(id);
+                        let dns = names.pod_dns(&pod, &names.kafka_headless());
+                        format!("{id}@{dns}:{KAFKA_CONTROLLER_PORT}")
+                    })
+                    .collect::<Vec<_>>()
+                    .join(",");
+                kafka(c, &names, Quorum::Combined { kraft: k, voters })
+            }
+        },
+    };
     let external = external(c, &names, &kafka);
-    let topics_job = topics_job(c, &names, &kafka);
+    let topics_job = topics_job(c, &names);
+    components.push(kafka);
     Model {
         namespace: c.namespace.clone(),
         create_namespace: c.create_namespace,
         namespace_labels: labels_of(&[("app.kubernetes.io/managed-by", "kafkagen")]),
-        zookeeper,
-        kafka,
+        components,
         external,
         topics_job,
     }
+}
+
+/// Where brokers keep their metadata, and the settings that say so.
+enum Quorum<'a> {
+    /// The ZooKeeper connect string.
+    ZooKeeper(String),
+    /// Brokers beside dedicated controllers, with the controllers' voter list.
+    Brokers { kraft: &'a Kraft, voters: String },
+    /// Every broker is also a controller.
+    Combined { kraft: &'a Kraft, voters: String },
+}
+
+/// `id@host:port` for every dedicated controller pod.
+fn voters(pods: &[Pod]) -> String {
+    pods.iter()
+        .zip(CONTROLLER_ID_BASE..)
+        .map(|(p, id)| format!("{id}@{}:{KAFKA_CONTROLLER_PORT}", p.dns))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// The entrypoint, `kafka-topics` and `kafka-broker-api-versions` of an image.
+fn commands(flavor: Flavor) -> (&'static str, &'static str, &'static str) {
+    match flavor {
+        Flavor::ApacheKafka => (
+            "/etc/kafka/docker/run",
+            "/opt/kafka/bin/kafka-topics.sh",
+            "/opt/kafka/bin/kafka-broker-api-versions.sh",
+        ),
+        _ => (
+            "/etc/confluent/docker/run",
+            "kafka-topics",
+            "kafka-broker-api-versions",
+        ),
+    }
+}
+
+fn budget(replicas: u32, name: &str) -> Option<String> {
+    (replicas > 1).then(|| name.to_string())
 }
 
 fn labels_of(pairs: &[(&str, &str)]) -> Labels {
@@ -250,8 +331,7 @@ fn checksum(pods: &[Pod]) -> String {
     digest(&all, 16)
 }
 
-fn zookeeper(c: &Cluster, names: &Names) -> Component {
-    let z = &c.zookeeper;
+fn zookeeper(c: &Cluster, names: &Names, z: &ZooKeeper) -> Component {
     let headless = names.zookeeper_headless();
     let pods: Vec<Pod> = (0..z.replicas)
         .map(|i| {
@@ -287,7 +367,9 @@ fn zookeeper(c: &Cluster, names: &Names) -> Component {
         image: z.image.clone(),
         labels: labels("zookeeper", &c.name, "zookeeper"),
         selector: selector("zookeeper", &c.name, "zookeeper"),
-        client_service: name.clone(),
+        client_service: Some(name.clone()),
+        disruption_budget: budget(z.replicas, &name),
+        entrypoint: commands(Flavor::ConfluentZooKeeper).0.into(),
         ports: vec![
             port("client", ZK_CLIENT_PORT),
             port("peer", ZK_PEER_PORT),
@@ -331,10 +413,81 @@ pub fn property_env(key: &str) -> String {
     out
 }
 
-fn kafka(c: &Cluster, names: &Names, zk: &Component) -> Component {
+/// Settings every KRaft node shares: the cluster id and the quorum.
+fn kraft_env(kraft: &Kraft, roles: &str, voters: &str) -> Vec<EnvVar> {
+    vec![
+        value("CLUSTER_ID", &kraft.cluster_id),
+        value("KAFKA_PROCESS_ROLES", roles),
+        value("KAFKA_CONTROLLER_QUORUM_VOTERS", voters),
+        value("KAFKA_CONTROLLER_LISTENER_NAMES", CONTROLLER),
+    ]
+}
+
+fn controllers(c: &Cluster, names: &Names, kraft: &Kraft, ctrl: &Controllers) -> Component {
+    let headless = names.controller_headless();
+    let pods: Vec<Pod> = (0..ctrl.replicas)
+        .map(|i| {
+            let name = names.controller_pod(i);
+            Pod {
+                dns: names.pod_dns(&name, &headless),
+                settings_file: format!("{name}.env"),
+                settings: format!("KAFKA_NODE_ID={}\n", CONTROLLER_ID_BASE + i),
+                name,
+            }
+        })
+        .collect();
+    // Controller-only nodes advertise nothing: the images refuse
+    // KAFKA_ADVERTISED_LISTENERS on them.
+    let mut env = kraft_env(kraft, "controller", &voters(&pods));
+    env.extend([
+        value(
+            "KAFKA_LISTENERS",
+            format!("{CONTROLLER}://0.0.0.0:{KAFKA_CONTROLLER_PORT}"),
+        ),
+        value(
+            "KAFKA_LISTENER_SECURITY_PROTOCOL_MAP",
+            format!("{CONTROLLER}:PLAINTEXT"),
+        ),
+        value("KAFKA_LOG_DIRS", "/var/lib/kafka/data/logs"),
+        value("KAFKA_HEAP_OPTS", heap_opts(ctrl.heap_mib)),
+    ]);
+    let name = names.controller();
+    Component {
+        container: "controller".into(),
+        statefulset: true,
+        replicas: ctrl.replicas,
+        image: c.kafka.image.clone(),
+        labels: labels("kafka", &c.name, "controller"),
+        selector: selector("kafka", &c.name, "controller"),
+        client_service: None,
+        disruption_budget: budget(ctrl.replicas, &names.controller_budget()),
+        entrypoint: commands(c.kafka.flavor).0.into(),
+        ports: vec![port("controller", KAFKA_CONTROLLER_PORT)],
+        headless_ports: vec![port("controller", KAFKA_CONTROLLER_PORT)],
+        client_ports: Vec::new(),
+        pods_config: names.controller_pods_config(),
+        pods_config_checksum: checksum(&pods),
+        pods,
+        env,
+        resources: resources(&ctrl.resources),
+        data_path: "/var/lib/kafka/data".into(),
+        make_dirs: Vec::new(),
+        storage: storage(&ctrl.storage, Workload::Statefulset, String::new()),
+        user: IMAGE_USER,
+        headless,
+        name,
+    }
+}
+
+fn kafka(c: &Cluster, names: &Names, quorum: Quorum) -> Component {
     let k = &c.kafka;
     let headless = names.kafka_headless();
     let exposed = !matches!(k.exposure, Exposure::Internal);
+    let combined = matches!(quorum, Quorum::Combined { .. });
+    let id_key = match quorum {
+        Quorum::ZooKeeper(_) => "KAFKA_BROKER_ID",
+        _ => "KAFKA_NODE_ID",
+    };
     let external_address = |id: u32| -> Option<String> {
         match &k.exposure {
             Exposure::Internal => None,
@@ -361,7 +514,7 @@ fn kafka(c: &Cluster, names: &Names, zk: &Component) -> Component {
             }
             Pod {
                 settings_file: format!("{name}.env"),
-                settings: format!("KAFKA_BROKER_ID={id}\nKAFKA_ADVERTISED_LISTENERS={listeners}\n"),
+                settings: format!("{id_key}={id}\nKAFKA_ADVERTISED_LISTENERS={listeners}\n"),
                 name,
                 dns,
             }
@@ -382,29 +535,36 @@ fn kafka(c: &Cluster, names: &Names, zk: &Component) -> Component {
             field_path: Some("status.hostIP".into()),
         });
     }
-    let zk_connect: Vec<String> = zk
-        .pods
-        .iter()
-        .map(|p| format!("{}:{ZK_CLIENT_PORT}", p.dns))
-        .collect();
-    env.push(value("KAFKA_ZOOKEEPER_CONNECT", zk_connect.join(",")));
-    let (listeners, protocols) = if exposed {
-        (
-            format!(
-                "{INTERNAL}://0.0.0.0:{KAFKA_INTERNAL_PORT},{EXTERNAL}://0.0.0.0:{KAFKA_EXTERNAL_PORT}"
-            ),
-            format!("{INTERNAL}:PLAINTEXT,{EXTERNAL}:PLAINTEXT"),
-        )
-    } else {
-        (
-            format!("{INTERNAL}://0.0.0.0:{KAFKA_INTERNAL_PORT}"),
-            format!("{INTERNAL}:PLAINTEXT"),
-        )
-    };
+    match &quorum {
+        Quorum::ZooKeeper(connect) => {
+            env.push(value("KAFKA_ZOOKEEPER_CONNECT", connect));
+            // Ids come from kafkagen; with generation on, Kafka refuses ids above 1000.
+            env.push(value("KAFKA_BROKER_ID_GENERATION_ENABLE", "false"));
+        }
+        Quorum::Brokers { kraft, voters } => env.extend(kraft_env(kraft, "broker", voters)),
+        Quorum::Combined { kraft, voters } => {
+            env.extend(kraft_env(kraft, "broker,controller", voters))
+        }
+    }
+    let mut listeners = vec![format!("{INTERNAL}://0.0.0.0:{KAFKA_INTERNAL_PORT}")];
+    let mut protocols = vec![format!("{INTERNAL}:PLAINTEXT")];
+    let mut ports = vec![port("internal", KAFKA_INTERNAL_PORT)];
+    if exposed {
+        listeners.push(format!("{EXTERNAL}://0.0.0.0:{KAFKA_EXTERNAL_PORT}"));
+        protocols.push(format!("{EXTERNAL}:PLAINTEXT"));
+        ports.push(port("external", KAFKA_EXTERNAL_PORT));
+    }
+    if combined {
+        listeners.push(format!("{CONTROLLER}://0.0.0.0:{KAFKA_CONTROLLER_PORT}"));
+        ports.push(port("controller", KAFKA_CONTROLLER_PORT));
+    }
+    if !matches!(quorum, Quorum::ZooKeeper(_)) {
+        protocols.push(format!("{CONTROLLER}:PLAINTEXT"));
+    }
     let rf = k.replication_factor;
     env.extend([
-        value("KAFKA_LISTENERS", listeners),
-        value("KAFKA_LISTENER_SECURITY_PROTOCOL_MAP", protocols),
+        value("KAFKA_LISTENERS", listeners.join(",")),
+        value("KAFKA_LISTENER_SECURITY_PROTOCOL_MAP", protocols.join(",")),
         value("KAFKA_INTER_BROKER_LISTENER_NAME", INTERNAL),
         value("KAFKA_LOG_DIRS", "/var/lib/kafka/data/logs"),
         value("KAFKA_NUM_PARTITIONS", k.partitions),
@@ -419,9 +579,9 @@ fn kafka(c: &Cluster, names: &Names, zk: &Component) -> Component {
         env.push(value(&property_env(key), v));
     }
 
-    let mut ports = vec![port("internal", KAFKA_INTERNAL_PORT)];
-    if exposed {
-        ports.push(port("external", KAFKA_EXTERNAL_PORT));
+    let mut headless_ports = vec![port("internal", KAFKA_INTERNAL_PORT)];
+    if combined {
+        headless_ports.push(port("controller", KAFKA_CONTROLLER_PORT));
     }
     let name = names.kafka();
     Component {
@@ -431,9 +591,11 @@ fn kafka(c: &Cluster, names: &Names, zk: &Component) -> Component {
         image: k.image.clone(),
         labels: labels("kafka", &c.name, "broker"),
         selector: selector("kafka", &c.name, "broker"),
-        client_service: name.clone(),
+        client_service: Some(name.clone()),
+        disruption_budget: budget(k.brokers, &name),
+        entrypoint: commands(k.flavor).0.into(),
         ports,
-        headless_ports: vec![port("internal", KAFKA_INTERNAL_PORT)],
+        headless_ports,
         client_ports: vec![port("internal", KAFKA_INTERNAL_PORT)],
         pods_config: names.kafka_pods_config(),
         pods_config_checksum: checksum(&pods),
@@ -513,7 +675,7 @@ fn external(c: &Cluster, names: &Names, kafka: &Component) -> Option<External> {
     })
 }
 
-fn topics_job(c: &Cluster, names: &Names, kafka: &Component) -> Option<TopicsJob> {
+fn topics_job(c: &Cluster, names: &Names) -> Option<TopicsJob> {
     if c.topics.is_empty() {
         return None;
     }
@@ -530,8 +692,9 @@ fn topics_job(c: &Cluster, names: &Names, kafka: &Component) -> Option<TopicsJob
         .collect();
     let bootstrap = format!(
         "{}:{KAFKA_INTERNAL_PORT}",
-        names.service_dns(&kafka.client_service)
+        names.service_dns(&names.kafka())
     );
+    let (_, topics_tool, api_versions_tool) = commands(c.kafka.flavor);
     // A Job's pod template cannot change once created: a new topic list
     // gets a new Job name, so `kubectl apply` never hits an immutable field.
     let hash = digest(&format!("{}\n{bootstrap}\n{topics}", c.kafka.image), 8);
@@ -541,6 +704,8 @@ fn topics_job(c: &Cluster, names: &Names, kafka: &Component) -> Option<TopicsJob
         labels: labels("kafka", &c.name, "topics"),
         bootstrap,
         brokers: c.kafka.brokers.to_string(),
+        topics_tool: topics_tool.into(),
+        api_versions_tool: api_versions_tool.into(),
         topics,
         user: IMAGE_USER,
     })

@@ -55,6 +55,22 @@ impl Names {
         format!("{}-zookeeper-data", self.name)
     }
 
+    pub fn controller(&self) -> String {
+        format!("{}-controller", self.name)
+    }
+    pub fn controller_headless(&self) -> String {
+        format!("{}-controller-headless", self.name)
+    }
+    pub fn controller_pod(&self, ordinal: u32) -> String {
+        format!("{}-controller-{ordinal}", self.name)
+    }
+    pub fn controller_pods_config(&self) -> String {
+        format!("{}-controller-pods", self.name)
+    }
+    pub fn controller_budget(&self) -> String {
+        format!("{}-controller", self.name)
+    }
+
     /// `<pod>.<headless>.<ns>.svc.<domain>`
     pub fn pod_dns(&self, pod: &str, headless: &str) -> String {
         format!("{pod}.{headless}.{}.svc.{}", self.namespace, self.domain)
@@ -67,10 +83,11 @@ impl Names {
 
     /// The longest name derived for a cluster of this size, with the limit
     /// it must fit: `(derived, limit)`.
-    pub fn longest(&self, brokers: u32, zookeepers: u32) -> Vec<(String, usize)> {
+    /// `zookeepers` and `controllers` are 0 when there are none.
+    pub fn longest(&self, brokers: u32, zookeepers: u32, controllers: u32) -> Vec<(String, usize)> {
         let last_broker = brokers.saturating_sub(1);
         let last_zk = zookeepers.saturating_sub(1);
-        vec![
+        let mut names = vec![
             (self.kafka_headless(), MAX_LABEL),
             (self.kafka_external(), MAX_LABEL),
             (self.kafka_pod_external(last_broker), MAX_LABEL),
@@ -78,10 +95,23 @@ impl Names {
             (self.kafka_pods_config(), MAX_LABEL),
             (self.topics_job("00000000"), MAX_LABEL),
             (self.kafka(), MAX_LABEL - REVISION_HASH_SUFFIX),
-            (self.zookeeper_headless(), MAX_LABEL),
-            (self.zookeeper_pod(last_zk), MAX_LABEL),
-            (self.zookeeper_pods_config(), MAX_LABEL),
-            (self.zookeeper(), MAX_LABEL - REVISION_HASH_SUFFIX),
-        ]
+        ];
+        if zookeepers > 0 {
+            names.extend([
+                (self.zookeeper_headless(), MAX_LABEL),
+                (self.zookeeper_pod(last_zk), MAX_LABEL),
+                (self.zookeeper_pods_config(), MAX_LABEL),
+                (self.zookeeper(), MAX_LABEL - REVISION_HASH_SUFFIX),
+            ]);
+        }
+        if controllers > 0 {
+            names.extend([
+                (self.controller_headless(), MAX_LABEL),
+                (self.controller_pod(controllers - 1), MAX_LABEL),
+                (self.controller_pods_config(), MAX_LABEL),
+                (self.controller(), MAX_LABEL - REVISION_HASH_SUFFIX),
+            ]);
+        }
+        names
     }
 }

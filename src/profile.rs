@@ -11,6 +11,14 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("quickstart", include_str!("../profiles/quickstart.yaml")),
     ("minikube", include_str!("../profiles/minikube.yaml")),
     ("production", include_str!("../profiles/production.yaml")),
+    (
+        "minikube-kraft",
+        include_str!("../profiles/minikube-kraft.yaml"),
+    ),
+    (
+        "production-kraft",
+        include_str!("../profiles/production-kraft.yaml"),
+    ),
 ];
 
 #[derive(Debug)]

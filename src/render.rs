@@ -26,6 +26,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/component/services.yaml.j2"),
     ),
     (
+        "component/disruption-budget.yaml.j2",
+        include_str!("../templates/component/disruption-budget.yaml.j2"),
+    ),
+    (
         "component/volume-claim.yaml.j2",
         include_str!("../templates/component/volume-claim.yaml.j2"),
     ),
@@ -46,6 +50,7 @@ const TEMPLATES: &[(&str, &str)] = &[
 const COMPONENT_TEMPLATES: &[&str] = &[
     "component/pods-config.yaml.j2",
     "component/services.yaml.j2",
+    "component/disruption-budget.yaml.j2",
     "component/volume-claim.yaml.j2",
     "component/workload.yaml.j2",
 ];
@@ -79,7 +84,7 @@ pub fn render(model: &Model, templates_dir: Option<&Path>) -> Result<Vec<Documen
     let env = environment(templates_dir.map(Path::to_path_buf));
     let whole = Value::from(Serde(model));
     let mut plan: Vec<(&str, Value)> = vec![("namespace.yaml.j2", whole.clone())];
-    for component in [&model.zookeeper, &model.kafka] {
+    for component in &model.components {
         let ctx = context! { namespace => &model.namespace, c => Value::from(Serde(component)) };
         plan.extend(COMPONENT_TEMPLATES.iter().map(|t| (*t, ctx.clone())));
     }

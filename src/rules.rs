@@ -52,6 +52,7 @@ pub fn check(manifests: &[Manifest]) -> Vec<String> {
     cx.volumes();
     cx.brokers();
     cx.zookeepers();
+    cx.kraft();
     cx.errors
 }
 
@@ -650,6 +651,169 @@ impl<'a> Ctx<'a> {
                         "{who}: ZOOKEEPER_SERVERS entry `{entry}` is not a rendered pod's DNS name"
                     ));
                 }
+            }
+        }
+        errors.sort();
+        errors.dedup();
+        self.errors.extend(errors);
+    }
+}
+
+impl Ctx<'_> {
+    /// KRaft: one cluster id and one voter list everywhere, unique node ids,
+    /// every voter a controller pod listening where the list says, and
+    /// controller-only pods neither advertised nor exposed.
+    fn kraft(&mut self) {
+        let nodes: Vec<&Pod> = self
+            .pods
+            .iter()
+            .filter(|p| p.env.contains_key("KAFKA_PROCESS_ROLES"))
+            .collect();
+        let Some(first) = nodes.first() else {
+            return;
+        };
+        let mut errors = Vec::new();
+        for key in ["CLUSTER_ID", "KAFKA_CONTROLLER_QUORUM_VOTERS"] {
+            let expected = first.env.get(key);
+            if expected.is_none_or(String::is_empty) {
+                errors.push(format!("KRaft node `{}` has no {key}", first.name));
+            }
+            for p in &nodes {
+                if p.env.get(key) != expected {
+                    errors.push(format!(
+                        "KRaft nodes `{}` and `{}` disagree on {key}",
+                        first.name, p.name
+                    ));
+                }
+            }
+        }
+        let mut ids: HashMap<&str, &str> = HashMap::new();
+        for p in &nodes {
+            match p.env.get("KAFKA_NODE_ID") {
+                None => errors.push(format!("KRaft node `{}` has no KAFKA_NODE_ID", p.name)),
+                Some(id) => {
+                    if let Some(other) = ids.insert(id, &p.name) {
+                        errors.push(format!(
+                            "KRaft nodes `{other}` and `{}` share node id {id}",
+                            p.name
+                        ));
+                    }
+                }
+            }
+            let roles = p
+                .env
+                .get("KAFKA_PROCESS_ROLES")
+                .map(String::as_str)
+                .unwrap_or("");
+            let controller_name = p.env.get("KAFKA_CONTROLLER_LISTENER_NAMES");
+            let has_protocol = p
+                .env
+                .get("KAFKA_LISTENER_SECURITY_PROTOCOL_MAP")
+                .zip(controller_name)
+                .is_some_and(|(map, name)| {
+                    map.split(',').any(|e| e.split(':').next() == Some(name))
+                });
+            if !has_protocol {
+                errors.push(format!(
+                    "KRaft node `{}`: the controller listener {controller_name:?} has no security protocol",
+                    p.name
+                ));
+            }
+            if roles == "controller" {
+                if p.env.contains_key("KAFKA_ADVERTISED_LISTENERS") {
+                    errors.push(format!(
+                        "controller `{}` must not set advertised listeners",
+                        p.name
+                    ));
+                }
+                let exposed = self.services().any(|(m, s)| {
+                    let spec = s.spec.clone().unwrap_or_default();
+                    matches!(spec.type_.as_deref(), Some("NodePort" | "LoadBalancer"))
+                        && self
+                            .pods_selected(ns(m), &labels_of(&spec.selector))
+                            .iter()
+                            .any(|q| q.name == p.name)
+                });
+                if exposed {
+                    errors.push(format!(
+                        "controller `{}` is exposed outside the cluster",
+                        p.name
+                    ));
+                }
+            }
+        }
+        let voters = first
+            .env
+            .get("KAFKA_CONTROLLER_QUORUM_VOTERS")
+            .cloned()
+            .unwrap_or_default();
+        let mut voter_pods = BTreeSet::new();
+        for voter in voters.split(',').filter(|v| !v.is_empty()) {
+            let parsed = voter.split_once('@').and_then(|(id, addr)| {
+                let (host, port) = addr.rsplit_once(':')?;
+                Some((id, host, port.parse::<i32>().ok()?))
+            });
+            let Some((id, host, port)) = parsed else {
+                errors.push(format!("quorum voter `{voter}` is not id@host:port"));
+                continue;
+            };
+            let Resolved::Pod(pod) = self.resolve(host) else {
+                errors.push(format!(
+                    "quorum voter `{voter}`: `{host}` is not a rendered pod's DNS name"
+                ));
+                continue;
+            };
+            voter_pods.insert(pod.name.clone());
+            let roles = pod
+                .env
+                .get("KAFKA_PROCESS_ROLES")
+                .map(String::as_str)
+                .unwrap_or("");
+            if !roles.split(',').any(|r| r == "controller") {
+                errors.push(format!(
+                    "quorum voter `{voter}` names `{}`, which is not a controller",
+                    pod.name
+                ));
+            }
+            if pod.env.get("KAFKA_NODE_ID").map(String::as_str) != Some(id) {
+                errors.push(format!(
+                    "quorum voter `{voter}` names `{}`, whose node id is not {id}",
+                    pod.name
+                ));
+            }
+            let listens = pod
+                .env
+                .get("KAFKA_CONTROLLER_LISTENER_NAMES")
+                .zip(pod.env.get("KAFKA_LISTENERS"))
+                .is_some_and(|(name, listeners)| {
+                    listeners
+                        .split(',')
+                        .filter_map(parse_listener)
+                        .any(|(n, _, p)| n == name && p == port)
+                });
+            let open = pod
+                .spec
+                .containers
+                .iter()
+                .any(|c| container_port(c, &IntOrString::Int(port)).is_some());
+            if !listens || !open {
+                errors.push(format!(
+                    "quorum voter `{voter}`: `{}` has no controller listener on port {port}",
+                    pod.name
+                ));
+            }
+        }
+        for p in &nodes {
+            let roles = p
+                .env
+                .get("KAFKA_PROCESS_ROLES")
+                .map(String::as_str)
+                .unwrap_or("");
+            if roles.split(',').any(|r| r == "controller") && !voter_pods.contains(&p.name) {
+                errors.push(format!(
+                    "controller `{}` is not among the quorum voters",
+                    p.name
+                ));
             }
         }
         errors.sort();

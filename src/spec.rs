@@ -19,6 +19,7 @@ pub struct Spec {
     pub mode: Mode,
     pub kafka: KafkaSpec,
     pub zookeeper: Option<ZooKeeperSpec>,
+    pub kraft: Option<KraftSpec>,
     pub topics: Vec<TopicSpec>,
 }
 
@@ -33,6 +34,7 @@ impl Default for Spec {
             mode: Mode::Zookeeper,
             kafka: KafkaSpec::default(),
             zookeeper: None,
+            kraft: None,
             topics: Vec::new(),
         }
     }
@@ -52,14 +54,18 @@ pub enum Workload {
     Deployment,
 }
 
+/// The default image in ZooKeeper mode.
 pub const DEFAULT_KAFKA_IMAGE: &str = "confluentinc/cp-kafka:7.9.1";
+/// The default image in KRaft mode.
+pub const DEFAULT_KRAFT_IMAGE: &str = "apache/kafka:4.1.0";
 pub const DEFAULT_ZOOKEEPER_IMAGE: &str = "confluentinc/cp-zookeeper:7.9.1";
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct KafkaSpec {
     pub brokers: u32,
-    pub image: String,
+    /// Default: confluentinc/cp-kafka 7.x in ZooKeeper mode, apache/kafka 4.x in KRaft mode.
+    pub image: Option<String>,
     pub workload: Workload,
     /// `num.partitions` for auto-created topics.
     pub partitions: u32,
@@ -79,7 +85,7 @@ impl Default for KafkaSpec {
     fn default() -> Self {
         KafkaSpec {
             brokers: 1,
-            image: DEFAULT_KAFKA_IMAGE.into(),
+            image: None,
             workload: Workload::Statefulset,
             partitions: 1,
             replication_factor: 1,
@@ -112,6 +118,32 @@ impl Default for ZooKeeperSpec {
             workload: Workload::Statefulset,
             storage: StorageSpec::default(),
             resources: ResourcesSpec::sized("100m", "512Mi"),
+            heap_percent: 50,
+        }
+    }
+}
+
+/// KRaft mode: the metadata quorum.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct KraftSpec {
+    /// Dedicated controller nodes; 0 makes every broker a controller too.
+    pub controllers: u32,
+    /// 22 characters of base64url; default: derived from namespace and name.
+    pub cluster_id: Option<String>,
+    /// The dedicated controllers' metadata volume.
+    pub storage: StorageSpec,
+    pub resources: ResourcesSpec,
+    pub heap_percent: u32,
+}
+
+impl Default for KraftSpec {
+    fn default() -> Self {
+        KraftSpec {
+            controllers: 3,
+            cluster_id: None,
+            storage: StorageSpec::default(),
+            resources: ResourcesSpec::sized("250m", "1Gi"),
             heap_percent: 50,
         }
     }

@@ -2,22 +2,29 @@
 //! anything is rendered. All problems are collected, each pointing at the
 //! field that caused it; the result is a resolved [`Cluster`].
 
-use crate::cluster::{Cluster, Exposure, Kafka, Resources, Storage, Topic, ZooKeeper};
+use crate::cluster::{
+    Cluster, Controllers, Exposure, Kafka, Kraft, Metadata, Resources, Storage, Topic, ZooKeeper,
+};
 use crate::decode::Locations;
 use crate::diagnostic::Diagnostic;
 use crate::image::{self, Flavor};
 use crate::names::Names;
 use crate::quantity;
 use crate::spec::{
-    ExposureMode, ExposureSpec, KafkaSpec, Mode, ResourcesSpec, Scalar, Spec, StorageSpec,
-    TopicSpec, Workload, ZooKeeperSpec,
+    DEFAULT_KAFKA_IMAGE, DEFAULT_KRAFT_IMAGE, ExposureMode, ExposureSpec, KafkaSpec, KraftSpec,
+    Mode, ResourcesSpec, Scalar, Spec, StorageSpec, TopicSpec, Workload, ZooKeeperSpec,
 };
+use base64::engine::DecodePaddingMode;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, URL_SAFE_NO_PAD};
+use base64::{Engine, alphabet};
 use indexmap::IndexMap;
 use std::collections::HashMap;
 
 /// Broker properties kafkagen sets itself, with the spec field to use instead.
 const MANAGED: &[(&str, Option<&str>)] = &[
     ("broker.id", None),
+    ("broker.id.generation.enable", None),
+    ("reserved.broker.max.id", None),
     ("node.id", None),
     ("listeners", None),
     ("advertised.listeners", Some("kafka.exposure")),
@@ -57,7 +64,11 @@ const NODE_PORTS: std::ops::RangeInclusive<u32> = 30000..=32767;
 const DEFAULT_NODE_PORT: u32 = 30092;
 const DEFAULT_LB_PORT: u32 = 9094;
 const MIN_HEAP_MIB: u64 = 128;
-const MAX_BROKERS: u32 = 10_000;
+/// Broker ids are their ordinals; dedicated controllers start at
+/// `CONTROLLER_ID_BASE`, so the two never meet.
+pub const MAX_BROKERS: u32 = 9_000;
+pub const CONTROLLER_ID_BASE: u32 = 9_000;
+const MAX_CONTROLLERS: u32 = 9;
 const MAX_ZOOKEEPERS: u32 = 255;
 
 /// The outcome of validation: the cluster, or every error (with warnings).
@@ -114,34 +125,53 @@ impl Validator<'_> {
                 ),
             );
         }
-        match spec.mode {
-            Mode::Zookeeper => {}
-            Mode::Kraft => {
-                self.error(
-                    "mode",
-                    "mode `kraft` is not supported by this version of kafkagen",
-                )
-                .with_help("use `mode: zookeeper`");
-            }
+        // A profile's section for the other mode was dropped before merging:
+        // what is left here was written by the user.
+        let stray = match spec.mode {
+            Mode::Zookeeper => spec.kraft.is_some().then_some(("kraft", "kraft")),
+            Mode::Kraft => spec
+                .zookeeper
+                .is_some()
+                .then_some(("zookeeper", "zookeeper")),
+        };
+        if let Some((section, mode)) = stray {
+            self.key_error(
+                section,
+                format!("`{section}` applies only to `mode: {mode}`"),
+            )
+            .with_label("not used in this mode")
+            .with_help(format!("remove it, or set `mode: {mode}`"));
         }
         let kafka = self.kafka(&spec.kafka, spec.mode);
-        let zk_spec = spec.zookeeper.clone().unwrap_or_default();
-        let zookeeper = self.zookeeper(&zk_spec);
+        let metadata = match spec.mode {
+            Mode::Zookeeper => {
+                Metadata::ZooKeeper(self.zookeeper(&spec.zookeeper.clone().unwrap_or_default()))
+            }
+            Mode::Kraft => Metadata::Kraft(self.kraft(
+                &spec.kraft.clone().unwrap_or_default(),
+                &spec.namespace,
+                &spec.name,
+                kafka.brokers,
+            )),
+        };
         let names = Names {
             name: spec.name.clone(),
             namespace: spec.namespace.clone(),
             domain: spec.cluster_domain.clone(),
         };
-        self.name_lengths(&names, kafka.brokers, zookeeper.replicas);
+        let (zookeepers, controllers) = match &metadata {
+            Metadata::ZooKeeper(z) => (z.replicas, 0),
+            Metadata::Kraft(k) => (0, k.controllers.as_ref().map_or(0, |c| c.replicas)),
+        };
+        self.name_lengths(&names, kafka.brokers, zookeepers, controllers);
         let topics = self.topics(&spec.topics, &spec.kafka);
         Cluster {
             name: spec.name.clone(),
             namespace: spec.namespace.clone(),
             create_namespace: spec.create_namespace,
             cluster_domain: spec.cluster_domain.clone(),
-            mode: spec.mode,
             kafka,
-            zookeeper,
+            metadata,
             topics,
         }
     }
@@ -157,12 +187,12 @@ impl Validator<'_> {
         }
     }
 
-    fn name_lengths(&mut self, names: &Names, brokers: u32, zookeepers: u32) {
+    fn name_lengths(&mut self, names: &Names, brokers: u32, zookeepers: u32, controllers: u32) {
         if !is_dns_label(&names.name) {
             return;
         }
         let worst = names
-            .longest(brokers, zookeepers)
+            .longest(brokers, zookeepers, controllers)
             .into_iter()
             .filter(|(n, limit)| n.len() > *limit)
             .max_by_key(|(n, limit)| n.len() - limit);
@@ -203,7 +233,12 @@ impl Validator<'_> {
                 "a Deployment gives brokers no stable identity; use `workload: statefulset`",
             );
         }
-        self.kafka_image(&k.image, mode);
+        let default_image = match mode {
+            Mode::Zookeeper => DEFAULT_KAFKA_IMAGE,
+            Mode::Kraft => DEFAULT_KRAFT_IMAGE,
+        };
+        let image = k.image.clone().unwrap_or_else(|| default_image.to_string());
+        let flavor = self.kafka_image(&image, mode);
         if k.partitions == 0 {
             self.error("kafka.partitions", "`kafka.partitions` must be at least 1");
         }
@@ -257,7 +292,8 @@ impl Validator<'_> {
         let exposure = self.exposure(&k.exposure, k.brokers);
         Kafka {
             brokers: k.brokers,
-            image: k.image.clone(),
+            image,
+            flavor,
             workload: k.workload,
             partitions: k.partitions,
             replication_factor: rf,
@@ -270,19 +306,21 @@ impl Validator<'_> {
         }
     }
 
-    fn kafka_image(&mut self, reference: &str, mode: Mode) {
+    /// Checks the image against the mode; returns whose entrypoint it has.
+    fn kafka_image(&mut self, reference: &str, mode: Mode) -> Flavor {
         let path = "kafka.image";
         let Some(img) = image::parse(reference) else {
             self.error(
                 path,
                 format!("`{path}` \"{reference}\" is not an image reference"),
             )
-            .with_help("write it like confluentinc/cp-kafka:7.9.1");
-            return;
+            .with_help("write it like confluentinc/cp-kafka:7.9.1 or apache/kafka:4.1.0");
+            return Flavor::Unknown;
         };
         if !self.pinned(path, &img) {
-            return;
+            return img.flavor;
         }
+        let use_kraft = "use `mode: kraft`, or a confluentinc/cp-kafka 7.x image";
         match (img.flavor, img.version, mode) {
             (Flavor::ConfluentKafka, Some((major, _)), Mode::Zookeeper) if major >= 8 => {
                 self.error(
@@ -292,7 +330,7 @@ impl Validator<'_> {
                     ),
                 )
                 .with_label("no ZooKeeper mode")
-                .with_help("use `mode: kraft`, or a confluentinc/cp-kafka 7.x image");
+                .with_help(use_kraft);
             }
             (Flavor::ApacheKafka, Some((major, _)), Mode::Zookeeper) if major >= 4 => {
                 self.error(
@@ -302,14 +340,35 @@ impl Validator<'_> {
                     ),
                 )
                 .with_label("no ZooKeeper mode")
-                .with_help("use `mode: kraft`, or a confluentinc/cp-kafka 7.x image");
+                .with_help(use_kraft);
             }
             (Flavor::ApacheKafka, _, Mode::Zookeeper) => {
                 self.error(
                     path,
                     format!("`{path}` \"{reference}\": apache/kafka images are supported only in KRaft mode"),
                 )
-                .with_help("use `mode: kraft`, or a confluentinc/cp-kafka 7.x image");
+                .with_help(use_kraft);
+            }
+            (Flavor::ConfluentKafka, Some(v), Mode::Kraft) if v < (7, 4) => {
+                self.error(
+                    path,
+                    format!("`{path}` \"{reference}\" is Confluent Platform {}.{}; KRaft mode needs 7.4 or later", v.0, v.1),
+                )
+                .with_help("use confluentinc/cp-kafka:7.9.1 or later, or `mode: zookeeper`");
+            }
+            (Flavor::ApacheKafka, Some(v), Mode::Kraft) if v < (3, 7) => {
+                self.error(
+                    path,
+                    format!("`{path}` \"{reference}\": apache/kafka images start at 3.7"),
+                )
+                .with_help("use apache/kafka:4.1.0 (or 3.7 and later)");
+            }
+            (Flavor::ApacheKafkaNative, _, _) => {
+                self.error(
+                    path,
+                    format!("`{path}` \"{reference}\": apache/kafka-native has no JVM and no command-line tools"),
+                )
+                .with_help("use apache/kafka with the same tag");
             }
             (Flavor::ConfluentKafka | Flavor::ApacheKafka, _, _) => {}
             _ => {
@@ -317,9 +376,10 @@ impl Validator<'_> {
                     path,
                     format!("`{path}` \"{reference}\" is not a Kafka image kafkagen knows how to configure"),
                 )
-                .with_help("use confluentinc/cp-kafka (or cp-server), under any registry");
+                .with_help("use confluentinc/cp-kafka (or cp-server), or apache/kafka, under any registry");
             }
         }
+        img.flavor
     }
 
     /// Images must name a version: a tag other than `latest`, or a digest.
@@ -410,6 +470,88 @@ impl Validator<'_> {
             storage,
             resources,
             heap_mib,
+        }
+    }
+
+    fn kraft(&mut self, k: &KraftSpec, namespace: &str, name: &str, brokers: u32) -> Kraft {
+        let path = "kraft.controllers";
+        let voters = if k.controllers == 0 {
+            brokers
+        } else {
+            k.controllers
+        };
+        if k.controllers > MAX_CONTROLLERS {
+            self.error(
+                path,
+                format!("`{path}` is {}: a quorum of more than {MAX_CONTROLLERS} controllers slows every metadata write", k.controllers),
+            )
+            .with_help("3 or 5 controllers suit nearly every cluster");
+        } else if k.controllers == 0 && voters > MAX_CONTROLLERS {
+            self.error(
+                path,
+                format!("`{path}: 0` makes all {voters} brokers controllers; a quorum above {MAX_CONTROLLERS} slows every metadata write"),
+            )
+            .with_help("use dedicated controllers: `controllers: 3`");
+        } else if voters == 1 {
+            let which = if k.controllers == 0 {
+                "the one broker is also the only controller"
+            } else {
+                "a single controller"
+            };
+            self.warn(
+                path,
+                format!("{which}: a single point of failure for the whole cluster"),
+            )
+            .with_help("use 3 controllers where the cluster must survive a node loss");
+        } else if voters.is_multiple_of(2) {
+            self.warn(
+                path,
+                format!(
+                    "a quorum of {voters} controllers tolerates no more failures than {}",
+                    voters - 1
+                ),
+            )
+            .with_help(format!("use {} or {} controllers", voters - 1, voters + 1));
+        }
+        let cluster_id = match &k.cluster_id {
+            Some(id) => {
+                // Java's decoder, which Kafka uses, ignores the 4 spare bits
+                // of the last character (Confluent's example id sets them).
+                let lenient = GeneralPurpose::new(
+                    &alphabet::URL_SAFE,
+                    GeneralPurposeConfig::new()
+                        .with_decode_allow_trailing_bits(true)
+                        .with_decode_padding_mode(DecodePaddingMode::RequireNone),
+                );
+                let ok = id.len() == 22
+                    && !id.starts_with('-')
+                    && lenient
+                        .decode(id)
+                        .is_ok_and(|b| b.len() == 16 && b.iter().any(|x| *x != 0));
+                if !ok {
+                    self.error(
+                        "kraft.clusterId",
+                        format!("`kraft.clusterId` \"{id}\" is not a Kafka cluster id"),
+                    )
+                    .with_help("a cluster id is 16 bytes in base64url, 22 characters not starting with '-' (as `kafka-storage random-uuid` prints); leave it out to derive one from namespace and name");
+                }
+                id.clone()
+            }
+            None => derive_cluster_id(namespace, name),
+        };
+        let controllers = (k.controllers > 0).then(|| {
+            let storage = self.storage("kraft.storage", &k.storage);
+            let (resources, heap_mib) = self.resources("kraft", &k.resources, k.heap_percent);
+            Controllers {
+                replicas: k.controllers,
+                storage,
+                resources,
+                heap_mib,
+            }
+        });
+        Kraft {
+            cluster_id,
+            controllers,
         }
     }
 
@@ -854,6 +996,24 @@ impl Validator<'_> {
     }
 }
 
+/// A cluster id from namespace and name: the first 16 bytes of their
+/// SHA-256 in base64url, the form Kafka's own ids take. Stable across
+/// renders, different for every cluster.
+/// Like Kafka's own `Uuid.randomUuid()`, it never starts with `-`, which
+/// command-line tools would take for an option.
+pub fn derive_cluster_id(namespace: &str, name: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut seed = format!("kafkagen/{namespace}/{name}");
+    loop {
+        let hash = Sha256::digest(seed.as_bytes());
+        let id = URL_SAFE_NO_PAD.encode(&hash[..16]);
+        if !id.starts_with('-') {
+            return id;
+        }
+        seed.push('/');
+    }
+}
+
 fn plural(n: u32) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
@@ -947,5 +1107,23 @@ impl Note for &mut Diagnostic {
     fn with_help(self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn derived_cluster_ids_are_kafka_uuids_unique_per_cluster() {
+        let a = derive_cluster_id("kafka", "demo");
+        assert_eq!(a, derive_cluster_id("kafka", "demo"));
+        assert_ne!(a, derive_cluster_id("kafka", "demo2"));
+        assert_ne!(a, derive_cluster_id("other", "demo"));
+        assert_eq!(a.len(), 22);
+        assert_eq!(URL_SAFE_NO_PAD.decode(&a).unwrap().len(), 16);
+        for i in 0..2000 {
+            assert!(!derive_cluster_id("ns", &format!("c{i}")).starts_with('-'));
+        }
     }
 }

@@ -211,7 +211,16 @@ fn profiles_lists_each_builtin_with_a_description() {
         .lines()
         .map(|l| l.split_whitespace().next().unwrap())
         .collect();
-    assert_eq!(names, ["quickstart", "minikube", "production"]);
+    assert_eq!(
+        names,
+        [
+            "quickstart",
+            "minikube",
+            "production",
+            "minikube-kraft",
+            "production-kraft"
+        ]
+    );
     assert!(out.lines().all(|l| l.split_whitespace().count() > 3));
 }
 
@@ -379,4 +388,173 @@ fn a_closed_pipe_ends_quietly() {
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
+}
+
+/// Every `NAME=value` of a pod: its container env, then its settings file.
+fn pod_env(items: &[Value], workload: &str, settings: &str, pod: &str) -> Vec<(String, String)> {
+    let sts = find(items, "StatefulSet", workload);
+    let mut env: Vec<(String, String)> = sts["spec"]["template"]["spec"]["containers"][0]["env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| {
+            Some((
+                e["name"].as_str()?.to_string(),
+                e["value"].as_str()?.to_string(),
+            ))
+        })
+        .collect();
+    let file = find(items, "ConfigMap", settings)["data"][format!("{pod}.env")]
+        .as_str()
+        .unwrap_or_else(|| panic!("no settings for {pod}"))
+        .to_string();
+    for line in file.lines() {
+        let (k, v) = line.split_once('=').unwrap();
+        env.push((k.to_string(), v.to_string()));
+    }
+    env
+}
+
+fn get<'a>(env: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    env.iter()
+        .rev()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+}
+
+const KRAFT_SPEC: &str = "name: kr\nmode: kraft\nkraft:\n  controllers: 3\nkafka:\n  brokers: 5\n  replicationFactor: 3\n";
+
+#[test]
+fn kraft_nodes_share_one_quorum_and_cluster_id_with_distinct_ids() {
+    let dir = workdir("kraft", &[("spec.yaml", KRAFT_SPEC)]);
+    let out = ok(&kafkagen(&dir, &["render", "spec.yaml", "-o", "json"]));
+    assert_eq!(
+        out,
+        ok(&kafkagen(&dir, &["render", "spec.yaml", "-o", "json"]))
+    );
+    let all = items(&out);
+    let mut pods = Vec::new();
+    for i in 0..3 {
+        pods.push(pod_env(
+            &all,
+            "kr-controller",
+            "kr-controller-pods",
+            &format!("kr-controller-{i}"),
+        ));
+    }
+    for i in 0..5 {
+        pods.push(pod_env(
+            &all,
+            "kr-kafka",
+            "kr-kafka-pods",
+            &format!("kr-kafka-{i}"),
+        ));
+    }
+    assert_eq!(pods.len(), 8);
+    let ids: std::collections::BTreeSet<&str> = pods
+        .iter()
+        .map(|e| get(e, "KAFKA_NODE_ID").unwrap())
+        .collect();
+    assert_eq!(ids.len(), 8, "{ids:?}");
+    let voters = get(&pods[0], "KAFKA_CONTROLLER_QUORUM_VOTERS").unwrap();
+    assert_eq!(
+        voters,
+        (0..3)
+            .map(|i| format!(
+                "{}@kr-controller-{i}.kr-controller-headless.kafka.svc.cluster.local:9093",
+                9000 + i
+            ))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let cluster_id = get(&pods[0], "CLUSTER_ID").unwrap();
+    assert_eq!(cluster_id.len(), 22);
+    for env in &pods {
+        assert_eq!(get(env, "KAFKA_CONTROLLER_QUORUM_VOTERS"), Some(voters));
+        assert_eq!(get(env, "CLUSTER_ID"), Some(cluster_id));
+    }
+    for env in &pods[..3] {
+        assert_eq!(get(env, "KAFKA_PROCESS_ROLES"), Some("controller"));
+        assert_eq!(get(env, "KAFKA_ADVERTISED_LISTENERS"), None);
+    }
+
+    // Only the name changes: the derived cluster id changes with it.
+    let renamed = workdir(
+        "kraft-renamed",
+        &[("spec.yaml", &KRAFT_SPEC.replace("name: kr", "name: kr2"))],
+    );
+    let items2 = items(&ok(&kafkagen(
+        &renamed,
+        &["render", "spec.yaml", "-o", "json"],
+    )));
+    let env2 = pod_env(
+        &items2,
+        "kr2-controller",
+        "kr2-controller-pods",
+        "kr2-controller-0",
+    );
+    assert_ne!(get(&env2, "CLUSTER_ID"), Some(cluster_id));
+}
+
+#[test]
+fn a_profiles_sections_for_the_other_mode_do_not_apply() {
+    // production sets a zookeeper section; over it, mode kraft is fine...
+    let dir = workdir(
+        "mode-over-profile",
+        &[("spec.yaml", "name: m\nprofile: production\nmode: kraft\n")],
+    );
+    let json = items(&ok(&kafkagen(&dir, &["render", "spec.yaml", "-o", "json"])));
+    assert!(json.iter().all(|i| i["metadata"]["name"] != "m-zookeeper"));
+    assert!(json.iter().any(|i| i["metadata"]["name"] == "m-controller"));
+    // ...and so is its opposite, whatever the spec's own sections say.
+    let dir = workdir("mode-over-profile-2", &[]);
+    ok(&kafkagen(
+        &dir,
+        &[
+            "render",
+            "--profile",
+            "production-kraft",
+            "--set",
+            "mode=zookeeper",
+        ],
+    ));
+    // But a zookeeper section of the user's own in a kraft spec is an error.
+    let err = fails(&kafkagen(
+        &dir,
+        &[
+            "render",
+            "--profile",
+            "production-kraft",
+            "--set",
+            "zookeeper.replicas=3",
+        ],
+    ));
+    assert!(
+        err.contains("`zookeeper` applies only to `mode: zookeeper`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_broken_quorum_is_refused() {
+    // Voters that point at a port no controller listens on.
+    let workload = include_str!("../templates/component/workload.yaml.j2").replace(
+        "value: {{ e.value }}",
+        "value: {{ e.value | replace(\":9093,\", \":9999,\") }}",
+    );
+    let dir = workdir(
+        "kraft-broken",
+        &[
+            ("t/component/workload.yaml.j2", &workload),
+            ("spec.yaml", KRAFT_SPEC),
+        ],
+    );
+    let err = fails(&kafkagen(
+        &dir,
+        &["render", "spec.yaml", "--templates", "t"],
+    ));
+    assert!(
+        err.contains("has no controller listener on port 9999"),
+        "{err}"
+    );
 }
