@@ -295,7 +295,8 @@ fn resources(r: &crate::cluster::Resources) -> Resources {
     }
 }
 
-fn storage(s: &Storage, workload: Workload, claim: String) -> StorageModel {
+/// `claim`: the standalone claim a Deployment mounts; StatefulSets have none.
+fn storage(s: &Storage, claim: Option<String>) -> StorageModel {
     match s {
         Storage::Ephemeral { size_limit } => StorageModel {
             ephemeral: true,
@@ -307,7 +308,7 @@ fn storage(s: &Storage, workload: Workload, claim: String) -> StorageModel {
             ephemeral: false,
             size: size.clone(),
             class: class.clone(),
-            claim: (workload == Workload::Deployment).then_some(claim),
+            claim,
         },
     }
 }
@@ -391,7 +392,10 @@ fn zookeeper(c: &Cluster, names: &Names, z: &ZooKeeper) -> Component {
             "/var/lib/zookeeper/data".into(),
             "/var/lib/zookeeper/log".into(),
         ],
-        storage: storage(&z.storage, z.workload, names.zookeeper_data()),
+        storage: storage(
+            &z.storage,
+            (z.workload == Workload::Deployment).then(|| names.zookeeper_data()),
+        ),
         user: IMAGE_USER,
         headless,
         name,
@@ -460,7 +464,7 @@ fn controllers(c: &Cluster, names: &Names, kraft: &Kraft, ctrl: &Controllers) ->
         labels: labels("kafka", &c.name, "controller"),
         selector: selector("kafka", &c.name, "controller"),
         client_service: None,
-        disruption_budget: budget(ctrl.replicas, &names.controller_budget()),
+        disruption_budget: budget(ctrl.replicas, &names.controller()),
         entrypoint: commands(c.kafka.flavor).0.into(),
         ports: vec![port("controller", KAFKA_CONTROLLER_PORT)],
         headless_ports: vec![port("controller", KAFKA_CONTROLLER_PORT)],
@@ -472,7 +476,7 @@ fn controllers(c: &Cluster, names: &Names, kraft: &Kraft, ctrl: &Controllers) ->
         resources: resources(&ctrl.resources),
         data_path: "/var/lib/kafka/data".into(),
         make_dirs: Vec::new(),
-        storage: storage(&ctrl.storage, Workload::Statefulset, String::new()),
+        storage: storage(&ctrl.storage, None),
         user: IMAGE_USER,
         headless,
         name,
@@ -604,7 +608,10 @@ fn kafka(c: &Cluster, names: &Names, quorum: Quorum) -> Component {
         resources: resources(&k.resources),
         data_path: "/var/lib/kafka/data".into(),
         make_dirs: Vec::new(),
-        storage: storage(&k.storage, k.workload, names.kafka_data()),
+        storage: storage(
+            &k.storage,
+            (k.workload == Workload::Deployment).then(|| names.kafka_data()),
+        ),
         user: IMAGE_USER,
         headless,
         name,

@@ -67,9 +67,6 @@ impl Names {
     pub fn controller_pods_config(&self) -> String {
         format!("{}-controller-pods", self.name)
     }
-    pub fn controller_budget(&self) -> String {
-        format!("{}-controller", self.name)
-    }
 
     /// `<pod>.<headless>.<ns>.svc.<domain>`
     pub fn pod_dns(&self, pod: &str, headless: &str) -> String {
