@@ -3,7 +3,7 @@
 //! `validate.rs`; the model reads this and never the raw spec.
 
 pub use crate::image::Flavor;
-pub use crate::spec::Workload;
+pub use crate::spec::{Spread, Workload};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Cluster {
@@ -15,6 +15,32 @@ pub struct Cluster {
     /// The metadata store: a ZooKeeper ensemble or a KRaft quorum.
     pub metadata: Metadata,
     pub topics: Vec<Topic>,
+    pub placement: Placement,
+    /// `Some`: render NetworkPolicies; the extra peers allowed to reach brokers.
+    pub network_policy: Option<Vec<Peer>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Placement {
+    pub spread: Spread,
+    pub zones: bool,
+    pub node_selector: Vec<(String, String)>,
+    pub tolerations: Vec<Toleration>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Toleration {
+    pub key: Option<String>,
+    pub operator: String,
+    pub value: Option<String>,
+    pub effect: Option<String>,
+    pub seconds: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Peer {
+    pub namespace_selector: Option<Vec<(String, String)>>,
+    pub pod_selector: Option<Vec<(String, String)>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -35,8 +35,10 @@ pub enum Object {
     ConfigMap(ConfigMap),
     Service(Service),
     PodDisruptionBudget(PodDisruptionBudget),
+    NetworkPolicy(NetworkPolicy),
     StatefulSet(StatefulSet),
     Deployment(Deployment),
+    Job(Job),
     Other,
 }
 
@@ -116,11 +118,11 @@ pub fn check(doc: &Document) -> Result<Manifest, ManifestError> {
         "v1" "Secret" => Secret,
         "v1" "Service" => Service as Service,
         "policy/v1" "PodDisruptionBudget" => PodDisruptionBudget as PodDisruptionBudget,
-        "networking.k8s.io/v1" "NetworkPolicy" => NetworkPolicy,
+        "networking.k8s.io/v1" "NetworkPolicy" => NetworkPolicy as NetworkPolicy,
         "v1" "PersistentVolumeClaim" => PersistentVolumeClaim,
         "apps/v1" "StatefulSet" => StatefulSet as StatefulSet,
         "apps/v1" "Deployment" => Deployment as Deployment,
-        "batch/v1" "Job" => Job,
+        "batch/v1" "Job" => Job as Job,
     };
     Ok(Manifest {
         kind: kind.to_string(),

@@ -3,12 +3,14 @@
 //! Templates read only this and never compute anything themselves.
 
 use crate::cluster::{
-    Cluster, Controllers, Exposure, Flavor, Kraft, Metadata, Storage, Workload, ZooKeeper,
+    Cluster, Controllers, Exposure, Flavor, Kraft, Metadata, Peer, Placement, Spread, Storage,
+    Workload, ZooKeeper,
 };
 use crate::names::Names;
 use crate::validate::CONTROLLER_ID_BASE;
 use indexmap::IndexMap;
 use serde::Serialize;
+use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 pub const ZK_CLIENT_PORT: u16 = 2181;
@@ -32,10 +34,42 @@ pub struct Model {
     pub namespace: String,
     pub create_namespace: bool,
     pub namespace_labels: Labels,
+    pub service_account: String,
+    pub service_account_labels: Labels,
     /// In render order: ZooKeeper or dedicated controllers, then brokers.
     pub components: Vec<Component>,
+    /// Scheduling shared by every component's pods.
+    pub placement: PlacementModel,
+    pub network_policies: Vec<NetworkPolicyModel>,
     pub external: Option<External>,
     pub topics_job: Option<TopicsJob>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PlacementModel {
+    /// Anti-affinity on node hostnames: required, or else preferred.
+    pub spread_required: bool,
+    /// `whenUnsatisfiable` of a spread across zones, when asked for.
+    pub zone_spread: Option<String>,
+    pub node_selector: Labels,
+    /// Kubernetes toleration objects.
+    pub tolerations: Vec<Value>,
+}
+
+/// Ingress rules for one component's pods.
+#[derive(Debug, Serialize)]
+pub struct NetworkPolicyModel {
+    pub name: String,
+    pub labels: Labels,
+    pub selector: Labels,
+    pub ingress: Vec<IngressRule>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct IngressRule {
+    /// NetworkPolicy peers; empty means from anywhere.
+    pub from: Vec<Value>,
+    pub ports: Vec<u16>,
 }
 
 /// A ZooKeeper ensemble or a set of brokers: one workload and its services.
@@ -52,8 +86,9 @@ pub struct Component {
     pub headless: String,
     /// The ClusterIP Service clients use; controllers have none.
     pub client_service: Option<String>,
-    /// The PodDisruptionBudget (at most one pod down), when there are several pods.
-    pub disruption_budget: Option<String>,
+    /// The PodDisruptionBudget: at most one pod down (with one pod, a drain
+    /// may still evict it).
+    pub disruption_budget: String,
     /// The image's own entrypoint, which the start script ends in.
     pub entrypoint: String,
     pub ports: Vec<Port>,
@@ -67,12 +102,85 @@ pub struct Component {
     pub pods_config_checksum: String,
     pub env: Vec<EnvVar>,
     pub resources: Resources,
+    pub health: Health,
+    /// Writable directories on a read-only root filesystem.
+    pub scratch: Vec<Scratch>,
+    pub seeds: Vec<Seed>,
+    /// Time for a clean shutdown (a broker moves its partition leadership away first).
+    pub termination_grace_seconds: u32,
     /// Where the data volume is mounted.
     pub data_path: String,
     /// Directories the start script creates on the data volume.
     pub make_dirs: Vec<String>,
     pub storage: StorageModel,
     pub user: u32,
+}
+
+/// An emptyDir where the image writes.
+#[derive(Debug, Serialize)]
+pub struct Scratch {
+    pub volume: String,
+    pub path: String,
+}
+
+/// An init container that copies what the image ships in a directory into
+/// the emptyDir that will cover it, so the image still finds its files.
+#[derive(Debug, Serialize)]
+pub struct Seed {
+    pub container: String,
+    /// What `cp -R` copies: the directory's contents (`<path>/.`).
+    pub from: String,
+    pub volume: String,
+}
+
+/// Where the JVM writes its GC log (`kafka-run-class` creates it as `LOG_DIR`).
+const LOG_DIR: &str = "/var/log/kafka";
+
+/// The directories an image writes at start-up and while running, beside
+/// its data volume: rendered configuration (seeded with what the image
+/// ships there), GC logs and the JVM's /tmp.
+fn scratch_dirs(flavor: Flavor) -> (Vec<Scratch>, Vec<Seed>) {
+    let mut config = vec![("config", "/etc/kafka")];
+    if flavor == Flavor::ApacheKafka {
+        config.push(("opt-config", "/opt/kafka/config"));
+    }
+    let seeds = config
+        .iter()
+        .map(|(volume, path)| Seed {
+            container: format!("seed-{volume}"),
+            from: format!("{path}/."),
+            volume: volume.to_string(),
+        })
+        .collect();
+    let scratch = config
+        .into_iter()
+        .chain([("logs", LOG_DIR), ("tmp", "/tmp")])
+        .map(|(volume, path)| Scratch {
+            volume: volume.into(),
+            path: path.into(),
+        })
+        .collect();
+    (scratch, seeds)
+}
+
+/// How the kubelet tells that a container started, is ready, and lives.
+#[derive(Debug, Serialize)]
+pub struct Health {
+    /// The named port the probes connect to.
+    pub port: String,
+    /// A readiness check stronger than an open port, when the image allows one.
+    pub ready_command: Option<Vec<String>>,
+    /// Startup checks, 10 s apart, before the container counts as failed to
+    /// start: log recovery after a crash can take many minutes.
+    pub startup_attempts: u32,
+}
+
+fn health(port: &str, ready_command: Option<Vec<String>>, startup_attempts: u32) -> Health {
+    Health {
+        port: port.into(),
+        ready_command,
+        startup_attempts,
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -193,14 +301,144 @@ pub fn build(c: &Cluster) -> Model {
     let external = external(c, &names, &kafka);
     let topics_job = topics_job(c, &names);
     components.push(kafka);
+    let network_policies = match &c.network_policy {
+        Some(peers) => {
+            let mut policies = network_policies(&components, peers);
+            // The topics Job serves nothing: no ingress at all.
+            if let Some(job) = &topics_job {
+                policies.push(NetworkPolicyModel {
+                    name: job.name.clone(),
+                    labels: job.labels.clone(),
+                    selector: job.labels.clone(),
+                    ingress: Vec::new(),
+                });
+            }
+            policies
+        }
+        None => Vec::new(),
+    };
     Model {
         namespace: c.namespace.clone(),
         create_namespace: c.create_namespace,
         namespace_labels: labels_of(&[("app.kubernetes.io/managed-by", "kafkagen")]),
+        service_account: names.service_account(),
+        service_account_labels: labels("kafka", &c.name, "broker"),
+        placement: placement(&c.placement),
+        network_policies,
         components,
         external,
         topics_job,
     }
+}
+
+fn placement(p: &Placement) -> PlacementModel {
+    let required = p.spread == Spread::Required;
+    PlacementModel {
+        spread_required: required,
+        zone_spread: p.zones.then(|| {
+            if required {
+                "DoNotSchedule"
+            } else {
+                "ScheduleAnyway"
+            }
+            .to_string()
+        }),
+        node_selector: p.node_selector.iter().cloned().collect(),
+        tolerations: p
+            .tolerations
+            .iter()
+            .map(|t| {
+                let mut o = serde_json::Map::new();
+                if let Some(k) = &t.key {
+                    o.insert("key".into(), json!(k));
+                }
+                o.insert("operator".into(), json!(t.operator));
+                if let Some(v) = &t.value {
+                    o.insert("value".into(), json!(v));
+                }
+                if let Some(e) = &t.effect {
+                    o.insert("effect".into(), json!(e));
+                }
+                if let Some(s) = t.seconds {
+                    o.insert("tolerationSeconds".into(), json!(s));
+                }
+                Value::Object(o)
+            })
+            .collect(),
+    }
+}
+
+fn pods_of(c: &Component) -> Value {
+    json!({ "podSelector": { "matchLabels": c.selector } })
+}
+
+/// Each component reachable only by whom it serves: ZooKeeper by its peers
+/// and the brokers; controllers by each other and the brokers; brokers'
+/// client port by the namespace and `allowFrom`, their external port by
+/// anyone.
+fn network_policies(components: &[Component], peers: &[Peer]) -> Vec<NetworkPolicyModel> {
+    let brokers = components.last().expect("brokers are always rendered");
+    components
+        .iter()
+        .map(|c| {
+            let own: Vec<u16> = c.ports.iter().map(|p| p.port).collect();
+            let ingress = match c.container.as_str() {
+                "zookeeper" => vec![
+                    IngressRule {
+                        from: vec![pods_of(c)],
+                        ports: own,
+                    },
+                    IngressRule {
+                        from: vec![pods_of(brokers)],
+                        ports: vec![ZK_CLIENT_PORT],
+                    },
+                ],
+                "controller" => vec![IngressRule {
+                    from: vec![pods_of(c), pods_of(brokers)],
+                    ports: vec![KAFKA_CONTROLLER_PORT],
+                }],
+                _ => {
+                    let mut clients = vec![json!({ "podSelector": {} })];
+                    clients.extend(peers.iter().map(|p| {
+                        let mut o = serde_json::Map::new();
+                        let labels = |l: &Vec<(String, String)>| {
+                            json!({ "matchLabels": l.iter().cloned().collect::<Labels>() })
+                        };
+                        if let Some(n) = &p.namespace_selector {
+                            o.insert("namespaceSelector".into(), labels(n));
+                        }
+                        if let Some(l) = &p.pod_selector {
+                            o.insert("podSelector".into(), labels(l));
+                        }
+                        Value::Object(o)
+                    }));
+                    let mut rules = vec![IngressRule {
+                        from: clients,
+                        ports: vec![KAFKA_INTERNAL_PORT],
+                    }];
+                    if own.contains(&KAFKA_CONTROLLER_PORT) {
+                        rules.push(IngressRule {
+                            from: vec![pods_of(c)],
+                            ports: vec![KAFKA_CONTROLLER_PORT],
+                        });
+                    }
+                    if own.contains(&KAFKA_EXTERNAL_PORT) {
+                        rules.push(IngressRule {
+                            from: Vec::new(),
+                            ports: vec![KAFKA_EXTERNAL_PORT],
+                        });
+                    }
+                    rules
+                }
+            };
+            NetworkPolicyModel {
+                name: c.name.clone(),
+                labels: c.labels.clone(),
+                selector: c.selector.clone(),
+                ingress,
+            }
+        })
+        .collect()
 }
 
 /// Where brokers keep their metadata, and the settings that say so.
@@ -236,10 +474,6 @@ fn commands(flavor: Flavor) -> (&'static str, &'static str, &'static str) {
             "kafka-broker-api-versions",
         ),
     }
-}
-
-fn budget(replicas: u32, name: &str) -> Option<String> {
-    (replicas > 1).then(|| name.to_string())
 }
 
 fn labels_of(pairs: &[(&str, &str)]) -> Labels {
@@ -360,7 +594,9 @@ fn zookeeper(c: &Cluster, names: &Names, z: &ZooKeeper) -> Component {
         env.push(value("ZOOKEEPER_QUORUM_LISTEN_ON_ALL_IPS", "true"));
     }
     env.push(value("KAFKA_HEAP_OPTS", heap_opts(z.heap_mib)));
+    env.push(value("LOG_DIR", LOG_DIR));
     let name = names.zookeeper();
+    let (scratch, seeds) = scratch_dirs(Flavor::ConfluentZooKeeper);
     Component {
         container: "zookeeper".into(),
         statefulset: z.workload == Workload::Statefulset,
@@ -369,7 +605,7 @@ fn zookeeper(c: &Cluster, names: &Names, z: &ZooKeeper) -> Component {
         labels: labels("zookeeper", &c.name, "zookeeper"),
         selector: selector("zookeeper", &c.name, "zookeeper"),
         client_service: Some(name.clone()),
-        disruption_budget: budget(z.replicas, &name),
+        disruption_budget: name.clone(),
         entrypoint: commands(Flavor::ConfluentZooKeeper).0.into(),
         ports: vec![
             port("client", ZK_CLIENT_PORT),
@@ -382,6 +618,10 @@ fn zookeeper(c: &Cluster, names: &Names, z: &ZooKeeper) -> Component {
             port("election", ZK_ELECTION_PORT),
         ],
         client_ports: vec![port("client", ZK_CLIENT_PORT)],
+        health: health("client", None, 30),
+        scratch,
+        seeds,
+        termination_grace_seconds: 60,
         pods_config: names.zookeeper_pods_config(),
         pods_config_checksum: checksum(&pods),
         pods,
@@ -454,8 +694,10 @@ fn controllers(c: &Cluster, names: &Names, kraft: &Kraft, ctrl: &Controllers) ->
         ),
         value("KAFKA_LOG_DIRS", "/var/lib/kafka/data/logs"),
         value("KAFKA_HEAP_OPTS", heap_opts(ctrl.heap_mib)),
+        value("LOG_DIR", LOG_DIR),
     ]);
     let name = names.controller();
+    let (scratch, seeds) = scratch_dirs(c.kafka.flavor);
     Component {
         container: "controller".into(),
         statefulset: true,
@@ -464,11 +706,15 @@ fn controllers(c: &Cluster, names: &Names, kraft: &Kraft, ctrl: &Controllers) ->
         labels: labels("kafka", &c.name, "controller"),
         selector: selector("kafka", &c.name, "controller"),
         client_service: None,
-        disruption_budget: budget(ctrl.replicas, &names.controller()),
+        disruption_budget: names.controller(),
         entrypoint: commands(c.kafka.flavor).0.into(),
         ports: vec![port("controller", KAFKA_CONTROLLER_PORT)],
         headless_ports: vec![port("controller", KAFKA_CONTROLLER_PORT)],
         client_ports: Vec::new(),
+        health: health("controller", None, 60),
+        scratch,
+        seeds,
+        termination_grace_seconds: 60,
         pods_config: names.controller_pods_config(),
         pods_config_checksum: checksum(&pods),
         pods,
@@ -578,6 +824,7 @@ fn kafka(c: &Cluster, names: &Names, quorum: Quorum) -> Component {
         value("KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR", rf),
         value("KAFKA_TRANSACTION_STATE_LOG_MIN_ISR", k.min_insync_replicas),
         value("KAFKA_HEAP_OPTS", heap_opts(k.heap_mib)),
+        value("LOG_DIR", LOG_DIR),
     ]);
     for (key, v) in &k.config {
         env.push(value(&property_env(key), v));
@@ -588,6 +835,7 @@ fn kafka(c: &Cluster, names: &Names, quorum: Quorum) -> Component {
         headless_ports.push(port("controller", KAFKA_CONTROLLER_PORT));
     }
     let name = names.kafka();
+    let (scratch, seeds) = scratch_dirs(k.flavor);
     Component {
         container: "kafka".into(),
         statefulset: k.workload == Workload::Statefulset,
@@ -596,11 +844,15 @@ fn kafka(c: &Cluster, names: &Names, quorum: Quorum) -> Component {
         labels: labels("kafka", &c.name, "broker"),
         selector: selector("kafka", &c.name, "broker"),
         client_service: Some(name.clone()),
-        disruption_budget: budget(k.brokers, &name),
+        disruption_budget: name.clone(),
         entrypoint: commands(k.flavor).0.into(),
         ports,
         headless_ports,
         client_ports: vec![port("internal", KAFKA_INTERNAL_PORT)],
+        health: health("internal", None, 90),
+        scratch,
+        seeds,
+        termination_grace_seconds: 120,
         pods_config: names.kafka_pods_config(),
         pods_config_checksum: checksum(&pods),
         pods,

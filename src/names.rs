@@ -15,6 +15,10 @@ pub const MAX_LABEL: usize = 63;
 pub const REVISION_HASH_SUFFIX: usize = 11;
 
 impl Names {
+    /// The cluster's ServiceAccount, used by every pod.
+    pub fn service_account(&self) -> String {
+        self.name.clone()
+    }
     pub fn kafka(&self) -> String {
         format!("{}-kafka", self.name)
     }

@@ -18,6 +18,14 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/namespace.yaml.j2"),
     ),
     (
+        "service-account.yaml.j2",
+        include_str!("../templates/service-account.yaml.j2"),
+    ),
+    (
+        "network-policies.yaml.j2",
+        include_str!("../templates/network-policies.yaml.j2"),
+    ),
+    (
         "component/pods-config.yaml.j2",
         include_str!("../templates/component/pods-config.yaml.j2"),
     ),
@@ -83,11 +91,20 @@ pub enum RenderError {
 pub fn render(model: &Model, templates_dir: Option<&Path>) -> Result<Vec<Document>, RenderError> {
     let env = environment(templates_dir.map(Path::to_path_buf));
     let whole = Value::from(Serde(model));
-    let mut plan: Vec<(&str, Value)> = vec![("namespace.yaml.j2", whole.clone())];
+    let mut plan: Vec<(&str, Value)> = vec![
+        ("namespace.yaml.j2", whole.clone()),
+        ("service-account.yaml.j2", whole.clone()),
+    ];
     for component in &model.components {
-        let ctx = context! { namespace => &model.namespace, c => Value::from(Serde(component)) };
+        let ctx = context! {
+            namespace => &model.namespace,
+            service_account => &model.service_account,
+            placement => Value::from(Serde(&model.placement)),
+            c => Value::from(Serde(component)),
+        };
         plan.extend(COMPONENT_TEMPLATES.iter().map(|t| (*t, ctx.clone())));
     }
+    plan.push(("network-policies.yaml.j2", whole.clone()));
     plan.push(("kafka/external-services.yaml.j2", whole.clone()));
     plan.push(("kafka/topics-job.yaml.j2", whole));
 

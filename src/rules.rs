@@ -4,6 +4,7 @@
 //! headless Service, and every broker is reachable at what it advertises.
 
 use crate::manifest::{Manifest, Object};
+use crate::validate::is_dns_label;
 use k8s_openapi::api::core::v1::{Container, PodSpec, Service, ServicePort};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -53,6 +54,7 @@ pub fn check(manifests: &[Manifest]) -> Vec<String> {
     cx.brokers();
     cx.zookeepers();
     cx.kraft();
+    cx.hardening();
     cx.errors
 }
 
@@ -276,11 +278,12 @@ impl<'a> Ctx<'a> {
                 continue;
             }
             for port in spec.ports.as_deref().unwrap_or_default() {
-                if port.name.as_ref().is_some_and(|n| n.len() > MAX_PORT_NAME) {
+                if let Some(name) = &port.name
+                    && !is_port_name(name)
+                {
                     errors.push(format!(
-                        "Service `{}`: port name `{}` is longer than {MAX_PORT_NAME} characters",
-                        m.name,
-                        port.name.as_deref().unwrap_or_default()
+                        "Service `{}`: port name `{name}` is not a valid port name (at most {MAX_PORT_NAME} lowercase letters, digits and '-', with a letter)",
+                        m.name
                     ));
                 }
                 let t = target(port);
@@ -300,15 +303,31 @@ impl<'a> Ctx<'a> {
             }
         }
         for pod in &self.pods {
-            for c in &pod.spec.containers {
+            let init = pod.spec.init_containers.as_deref().unwrap_or_default();
+            for c in pod.spec.containers.iter().chain(init) {
+                if !is_dns_label(&c.name) {
+                    errors.push(format!(
+                        "{}: container name `{}` is not a DNS-1123 label",
+                        pod.owner, c.name
+                    ));
+                }
                 for p in c.ports.as_deref().unwrap_or_default() {
-                    if p.name.as_ref().is_some_and(|n| n.len() > MAX_PORT_NAME) {
+                    if let Some(name) = &p.name
+                        && !is_port_name(name)
+                    {
                         errors.push(format!(
-                            "{}: container port name `{}` is longer than {MAX_PORT_NAME} characters",
-                            pod.owner,
-                            p.name.as_deref().unwrap_or_default()
+                            "{}: container port name `{name}` is not a valid port name (at most {MAX_PORT_NAME} lowercase letters, digits and '-', with a letter)",
+                            pod.owner
                         ));
                     }
+                }
+            }
+            for v in pod.spec.volumes.as_deref().unwrap_or_default() {
+                if !is_dns_label(&v.name) {
+                    errors.push(format!(
+                        "{}: volume name `{}` is not a DNS-1123 label",
+                        pod.owner, v.name
+                    ));
                 }
             }
         }
@@ -369,8 +388,49 @@ impl<'a> Ctx<'a> {
         self.errors.extend(errors);
     }
 
+    /// Every PodDisruptionBudget and NetworkPolicy selects rendered pods;
+    /// with policies on, every workload's pods have one.
     fn disruption_budgets(&mut self) {
         let mut errors = Vec::new();
+        let policies: Vec<(&Manifest, Labels)> = self
+            .manifests
+            .iter()
+            .filter_map(|m| match &m.object {
+                Object::NetworkPolicy(np) => Some((
+                    m,
+                    labels_of(
+                        &np.spec
+                            .as_ref()
+                            .and_then(|s| s.pod_selector.as_ref()?.match_labels.clone()),
+                    ),
+                )),
+                _ => None,
+            })
+            .collect();
+        for (m, selector) in &policies {
+            let job_pods = self.job_pod_labels(ns(m));
+            if self.pods_selected(ns(m), selector).is_empty()
+                && !job_pods.iter().any(|l| selects(selector, l))
+            {
+                errors.push(format!(
+                    "NetworkPolicy `{}` selects no rendered pod",
+                    m.name
+                ));
+            }
+        }
+        if !policies.is_empty() {
+            for pod in &self.pods {
+                let covered = policies
+                    .iter()
+                    .any(|(m, sel)| ns(m) == pod.namespace && selects(sel, &pod.labels));
+                if !covered {
+                    errors.push(format!(
+                        "{}: pod `{}` has no NetworkPolicy",
+                        pod.owner, pod.name
+                    ));
+                }
+            }
+        }
         for m in self.manifests {
             if let Object::PodDisruptionBudget(pdb) = &m.object {
                 let selector = labels_of(
@@ -388,6 +448,25 @@ impl<'a> Ctx<'a> {
             }
         }
         self.errors.extend(errors);
+    }
+
+    /// Pod template labels of the Jobs in a namespace.
+    fn job_pod_labels(&self, namespace: &str) -> Vec<Labels> {
+        self.manifests
+            .iter()
+            .filter_map(|m| match &m.object {
+                Object::Job(job) if ns(m) == namespace => Some(labels_of(
+                    &job.spec
+                        .as_ref()?
+                        .template
+                        .metadata
+                        .as_ref()?
+                        .labels
+                        .clone(),
+                )),
+                _ => None,
+            })
+            .collect()
     }
 
     fn volumes(&mut self) {
@@ -660,6 +739,51 @@ impl<'a> Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// Every pod: requests and limits, probes, a restricted security context,
+    /// and a PodDisruptionBudget that selects it.
+    fn hardening(&mut self) {
+        let budgets: Vec<(&Manifest, Labels)> = self
+            .manifests
+            .iter()
+            .filter_map(|m| match &m.object {
+                Object::PodDisruptionBudget(p) => Some((
+                    m,
+                    labels_of(&p.spec.as_ref()?.selector.as_ref()?.match_labels.clone()),
+                )),
+                _ => None,
+            })
+            .collect();
+        let mut errors = Vec::new();
+        for pod in &self.pods {
+            let who = format!("{} (pod `{}`)", pod.owner, pod.name);
+            if !budgets
+                .iter()
+                .any(|(m, sel)| ns(m) == pod.namespace && selects(sel, &pod.labels))
+            {
+                errors.push(format!("{who} has no PodDisruptionBudget"));
+            }
+            errors.extend(restricted(&who, pod.spec));
+            for c in &pod.spec.containers {
+                if c.readiness_probe.is_none() || c.liveness_probe.is_none() {
+                    errors.push(format!(
+                        "{who}, container `{}` needs readiness and liveness probes",
+                        c.name
+                    ));
+                }
+            }
+        }
+        for m in self.manifests {
+            if let Object::Job(job) = &m.object
+                && let Some(spec) = job.spec.as_ref().and_then(|s| s.template.spec.as_ref())
+            {
+                errors.extend(restricted(&format!("Job `{}`", m.name), spec));
+            }
+        }
+        errors.sort();
+        errors.dedup();
+        self.errors.extend(errors);
+    }
+
     /// KRaft: one cluster id and one voter list everywhere, unique node ids,
     /// every voter a controller pod listening where the list says, and
     /// controller-only pods neither advertised nor exposed.
@@ -829,6 +953,61 @@ enum Resolved<'p, 'a> {
     Nothing,
     /// Not a cluster DNS name.
     External,
+}
+
+/// What a restricted pod must have: non-root, RuntimeDefault seccomp, no
+/// service account token, and containers that cannot escalate, hold no
+/// capabilities, write no root filesystem, and have requests and limits.
+fn restricted(who: &str, spec: &PodSpec) -> Vec<String> {
+    let mut errors = Vec::new();
+    let psc = spec.security_context.clone().unwrap_or_default();
+    if psc.run_as_non_root != Some(true) {
+        errors.push(format!("{who} does not set runAsNonRoot"));
+    }
+    let seccomp = psc.seccomp_profile.as_ref().map(|p| p.type_.as_str());
+    if seccomp != Some("RuntimeDefault") {
+        errors.push(format!("{who} has no RuntimeDefault seccomp profile"));
+    }
+    if spec.automount_service_account_token != Some(false) {
+        errors.push(format!("{who} mounts a service account token"));
+    }
+    let init = spec.init_containers.as_deref().unwrap_or_default();
+    for c in spec.containers.iter().chain(init) {
+        let what = format!("{who}, container `{}`", c.name);
+        let sc = c.security_context.clone().unwrap_or_default();
+        let drops_all = sc
+            .capabilities
+            .as_ref()
+            .and_then(|c| c.drop.as_ref())
+            .is_some_and(|d| d.iter().any(|x| x == "ALL"));
+        if sc.allow_privilege_escalation != Some(false)
+            || sc.read_only_root_filesystem != Some(true)
+            || !drops_all
+            || sc.privileged == Some(true)
+        {
+            errors.push(format!("{what}: the security context must forbid privilege escalation, drop all capabilities and make the root filesystem read-only"));
+        }
+        let r = c.resources.clone().unwrap_or_default();
+        let requests = r.requests.unwrap_or_default();
+        let limits = r.limits.unwrap_or_default();
+        if !(requests.contains_key("cpu")
+            && requests.contains_key("memory")
+            && limits.contains_key("memory"))
+        {
+            errors.push(format!(
+                "{what} needs cpu and memory requests and a memory limit"
+            ));
+        }
+    }
+    errors
+}
+
+/// An IANA service name, as Kubernetes requires of port names.
+fn is_port_name(s: &str) -> bool {
+    s.len() <= MAX_PORT_NAME
+        && is_dns_label(s)
+        && s.bytes().any(|b| b.is_ascii_lowercase())
+        && !s.contains("--")
 }
 
 /// `NAME://host:port`

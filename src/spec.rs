@@ -21,6 +21,9 @@ pub struct Spec {
     pub zookeeper: Option<ZooKeeperSpec>,
     pub kraft: Option<KraftSpec>,
     pub topics: Vec<TopicSpec>,
+    /// Where pods may run: applies to every component.
+    pub placement: PlacementSpec,
+    pub network_policy: NetworkPolicySpec,
 }
 
 impl Default for Spec {
@@ -36,6 +39,8 @@ impl Default for Spec {
             zookeeper: None,
             kraft: None,
             topics: Vec::new(),
+            placement: PlacementSpec::default(),
+            network_policy: NetworkPolicySpec::default(),
         }
     }
 }
@@ -91,7 +96,7 @@ impl Default for KafkaSpec {
             replication_factor: 1,
             min_insync_replicas: 1,
             storage: StorageSpec::default(),
-            resources: ResourcesSpec::sized("250m", "1Gi"),
+            resources: ResourcesSpec::sized("250m", "1", "1Gi"),
             heap_percent: 50,
             config: IndexMap::new(),
             exposure: ExposureSpec::default(),
@@ -117,7 +122,7 @@ impl Default for ZooKeeperSpec {
             image: DEFAULT_ZOOKEEPER_IMAGE.into(),
             workload: Workload::Statefulset,
             storage: StorageSpec::default(),
-            resources: ResourcesSpec::sized("100m", "512Mi"),
+            resources: ResourcesSpec::sized("100m", "500m", "512Mi"),
             heap_percent: 50,
         }
     }
@@ -143,7 +148,7 @@ impl Default for KraftSpec {
             controllers: 3,
             cluster_id: None,
             storage: StorageSpec::default(),
-            resources: ResourcesSpec::sized("250m", "1Gi"),
+            resources: ResourcesSpec::sized("250m", "1", "1Gi"),
             heap_percent: 50,
         }
     }
@@ -177,8 +182,8 @@ pub struct ResourcesSpec {
 }
 
 impl ResourcesSpec {
-    /// Requests of `cpu` and `memory`, with the memory limit equal to the request.
-    fn sized(cpu: &str, memory: &str) -> Self {
+    /// A CPU request and limit, and memory with the limit equal to the request.
+    fn sized(cpu: &str, cpu_limit: &str, memory: &str) -> Self {
         let q = |s: &str| Some(Scalar(s.to_string()));
         ResourcesSpec {
             requests: ResourceList {
@@ -186,7 +191,7 @@ impl ResourcesSpec {
                 memory: q(memory),
             },
             limits: ResourceList {
-                cpu: None,
+                cpu: q(cpu_limit),
                 memory: q(memory),
             },
         }
@@ -285,4 +290,63 @@ impl<'de> Deserialize<'de> for Scalar {
         }
         d.deserialize_any(V)
     }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Spread {
+    /// Pods of a component should run on different nodes.
+    Preferred,
+    /// Pods of a component must run on different nodes (they stay Pending otherwise).
+    Required,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct PlacementSpec {
+    pub spread: Spread,
+    /// Also spread each component's pods evenly across zones.
+    pub zones: bool,
+    pub node_selector: IndexMap<String, String>,
+    pub tolerations: Vec<TolerationSpec>,
+}
+
+impl Default for PlacementSpec {
+    fn default() -> Self {
+        PlacementSpec {
+            spread: Spread::Preferred,
+            zones: false,
+            node_selector: IndexMap::new(),
+            tolerations: Vec::new(),
+        }
+    }
+}
+
+/// A Kubernetes toleration.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct TolerationSpec {
+    pub key: Option<String>,
+    /// `Equal` (default) or `Exists`.
+    pub operator: Option<String>,
+    pub value: Option<String>,
+    /// `NoSchedule`, `PreferNoSchedule` or `NoExecute`; absent matches all.
+    pub effect: Option<String>,
+    pub toleration_seconds: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct NetworkPolicySpec {
+    pub enabled: bool,
+    /// Who else may reach the brokers' client port, besides the namespace.
+    pub allow_from: Vec<PeerSpec>,
+}
+
+/// A NetworkPolicy peer by labels: pods, namespaces, or pods in namespaces.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct PeerSpec {
+    pub namespace_selector: Option<IndexMap<String, String>>,
+    pub pod_selector: Option<IndexMap<String, String>>,
 }

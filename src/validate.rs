@@ -3,7 +3,8 @@
 //! field that caused it; the result is a resolved [`Cluster`].
 
 use crate::cluster::{
-    Cluster, Controllers, Exposure, Kafka, Kraft, Metadata, Resources, Storage, Topic, ZooKeeper,
+    Cluster, Controllers, Exposure, Kafka, Kraft, Metadata, Peer, Placement, Resources, Storage,
+    Toleration, Topic, ZooKeeper,
 };
 use crate::decode::Locations;
 use crate::diagnostic::Diagnostic;
@@ -12,7 +13,8 @@ use crate::names::Names;
 use crate::quantity;
 use crate::spec::{
     DEFAULT_KAFKA_IMAGE, DEFAULT_KRAFT_IMAGE, ExposureMode, ExposureSpec, KafkaSpec, KraftSpec,
-    Mode, ResourcesSpec, Scalar, Spec, StorageSpec, TopicSpec, Workload, ZooKeeperSpec,
+    Mode, NetworkPolicySpec, PlacementSpec, ResourcesSpec, Scalar, Spec, StorageSpec, TopicSpec,
+    Workload, ZooKeeperSpec,
 };
 use base64::engine::DecodePaddingMode;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, URL_SAFE_NO_PAD};
@@ -165,6 +167,8 @@ impl Validator<'_> {
         };
         self.name_lengths(&names, kafka.brokers, zookeepers, controllers);
         let topics = self.topics(&spec.topics, &spec.kafka);
+        let placement = self.placement(&spec.placement);
+        let network_policy = self.network_policy(&spec.network_policy);
         Cluster {
             name: spec.name.clone(),
             namespace: spec.namespace.clone(),
@@ -173,7 +177,114 @@ impl Validator<'_> {
             kafka,
             metadata,
             topics,
+            placement,
+            network_policy,
         }
+    }
+
+    fn labels(&mut self, path: &str, labels: &IndexMap<String, String>) -> Vec<(String, String)> {
+        for (k, v) in labels {
+            let p = format!("{path}.{k}");
+            if !is_qualified_name(k) {
+                self.key_error(&p, format!("`{k}` is not a valid label key"));
+            }
+            let value_ok =
+                v.is_empty() || (v.len() <= 63 && is_qualified_name(v) && !v.contains('/'));
+            if !value_ok {
+                self.error(&p, format!("`{p}` \"{v}\" is not a valid label value"))
+                    .with_help("label values have at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit");
+            }
+        }
+        labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+    }
+
+    fn placement(&mut self, p: &PlacementSpec) -> Placement {
+        let node_selector = self.labels("placement.nodeSelector", &p.node_selector);
+        let mut tolerations = Vec::new();
+        for (i, t) in p.tolerations.iter().enumerate() {
+            let base = format!("placement.tolerations[{i}]");
+            let operator = t.operator.clone().unwrap_or_else(|| "Equal".into());
+            match operator.as_str() {
+                "Equal" => {
+                    if t.key.is_none() {
+                        self.error(&base, format!("`{base}` with operator Equal needs a `key`"));
+                    }
+                }
+                "Exists" => {
+                    if t.value.is_some() {
+                        let p = format!("{base}.value");
+                        self.key_error(&p, format!("`{p}` must be empty with operator Exists"));
+                    }
+                }
+                other => {
+                    let p = format!("{base}.operator");
+                    self.error(&p, format!("`{p}` \"{other}\" must be Equal or Exists"));
+                }
+            }
+            if let Some(k) = &t.key
+                && !is_qualified_name(k)
+            {
+                let p = format!("{base}.key");
+                self.error(&p, format!("`{p}` \"{k}\" is not a valid taint key"));
+            }
+            if let Some(e) = &t.effect
+                && !["NoSchedule", "PreferNoSchedule", "NoExecute"].contains(&e.as_str())
+            {
+                let p = format!("{base}.effect");
+                self.error(
+                    &p,
+                    format!("`{p}` \"{e}\" must be NoSchedule, PreferNoSchedule or NoExecute"),
+                );
+            }
+            if t.toleration_seconds.is_some() && t.effect.as_deref() != Some("NoExecute") {
+                let p = format!("{base}.tolerationSeconds");
+                self.key_error(&p, format!("`{p}` applies only to effect NoExecute"));
+            }
+            tolerations.push(Toleration {
+                key: t.key.clone(),
+                operator,
+                value: t.value.clone(),
+                effect: t.effect.clone(),
+                seconds: t.toleration_seconds,
+            });
+        }
+        Placement {
+            spread: p.spread,
+            zones: p.zones,
+            node_selector,
+            tolerations,
+        }
+    }
+
+    fn network_policy(&mut self, n: &NetworkPolicySpec) -> Option<Vec<Peer>> {
+        let mut peers = Vec::new();
+        for (i, peer) in n.allow_from.iter().enumerate() {
+            let base = format!("networkPolicy.allowFrom[{i}]");
+            if peer.namespace_selector.is_none() && peer.pod_selector.is_none() {
+                self.error(
+                    &base,
+                    format!("`{base}` needs `namespaceSelector`, `podSelector` or both"),
+                );
+            }
+            peers.push(Peer {
+                namespace_selector: peer
+                    .namespace_selector
+                    .as_ref()
+                    .map(|l| self.labels(&format!("{base}.namespaceSelector"), l)),
+                pod_selector: peer
+                    .pod_selector
+                    .as_ref()
+                    .map(|l| self.labels(&format!("{base}.podSelector"), l)),
+            });
+        }
+        if !n.enabled && !n.allow_from.is_empty() {
+            self.key_error(
+                "networkPolicy.allowFrom",
+                "`networkPolicy.allowFrom` has no effect while `networkPolicy.enabled` is false",
+            )
+            .with_help("set `networkPolicy.enabled: true`");
+        }
+        n.enabled.then_some(peers)
     }
 
     fn dns_label(&mut self, path: &str, value: &str) {
@@ -630,6 +741,20 @@ impl Validator<'_> {
                     &p,
                     format!("`{p}` is above `{section}.resources.limits.{res}`"),
                 );
+            }
+        }
+        for (res, value) in [("cpu", &r.requests.cpu), ("memory", &r.requests.memory)] {
+            if value.is_none() {
+                let p = format!("{section}.resources.requests");
+                self.error(
+                    &p,
+                    format!("`{p}.{res}` is required: the scheduler places pods by their requests"),
+                )
+                .with_help(if res == "cpu" {
+                    "add `cpu: 500m` (for example)"
+                } else {
+                    "add `memory: 2Gi` (for example)"
+                });
             }
         }
         let hp = format!("{section}.heapPercent");

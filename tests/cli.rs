@@ -341,6 +341,19 @@ fn overridden_templates_are_checked_like_the_builtin_ones() {
         "{err}"
     );
 
+    // Names Kubernetes would refuse, which the schema does not check.
+    let workload = include_str!("../templates/component/workload.yaml.j2")
+        .replace("- name: {{ seed.container }}", "- name: Seed_Config");
+    let dir = workdir(
+        "templates-names",
+        &[("t/component/workload.yaml.j2", &workload)],
+    );
+    let err = fails(&kafkagen(&dir, &["render", "--templates", "t"]));
+    assert!(
+        err.contains("container name `Seed_Config` is not a DNS-1123 label"),
+        "{err}"
+    );
+
     // Per-broker Services that select every broker: a client sent to broker 1's
     // address could land on broker 0. The reachability rule refuses it.
     let external = include_str!("../templates/kafka/external-services.yaml.j2").replace(
