@@ -137,13 +137,15 @@ pub struct Seed {
 const LOG_DIR: &str = "/var/log/kafka";
 
 /// The directories an image writes at start-up and while running, beside
-/// its data volume: rendered configuration (seeded with what the image
-/// ships there), GC logs and the JVM's /tmp.
+/// its data volume: where its entrypoint renders configuration (seeded with
+/// what the image ships there: the Confluent `configure` writes /etc/kafka,
+/// apache/kafka's launch writes /opt/kafka/config), `LOG_DIR` for GC logs,
+/// and /tmp for the JVM and the compression codecs' native libraries.
 fn scratch_dirs(flavor: Flavor) -> (Vec<Scratch>, Vec<Seed>) {
-    let mut config = vec![("config", "/etc/kafka")];
-    if flavor == Flavor::ApacheKafka {
-        config.push(("opt-config", "/opt/kafka/config"));
-    }
+    let config = match flavor {
+        Flavor::ApacheKafka => vec![("config", "/opt/kafka/config")],
+        _ => vec![("config", "/etc/kafka")],
+    };
     let seeds = config
         .iter()
         .map(|(volume, path)| Seed {
@@ -618,7 +620,18 @@ fn zookeeper(c: &Cluster, names: &Names, z: &ZooKeeper) -> Component {
             port("election", ZK_ELECTION_PORT),
         ],
         client_ports: vec![port("client", ZK_CLIENT_PORT)],
-        health: health("client", None, 30),
+        // `srvr` (allowed by default) prints `Mode:` only while the node serves.
+        health: health(
+            "client",
+            Some(vec![
+                "/bin/bash".into(),
+                "-c".into(),
+                format!(
+                    "exec 3<>/dev/tcp/127.0.0.1/{ZK_CLIENT_PORT} && printf srvr >&3 && grep -q '^Mode: ' <&3"
+                ),
+            ]),
+            30,
+        ),
         scratch,
         seeds,
         termination_grace_seconds: 60,
