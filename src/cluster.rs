@@ -123,6 +123,8 @@ pub enum Exposure {
         port: u16,
         /// One host per broker, in broker id order.
         hosts: Vec<String>,
+        /// The `hostTemplate` the hosts came from, if they did.
+        host_template: Option<String>,
         annotations: Vec<(String, String)>,
         source_ranges: Vec<String>,
         class: Option<String>,

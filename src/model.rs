@@ -99,7 +99,9 @@ pub struct Component {
     pub pods: Vec<Pod>,
     /// ConfigMap of per-pod settings, one `<pod>.env` per pod.
     pub pods_config: String,
-    pub pods_config_checksum: String,
+    /// Changes when what running pods read from their settings file changes
+    /// (advertised addresses), so that they restart; not when pods are added.
+    pub settings_checksum: Option<String>,
     pub env: Vec<EnvVar>,
     pub resources: Resources,
     pub health: Health,
@@ -252,7 +254,9 @@ pub struct TopicsJob {
     pub image: String,
     pub labels: Labels,
     pub bootstrap: String,
-    /// How many brokers must answer before topics are created.
+    /// How many brokers must answer before topics are created: the largest
+    /// replication factor asked for (not the cluster size, so that adding
+    /// brokers leaves the Job as it is).
     pub brokers: String,
     /// The image's `kafka-topics` and `kafka-broker-api-versions` commands.
     pub topics_tool: String,
@@ -554,18 +558,38 @@ fn heap_opts(mib: u64) -> String {
 }
 
 /// A short, stable digest of `text`, as lowercase hex.
-pub fn digest(text: &str, chars: usize) -> String {
+fn digest(text: &str, chars: usize) -> String {
     let hash = Sha256::digest(text.as_bytes());
     let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
     hex[..chars].to_string()
 }
 
-fn checksum(pods: &[Pod]) -> String {
-    let all: String = pods
-        .iter()
-        .map(|p| format!("{}\n{}", p.settings_file, p.settings))
-        .collect();
-    digest(&all, 16)
+/// The checksum of the brokers' listener rule: every input of their
+/// advertised addresses except the broker count, so that adding brokers
+/// does not restart the others. (With an explicit `hosts` list, a longer
+/// list does.) ZooKeeper and controller settings are ids only, which never
+/// change for a running pod.
+fn listeners_checksum(exposure: &Exposure, pod_dns_suffix: &str) -> String {
+    let rule = match exposure {
+        Exposure::Internal => "internal".to_string(),
+        Exposure::NodePort {
+            bootstrap_port,
+            advertised_host,
+        } => format!(
+            "nodeport {bootstrap_port} {}",
+            advertised_host.as_deref().unwrap_or(NODE_IP_PLACEHOLDER)
+        ),
+        Exposure::LoadBalancer {
+            port,
+            hosts,
+            host_template,
+            ..
+        } => match host_template {
+            Some(t) => format!("loadbalancer {port} template {t}"),
+            None => format!("loadbalancer {port} hosts {}", hosts.join(",")),
+        },
+    };
+    digest(&format!("{pod_dns_suffix}\n{rule}"), 16)
 }
 
 fn zookeeper(c: &Cluster, names: &Names, z: &ZooKeeper) -> Component {
@@ -636,7 +660,7 @@ fn zookeeper(c: &Cluster, names: &Names, z: &ZooKeeper) -> Component {
         seeds,
         termination_grace_seconds: 60,
         pods_config: names.zookeeper_pods_config(),
-        pods_config_checksum: checksum(&pods),
+        settings_checksum: None,
         pods,
         env,
         resources: resources(&z.resources),
@@ -729,7 +753,7 @@ fn controllers(c: &Cluster, names: &Names, kraft: &Kraft, ctrl: &Controllers) ->
         seeds,
         termination_grace_seconds: 60,
         pods_config: names.controller_pods_config(),
-        pods_config_checksum: checksum(&pods),
+        settings_checksum: None,
         pods,
         env,
         resources: resources(&ctrl.resources),
@@ -867,7 +891,10 @@ fn kafka(c: &Cluster, names: &Names, quorum: Quorum) -> Component {
         seeds,
         termination_grace_seconds: 120,
         pods_config: names.kafka_pods_config(),
-        pods_config_checksum: checksum(&pods),
+        settings_checksum: Some(listeners_checksum(
+            &k.exposure,
+            &names.pod_dns("", &headless),
+        )),
         pods,
         env,
         resources: resources(&k.resources),
@@ -975,7 +1002,13 @@ fn topics_job(c: &Cluster, names: &Names) -> Option<TopicsJob> {
         image: c.kafka.image.clone(),
         labels: labels("kafka", &c.name, "topics"),
         bootstrap,
-        brokers: c.kafka.brokers.to_string(),
+        brokers: c
+            .topics
+            .iter()
+            .map(|t| t.replication_factor)
+            .max()
+            .unwrap_or(1)
+            .to_string(),
         topics_tool: topics_tool.into(),
         api_versions_tool: api_versions_tool.into(),
         topics,

@@ -951,6 +951,7 @@ impl Validator<'_> {
                 Exposure::LoadBalancer {
                     port: u16::try_from(port).unwrap_or(0),
                     hosts,
+                    host_template: e.host_template.clone(),
                     annotations: e
                         .annotations
                         .iter()

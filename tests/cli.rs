@@ -571,3 +571,51 @@ fn a_broken_quorum_is_refused() {
         "{err}"
     );
 }
+
+#[test]
+fn adding_a_broker_adds_its_objects_and_restarts_no_one() {
+    let spec = |brokers: u32| {
+        format!(
+            "name: grow\nprofile: production\nkafka:\n  brokers: {brokers}\n  exposure:\n    mode: loadbalancer\n    hostTemplate: \"b{{id}}.example.com\"\ntopics:\n  - name: t\n"
+        )
+    };
+    let dir = workdir("grow", &[("three.yaml", &spec(3)), ("four.yaml", &spec(4))]);
+    let key = |i: &Value| {
+        format!(
+            "{} {}",
+            i["kind"].as_str().unwrap(),
+            i["metadata"]["name"].as_str().unwrap()
+        )
+    };
+    let three = items(&ok(&kafkagen(
+        &dir,
+        &["render", "three.yaml", "-o", "json"],
+    )));
+    let four = items(&ok(&kafkagen(&dir, &["render", "four.yaml", "-o", "json"])));
+    let before: std::collections::BTreeMap<String, &Value> =
+        three.iter().map(|i| (key(i), i)).collect();
+    let mut changed = Vec::new();
+    for item in &four {
+        match before.get(&key(item)) {
+            None => changed.push(format!("new {}", key(item))),
+            Some(old) if *old != item => changed.push(format!("changed {}", key(item))),
+            Some(_) => {}
+        }
+    }
+    assert_eq!(three.len() + 1, four.len(), "nothing disappears");
+    assert_eq!(
+        changed,
+        [
+            "changed ConfigMap grow-kafka-pods",
+            "new Service grow-kafka-3-external",
+            "changed StatefulSet grow-kafka",
+        ]
+    );
+    // The StatefulSet differs in its replica count only: no rolling restart.
+    let sts = |items: &[Value]| {
+        let mut s = find(items, "StatefulSet", "grow-kafka").clone();
+        s["spec"]["replicas"] = Value::Null;
+        s
+    };
+    assert_eq!(sts(&three), sts(&four));
+}
