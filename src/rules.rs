@@ -35,6 +35,13 @@ struct Pod<'a> {
 struct Ctx<'a> {
     manifests: &'a [Manifest],
     pods: Vec<Pod<'a>>,
+    /// Pod name -> the Services that select that pod and no other, found
+    /// once so that per-broker checks stay linear in the cluster size.
+    exclusive: HashMap<String, Vec<&'a Service>>,
+    /// `(label, value)` -> the pods that carry it, and hostname -> pods:
+    /// a selector is matched only against the pods of its rarest label.
+    by_label: HashMap<(String, String), Vec<usize>>,
+    by_hostname: HashMap<String, Vec<usize>>,
     errors: Vec<String>,
 }
 
@@ -43,10 +50,15 @@ pub fn check(manifests: &[Manifest]) -> Vec<String> {
     let mut cx = Ctx {
         manifests,
         pods: Vec::new(),
+        exclusive: HashMap::new(),
+        by_label: HashMap::new(),
+        by_hostname: HashMap::new(),
         errors: Vec::new(),
     };
     cx.unique_names();
     cx.collect_pods();
+    cx.index_pods();
+    cx.exclusive_services();
     cx.check_services();
     cx.statefulsets();
     cx.disruption_budgets();
@@ -260,9 +272,45 @@ impl<'a> Ctx<'a> {
         env
     }
 
+    fn exclusive_services(&mut self) {
+        let mut exclusive: HashMap<String, Vec<&'a Service>> = HashMap::new();
+        for (m, svc) in self.services() {
+            let selector = labels_of(&svc.spec.as_ref().and_then(|s| s.selector.clone()));
+            if let [only] = self.pods_selected(ns(m), &selector)[..] {
+                exclusive.entry(only.name.clone()).or_default().push(svc);
+            }
+        }
+        self.exclusive = exclusive;
+    }
+
+    fn index_pods(&mut self) {
+        for (i, pod) in self.pods.iter().enumerate() {
+            for (k, v) in &pod.labels {
+                self.by_label
+                    .entry((k.clone(), v.clone()))
+                    .or_default()
+                    .push(i);
+            }
+            self.by_hostname
+                .entry(pod.hostname.clone())
+                .or_default()
+                .push(i);
+        }
+    }
+
     fn pods_selected(&self, namespace: &str, selector: &Labels) -> Vec<&Pod<'a>> {
-        self.pods
+        let rarest = selector
             .iter()
+            .map(|(k, v)| {
+                self.by_label
+                    .get(&(k.clone(), v.clone()))
+                    .map_or(&[][..], Vec::as_slice)
+            })
+            .min_by_key(|pods| pods.len());
+        rarest
+            .unwrap_or_default()
+            .iter()
+            .map(|&i| &self.pods[i])
             .filter(|p| p.namespace == namespace && selects(selector, &p.labels))
             .collect()
     }
@@ -510,8 +558,11 @@ impl<'a> Ctx<'a> {
             };
             let selector = labels_of(&svc.spec.as_ref().and_then(|s| s.selector.clone()));
             return self
-                .pods
+                .by_hostname
+                .get(hostname)
+                .map_or(&[][..], Vec::as_slice)
                 .iter()
+                .map(|&i| &self.pods[i])
                 .find(|p| {
                     p.namespace == namespace
                         && p.hostname == hostname
@@ -652,13 +703,17 @@ impl<'a> Ctx<'a> {
         port: i32,
         listen_port: i32,
     ) -> Option<String> {
+        let own = self
+            .exclusive
+            .get(&pod.name)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
         let single = |svc_type: &str, matches: &dyn Fn(&ServicePort) -> bool| {
-            self.services().any(|(m, s)| {
-                let spec = s.spec.clone().unwrap_or_default();
-                let selected = self.pods_selected(ns(m), &labels_of(&spec.selector));
+            own.iter().any(|s| {
+                let Some(spec) = s.spec.as_ref() else {
+                    return false;
+                };
                 spec.type_.as_deref() == Some(svc_type)
-                    && selected.len() == 1
-                    && selected[0].name == pod.name
                     && spec.ports.as_deref().unwrap_or_default().iter().any(|p| {
                         matches(p)
                             && pod
