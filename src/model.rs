@@ -592,19 +592,37 @@ fn listeners_checksum(exposure: &Exposure, pod_dns_suffix: &str) -> String {
     digest(&format!("{pod_dns_suffix}\n{rule}"), 16)
 }
 
-fn zookeeper(c: &Cluster, names: &Names, z: &ZooKeeper) -> Component {
-    let headless = names.zookeeper_headless();
-    let pods: Vec<Pod> = (0..z.replicas)
+/// The pods of a StatefulSet: ordinal -> name, DNS name, and settings file.
+fn pods(
+    names: &Names,
+    headless: &str,
+    count: u32,
+    name_of: impl Fn(u32) -> String,
+    settings_of: impl Fn(u32, &str) -> String,
+) -> Vec<Pod> {
+    (0..count)
         .map(|i| {
-            let name = names.zookeeper_pod(i);
+            let name = name_of(i);
+            let dns = names.pod_dns(&name, headless);
             Pod {
-                dns: names.pod_dns(&name, &headless),
                 settings_file: format!("{name}.env"),
-                settings: format!("ZOOKEEPER_SERVER_ID={}\n", i + 1),
+                settings: settings_of(i, &dns),
                 name,
+                dns,
             }
         })
-        .collect();
+        .collect()
+}
+
+fn zookeeper(c: &Cluster, names: &Names, z: &ZooKeeper) -> Component {
+    let headless = names.zookeeper_headless();
+    let pods = pods(
+        names,
+        &headless,
+        z.replicas,
+        |i| names.zookeeper_pod(i),
+        |i, _| format!("ZOOKEEPER_SERVER_ID={}\n", i + 1),
+    );
     let mut env = vec![
         value("ZOOKEEPER_CLIENT_PORT", ZK_CLIENT_PORT),
         value("ZOOKEEPER_TICK_TIME", 2000),
@@ -706,17 +724,13 @@ fn kraft_env(kraft: &Kraft, roles: &str, voters: &str) -> Vec<EnvVar> {
 
 fn controllers(c: &Cluster, names: &Names, kraft: &Kraft, ctrl: &Controllers) -> Component {
     let headless = names.controller_headless();
-    let pods: Vec<Pod> = (0..ctrl.replicas)
-        .map(|i| {
-            let name = names.controller_pod(i);
-            Pod {
-                dns: names.pod_dns(&name, &headless),
-                settings_file: format!("{name}.env"),
-                settings: format!("KAFKA_NODE_ID={}\n", CONTROLLER_ID_BASE + i),
-                name,
-            }
-        })
-        .collect();
+    let pods = pods(
+        names,
+        &headless,
+        ctrl.replicas,
+        |i| names.controller_pod(i),
+        |i, _| format!("KAFKA_NODE_ID={}\n", CONTROLLER_ID_BASE + i),
+    );
     // Controller-only nodes advertise nothing: the images refuse
     // KAFKA_ADVERTISED_LISTENERS on them.
     let mut env = kraft_env(kraft, "controller", &voters(&pods));
@@ -791,22 +805,19 @@ fn kafka(c: &Cluster, names: &Names, quorum: Quorum) -> Component {
             }
         }
     };
-    let pods: Vec<Pod> = (0..k.brokers)
-        .map(|id| {
-            let name = names.kafka_pod(id);
-            let dns = names.pod_dns(&name, &headless);
+    let pods = pods(
+        names,
+        &headless,
+        k.brokers,
+        |id| names.kafka_pod(id),
+        |id, dns| {
             let mut listeners = format!("{INTERNAL}://{dns}:{KAFKA_INTERNAL_PORT}");
             if let Some(addr) = external_address(id) {
                 listeners += &format!(",{EXTERNAL}://{addr}");
             }
-            Pod {
-                settings_file: format!("{name}.env"),
-                settings: format!("{id_key}={id}\nKAFKA_ADVERTISED_LISTENERS={listeners}\n"),
-                name,
-                dns,
-            }
-        })
-        .collect();
+            format!("{id_key}={id}\nKAFKA_ADVERTISED_LISTENERS={listeners}\n")
+        },
+    );
 
     let mut env = Vec::new();
     if matches!(

@@ -61,7 +61,7 @@ pub fn check(manifests: &[Manifest]) -> Vec<String> {
     cx.exclusive_services();
     cx.check_services();
     cx.statefulsets();
-    cx.disruption_budgets();
+    cx.policies_select_pods();
     cx.volumes();
     cx.brokers();
     cx.zookeepers();
@@ -438,7 +438,7 @@ impl<'a> Ctx<'a> {
 
     /// Every PodDisruptionBudget and NetworkPolicy selects rendered pods;
     /// with policies on, every workload's pods have one.
-    fn disruption_budgets(&mut self) {
+    fn policies_select_pods(&mut self) {
         let mut errors = Vec::new();
         let policies: Vec<(&Manifest, Labels)> = self
             .manifests
