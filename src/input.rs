@@ -61,10 +61,16 @@ pub fn load(req: &Request, sources: &mut Sources) -> Result<Decoded<Spec>, LoadE
     }
 
     let spec_profile = spec.as_ref().and_then(|s| s.get("profile"));
-    let (profile_name, profile_span) = match (&req.profile, spec_profile) {
-        (Some(name), _) => (name.clone(), None),
+    // A profile path is relative to where its name was written: the working
+    // directory for --profile, the spec's directory for its `profile` key.
+    let spec_dir = match &req.spec {
+        Some(p) if p.as_os_str() != "-" => p.parent().unwrap_or(Path::new(".")).to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let (profile_name, profile_span, base_dir) = match (&req.profile, spec_profile) {
+        (Some(name), _) => (name.clone(), None, PathBuf::from(".")),
         (None, Some(node)) => match &node.value {
-            Value::Str(s) => (s.clone(), Some(node.span)),
+            Value::Str(s) => (s.clone(), Some(node.span), spec_dir),
             _ => {
                 return Err(Diagnostic::error(format!(
                     "`profile` must be a string, found {}",
@@ -74,16 +80,7 @@ pub fn load(req: &Request, sources: &mut Sources) -> Result<Decoded<Spec>, LoadE
                 .into());
             }
         },
-        (None, None) => (DEFAULT_PROFILE.to_string(), None),
-    };
-    let base_dir = match &req.spec {
-        Some(p) if p.as_os_str() != "-" => p.parent().unwrap_or(Path::new(".")).to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let base_dir = if req.profile.is_some() {
-        PathBuf::from(".")
-    } else {
-        base_dir
+        (None, None) => (DEFAULT_PROFILE.to_string(), None, PathBuf::from(".")),
     };
     let profile =
         profile::load(&profile_name, req.profiles_dir.as_deref(), &base_dir).map_err(|e| {
