@@ -3,13 +3,16 @@
 
 use crate::diagnostic::{self, Diagnostic};
 use crate::emit::{self, Format};
-use crate::input::Request;
-use crate::pipeline::{self, Failure, Options};
-use crate::profile;
+use crate::input::{Request, SpecSource};
+use crate::manifest::Manifest;
+use crate::output::{self, OutputError};
+use crate::pipeline::{self, Failure, Options, Outcome};
 use crate::source::Sources;
-use clap::{Args, Parser, Subcommand};
+use crate::{committed, describe, drift, init, profile, schema};
+use clap::{Args, CommandFactory, Parser, Subcommand};
+use clap_complete::Shell;
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Parser)]
 #[command(
@@ -24,21 +27,75 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Render manifests to stdout
+    /// Render manifests to stdout, or to a directory with --out-dir
     Render {
         #[command(flatten)]
         input: InputArgs,
         /// Output format: a YAML stream, or a JSON List
-        #[arg(short = 'o', long = "output", value_enum, default_value = "yaml")]
+        #[arg(
+            short = 'o',
+            long = "output",
+            value_enum,
+            default_value = "yaml",
+            conflicts_with = "out_dir"
+        )]
         output: Format,
+        /// Write one file per object and a kustomization.yaml to DIR instead
+        /// (replaced atomically; only files kafkagen wrote are replaced)
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+        /// With --out-dir: replace DIR even if it holds files kafkagen did not
+        /// write (they are deleted)
+        #[arg(long, requires = "out_dir")]
+        force: bool,
     },
     /// Run every check and print diagnostics only
     Validate {
         #[command(flatten)]
         input: InputArgs,
     },
+    /// Compare the render with committed manifests; exit 1 on drift
+    Check {
+        #[command(flatten)]
+        input: InputArgs,
+        /// Committed manifests: a multi-document file or a directory of them
+        #[arg(long, value_name = "PATH")]
+        against: PathBuf,
+        /// Rewrite PATH with the render, in kafkagen's layout (a directory as
+        /// with --out-dir, a file as one YAML stream or, for .json, a List)
+        #[arg(long)]
+        update: bool,
+        /// With --update: replace a directory even if it holds files kafkagen
+        /// did not write (they are deleted)
+        #[arg(long, requires = "update")]
+        force: bool,
+    },
+    /// Show the cluster before it exists: pods, ids, addresses, storage, totals
+    Describe {
+        #[command(flatten)]
+        input: InputArgs,
+        /// Tables, or a Mermaid flowchart of the topology
+        #[arg(long, value_enum, default_value = "text")]
+        format: describe::Format,
+    },
+    /// Print a commented starter spec that renders as is
+    Init {
+        /// The profile it starts from: a built-in name or a path
+        #[arg(long, default_value = profile::DEFAULT_PROFILE)]
+        profile: String,
+        /// Directory searched for NAME.yaml profiles before the built-in ones
+        #[arg(long, value_name = "DIR")]
+        profiles: Option<PathBuf>,
+    },
     /// List the built-in profiles
     Profiles,
+    /// Print the JSON Schema of the spec, for editors
+    Schema,
+    /// Print a shell completion script
+    Completions {
+        #[arg(value_enum)]
+        shell: Shell,
+    },
 }
 
 #[derive(Args)]
@@ -63,7 +120,7 @@ impl InputArgs {
     fn options(self) -> Options {
         Options {
             request: Request {
-                spec: self.spec,
+                spec: self.spec.map_or(SpecSource::None, SpecSource::Path),
                 profile: self.profile,
                 profiles_dir: self.profiles,
                 sets: self.sets,
@@ -76,14 +133,54 @@ impl InputArgs {
 pub fn run() -> i32 {
     let cli = Cli::parse();
     match cli.command {
-        Command::Render { input, output } => render(input.options(), Some(output)),
-        Command::Validate { input } => render(input.options(), None),
+        Command::Render {
+            input,
+            output,
+            out_dir: None,
+            ..
+        } => run_pipeline(input.options(), |outcome| {
+            write_stdout(&emit::to_text(&outcome.manifests, output))
+        }),
+        Command::Render {
+            input,
+            out_dir: Some(dir),
+            force,
+            ..
+        } => run_pipeline(input.options(), |outcome| {
+            write_dir(&dir, &outcome.manifests, force)
+        }),
+        Command::Validate { input } => run_pipeline(input.options(), |outcome| {
+            eprintln!("valid: {} objects", outcome.manifests.len());
+            0
+        }),
+        Command::Check {
+            input,
+            against,
+            update,
+            force,
+        } => run_pipeline(input.options(), |outcome| {
+            check(&outcome.manifests, &against, update, force)
+        }),
+        Command::Describe { input, format } => run_pipeline(input.options(), |outcome| {
+            write_stdout(&describe::describe(
+                &outcome.cluster,
+                &outcome.model,
+                format,
+            ))
+        }),
+        Command::Init { profile, profiles } => init(profile, profiles),
         Command::Profiles => {
             let text: String = profile::BUILTIN
                 .iter()
                 .map(|(name, text)| format!("{name:<17} {}\n", profile::description(text)))
                 .collect();
             write_stdout(&text)
+        }
+        Command::Schema => write_stdout(&schema::json_schema()),
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "kafkagen", &mut out);
+            write_stdout(&String::from_utf8_lossy(&out))
         }
     }
 }
@@ -92,8 +189,9 @@ fn color() -> bool {
     std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
-/// Renders (or with no format, validates) and reports.
-fn render(opts: Options, format: Option<Format>) -> i32 {
+/// Runs the pipeline; on success prints the warnings and hands the outcome
+/// to `then`, on failure prints the diagnostics and exits 1.
+fn run_pipeline(opts: Options, then: impl FnOnce(&Outcome) -> i32) -> i32 {
     let mut sources = Sources::default();
     match pipeline::run(&opts, &mut sources) {
         Ok(outcome) => {
@@ -101,23 +199,112 @@ fn render(opts: Options, format: Option<Format>) -> i32 {
                 "{}",
                 diagnostic::render(&outcome.warnings, &sources, color())
             );
-            match format {
-                Some(f) => write_stdout(&emit::to_text(&outcome.manifests, f)),
-                None => {
-                    eprintln!("valid: {} objects", outcome.manifests.len());
-                    0
-                }
-            }
+            then(&outcome)
         }
         Err(failure) => {
-            eprint!("{}", report(&failure, &sources));
+            eprint!("{}", report(&failure, &sources, color()));
             1
         }
     }
 }
 
-fn report(failure: &Failure, sources: &Sources) -> String {
-    let color = color();
+fn output_error(e: &OutputError) -> i32 {
+    let mut d = Diagnostic::error(e.to_string());
+    if let Some(help) = e.help() {
+        d = d.help(help);
+    }
+    eprint!("{}", diagnostic::render(&[d], &Sources::default(), color()));
+    1
+}
+
+fn write_dir(dir: &Path, manifests: &[Manifest], force: bool) -> i32 {
+    match output::layout(manifests).and_then(|files| output::write_dir(dir, &files, force)) {
+        Ok(()) => {
+            eprintln!(
+                "wrote {} objects and {} to {}",
+                manifests.len(),
+                output::KUSTOMIZATION,
+                dir.display()
+            );
+            0
+        }
+        Err(e) => output_error(&e),
+    }
+}
+
+/// `check`: the drift report on stdout and exit 1, or with `update`, the
+/// committed path rewritten.
+fn check(manifests: &[Manifest], against: &Path, update: bool, force: bool) -> i32 {
+    let mut sources = Sources::default();
+    let committed = match committed::read(against, &mut sources) {
+        Ok(objects) => objects,
+        Err(_) if update && !against.exists() => Vec::new(),
+        Err(diags) => {
+            eprint!("{}", diagnostic::render(&diags, &sources, color()));
+            return 1;
+        }
+    };
+    let drift = drift::compare(manifests, &committed);
+    let name = against.display().to_string();
+    if !update {
+        if drift.is_empty() {
+            eprintln!("no drift: {} objects match {name}", drift.same);
+            return 0;
+        }
+        return write_stdout(&drift::report(&drift, &name)).max(1);
+    }
+    let is_file = against.is_file()
+        || (!against.exists()
+            && matches!(
+                against.extension().and_then(|e| e.to_str()),
+                Some("yaml" | "yml" | "json")
+            ));
+    let written = if is_file {
+        let format = match against.extension().and_then(|e| e.to_str()) {
+            Some("json") => Format::Json,
+            _ => Format::Yaml,
+        };
+        output::write_file(against, &emit::to_text(manifests, format))
+    } else {
+        output::layout(manifests).and_then(|files| output::write_dir(against, &files, force))
+    };
+    match written {
+        Ok(()) if drift.is_empty() => {
+            eprintln!("no drift: {} objects match {name}; rewrote it", drift.same);
+            0
+        }
+        Ok(()) => {
+            eprintln!("updated {name}: {}", drift.summary());
+            0
+        }
+        Err(e) => output_error(&e),
+    }
+}
+
+fn init(profile_name: String, profiles: Option<PathBuf>) -> i32 {
+    let opts = Options {
+        request: Request {
+            spec: SpecSource::None,
+            profile: Some(profile_name.clone()),
+            profiles_dir: profiles.clone(),
+            sets: Vec::new(),
+        },
+        templates: None,
+    };
+    let description = profile::load(&profile_name, profiles.as_deref(), Path::new("."))
+        .map(|p| profile::description(&p.text).to_string())
+        .unwrap_or_default();
+    run_pipeline(opts, |outcome| {
+        write_stdout(&init::starter(
+            &profile_name,
+            &description,
+            &outcome.cluster,
+        ))
+    })
+}
+
+/// The diagnostics for a failed run, as stderr shows them.
+pub fn report(failure: &Failure, sources: &Sources, color: bool) -> String {
     match failure {
         Failure::Invalid(diags) => diagnostic::render(diags, sources, color),
         Failure::Load(e) => diagnostic::render(&[Diagnostic::error(e.to_string())], sources, color),

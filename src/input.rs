@@ -12,11 +12,35 @@ use crate::yaml::{Node, Value, parse_one};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+/// Where the spec text comes from.
+#[derive(Debug, Default, Clone)]
+pub enum SpecSource {
+    /// No spec: the profile alone.
+    #[default]
+    None,
+    /// A file (`-` is stdin).
+    Path(PathBuf),
+    /// Text already in memory, with the name diagnostics print.
+    Bytes { name: String, bytes: Vec<u8> },
+}
+
+impl SpecSource {
+    /// The spec's directory, against which its `profile` path is resolved.
+    fn dir(&self) -> PathBuf {
+        match self {
+            SpecSource::Path(p) if p.as_os_str() != "-" => {
+                p.parent().unwrap_or(Path::new(".")).to_path_buf()
+            }
+            _ => PathBuf::from("."),
+        }
+    }
+}
+
 /// What the user asked to load.
 #[derive(Debug, Default, Clone)]
 pub struct Request {
-    /// A spec file, `-` for stdin, or none for the profile alone.
-    pub spec: Option<PathBuf>,
+    /// Where the spec comes from.
+    pub spec: SpecSource,
     /// `--profile`: wins over the spec's `profile` key.
     pub profile: Option<String>,
     /// `--profiles DIR`: searched before the built-in profiles.
@@ -44,10 +68,7 @@ impl From<Diagnostic> for LoadError {
 
 /// The merged spec; its diagnostics are unknown keys, which were skipped.
 pub fn load(req: &Request, sources: &mut Sources) -> Result<Decoded<Spec>, LoadError> {
-    let spec = match &req.spec {
-        None => None,
-        Some(path) => Some(read_spec(path, sources)?),
-    };
+    let spec = read_spec(&req.spec, sources)?;
     let mut sets = Vec::new();
     let mut set_errors = Vec::new();
     for arg in &req.sets {
@@ -60,13 +81,14 @@ pub fn load(req: &Request, sources: &mut Sources) -> Result<Decoded<Spec>, LoadE
         return Err(LoadError::Invalid(set_errors));
     }
 
-    let spec_profile = spec.as_ref().and_then(|s| s.get("profile"));
+    // `profile: null` is no profile, as for every other optional key.
+    let spec_profile = spec
+        .as_ref()
+        .and_then(|s| s.get("profile"))
+        .filter(|n| n.value != Value::Null);
     // A profile path is relative to where its name was written: the working
     // directory for --profile, the spec's directory for its `profile` key.
-    let spec_dir = match &req.spec {
-        Some(p) if p.as_os_str() != "-" => p.parent().unwrap_or(Path::new(".")).to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+    let spec_dir = req.spec.dir();
     let (profile_name, profile_span, base_dir) = match (&req.profile, spec_profile) {
         (Some(name), _) => (name.clone(), None, PathBuf::from(".")),
         (None, Some(node)) => match &node.value {
@@ -131,22 +153,11 @@ pub fn load(req: &Request, sources: &mut Sources) -> Result<Decoded<Spec>, LoadE
     decode::<Spec>(&merged).map_err(LoadError::Invalid)
 }
 
-fn read_spec(path: &Path, sources: &mut Sources) -> Result<Node, LoadError> {
-    let (name, bytes) = if path.as_os_str() == "-" {
-        let mut buf = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut buf)
-            .map_err(|source| LoadError::Read {
-                path: path.into(),
-                source,
-            })?;
-        ("<stdin>".to_string(), buf)
-    } else {
-        let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
-            path: path.into(),
-            source,
-        })?;
-        (path.display().to_string(), bytes)
+fn read_spec(source: &SpecSource, sources: &mut Sources) -> Result<Option<Node>, LoadError> {
+    let (name, bytes) = match source {
+        SpecSource::None => return Ok(None),
+        SpecSource::Bytes { name, bytes } => (name.clone(), bytes.clone()),
+        SpecSource::Path(path) => read_path(path)?,
     };
     let text = match String::from_utf8(bytes) {
         Ok(t) => t,
@@ -168,7 +179,23 @@ fn read_spec(path: &Path, sources: &mut Sources) -> Result<Node, LoadError> {
             .into());
     }
     expect_mapping(&node, "the spec")?;
-    Ok(node)
+    Ok(Some(node))
+}
+
+/// A spec file's name for diagnostics and its bytes; `-` is stdin.
+fn read_path(path: &Path) -> Result<(String, Vec<u8>), LoadError> {
+    let read_error = |source| LoadError::Read {
+        path: path.into(),
+        source,
+    };
+    if path.as_os_str() == "-" {
+        let mut buf = Vec::new();
+        std::io::stdin().read_to_end(&mut buf).map_err(read_error)?;
+        Ok(("<stdin>".to_string(), buf))
+    } else {
+        let bytes = std::fs::read(path).map_err(read_error)?;
+        Ok((path.display().to_string(), bytes))
+    }
 }
 
 fn expect_mapping(node: &Node, what: &str) -> Result<(), LoadError> {

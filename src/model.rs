@@ -43,6 +43,8 @@ pub struct Model {
     pub network_policies: Vec<NetworkPolicyModel>,
     pub external: Option<External>,
     pub topics_job: Option<TopicsJob>,
+    /// The brokers' in-cluster bootstrap address, `host:port`.
+    pub bootstrap: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -76,6 +78,8 @@ pub struct IngressRule {
 #[derive(Debug, Serialize)]
 pub struct Component {
     pub name: String,
+    /// `zookeeper`, `controller`, `broker`, or `broker+controller`.
+    pub role: String,
     /// The container's name.
     pub container: String,
     pub statefulset: bool,
@@ -197,9 +201,32 @@ pub struct Port {
 pub struct Pod {
     pub name: String,
     pub dns: String,
+    /// The broker, node or server id.
+    pub id: u32,
+    /// Where the pod is reached, per listener (brokers: what they advertise).
+    pub listeners: Vec<Listener>,
     /// The `<pod>.env` file: `NAME=value` lines read by the start script.
     pub settings_file: String,
     pub settings: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Listener {
+    pub name: String,
+    /// `host:port`; a node port's host may be [`NODE_IP_PLACEHOLDER`].
+    pub address: String,
+}
+
+/// What identifies one component's pods to Kafka or ZooKeeper.
+struct Identity<'a> {
+    /// The settings variable the id goes to.
+    id_key: &'a str,
+    /// The id of the pod with a given ordinal.
+    id_of: &'a dyn Fn(u32) -> u32,
+    /// The pod's listeners, from its ordinal and DNS name.
+    listeners_of: &'a dyn Fn(u32, &str) -> Vec<Listener>,
+    /// Whether the listeners go to `KAFKA_ADVERTISED_LISTENERS`.
+    advertised: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -263,6 +290,7 @@ pub struct TopicsJob {
     pub api_versions_tool: String,
     /// One topic per line: `name partitions replication-factor [key=value]...`
     pub topics: String,
+    pub resources: Resources,
     pub user: u32,
 }
 
@@ -334,6 +362,10 @@ pub fn build(c: &Cluster) -> Model {
         components,
         external,
         topics_job,
+        bootstrap: format!(
+            "{}:{KAFKA_INTERNAL_PORT}",
+            names.service_dns(&names.kafka())
+        ),
     }
 }
 
@@ -592,26 +624,46 @@ fn listeners_checksum(exposure: &Exposure, pod_dns_suffix: &str) -> String {
     digest(&format!("{pod_dns_suffix}\n{rule}"), 16)
 }
 
-/// The pods of a StatefulSet: ordinal -> name, DNS name, and settings file.
+/// The pods of a StatefulSet: ordinal -> name, DNS name, id, listeners,
+/// and the settings file that carries the id (and advertised listeners).
 fn pods(
     names: &Names,
     headless: &str,
     count: u32,
     name_of: impl Fn(u32) -> String,
-    settings_of: impl Fn(u32, &str) -> String,
+    identity: Identity,
 ) -> Vec<Pod> {
     (0..count)
         .map(|i| {
             let name = name_of(i);
             let dns = names.pod_dns(&name, headless);
+            let id = (identity.id_of)(i);
+            let listeners = (identity.listeners_of)(i, &dns);
+            let mut settings = format!("{}={id}\n", identity.id_key);
+            if identity.advertised {
+                let advertised: Vec<String> = listeners
+                    .iter()
+                    .map(|l| format!("{}://{}", l.name, l.address))
+                    .collect();
+                settings += &format!("KAFKA_ADVERTISED_LISTENERS={}\n", advertised.join(","));
+            }
             Pod {
                 settings_file: format!("{name}.env"),
-                settings: settings_of(i, &dns),
+                settings,
                 name,
                 dns,
+                id,
+                listeners,
             }
         })
         .collect()
+}
+
+fn listener(name: &str, host: &str, port: impl std::fmt::Display) -> Listener {
+    Listener {
+        name: name.into(),
+        address: format!("{host}:{port}"),
+    }
 }
 
 fn zookeeper(c: &Cluster, names: &Names, z: &ZooKeeper) -> Component {
@@ -621,7 +673,12 @@ fn zookeeper(c: &Cluster, names: &Names, z: &ZooKeeper) -> Component {
         &headless,
         z.replicas,
         |i| names.zookeeper_pod(i),
-        |i, _| format!("ZOOKEEPER_SERVER_ID={}\n", i + 1),
+        Identity {
+            id_key: "ZOOKEEPER_SERVER_ID",
+            id_of: &|i| i + 1,
+            listeners_of: &|_, dns| vec![listener("client", dns, ZK_CLIENT_PORT)],
+            advertised: false,
+        },
     );
     let mut env = vec![
         value("ZOOKEEPER_CLIENT_PORT", ZK_CLIENT_PORT),
@@ -642,6 +699,7 @@ fn zookeeper(c: &Cluster, names: &Names, z: &ZooKeeper) -> Component {
     let name = names.zookeeper();
     let (scratch, seeds) = scratch_dirs(Flavor::ConfluentZooKeeper);
     Component {
+        role: "zookeeper".into(),
         container: "zookeeper".into(),
         statefulset: z.workload == Workload::Statefulset,
         replicas: z.replicas,
@@ -729,7 +787,12 @@ fn controllers(c: &Cluster, names: &Names, kraft: &Kraft, ctrl: &Controllers) ->
         &headless,
         ctrl.replicas,
         |i| names.controller_pod(i),
-        |i, _| format!("KAFKA_NODE_ID={}\n", CONTROLLER_ID_BASE + i),
+        Identity {
+            id_key: "KAFKA_NODE_ID",
+            id_of: &|i| CONTROLLER_ID_BASE + i,
+            listeners_of: &|_, dns| vec![listener(CONTROLLER, dns, KAFKA_CONTROLLER_PORT)],
+            advertised: false,
+        },
     );
     // Controller-only nodes advertise nothing: the images refuse
     // KAFKA_ADVERTISED_LISTENERS on them.
@@ -750,6 +813,7 @@ fn controllers(c: &Cluster, names: &Names, kraft: &Kraft, ctrl: &Controllers) ->
     let name = names.controller();
     let (scratch, seeds) = scratch_dirs(c.kafka.flavor);
     Component {
+        role: "controller".into(),
         container: "controller".into(),
         statefulset: true,
         replicas: ctrl.replicas,
@@ -789,33 +853,34 @@ fn kafka(c: &Cluster, names: &Names, quorum: Quorum) -> Component {
         Quorum::ZooKeeper(_) => "KAFKA_BROKER_ID",
         _ => "KAFKA_NODE_ID",
     };
-    let external_address = |id: u32| -> Option<String> {
+    let listeners_of = |id: u32, dns: &str| -> Vec<Listener> {
+        let mut listeners = vec![listener(INTERNAL, dns, KAFKA_INTERNAL_PORT)];
         match &k.exposure {
-            Exposure::Internal => None,
+            Exposure::Internal => {}
             Exposure::NodePort {
                 bootstrap_port,
                 advertised_host,
-            } => Some(format!(
-                "{}:{}",
+            } => listeners.push(listener(
+                EXTERNAL,
                 advertised_host.as_deref().unwrap_or(NODE_IP_PLACEHOLDER),
-                u32::from(*bootstrap_port) + 1 + id
+                u32::from(*bootstrap_port) + 1 + id,
             )),
             Exposure::LoadBalancer { port, hosts, .. } => {
-                Some(format!("{}:{port}", hosts[id as usize]))
+                listeners.push(listener(EXTERNAL, &hosts[id as usize], port))
             }
         }
+        listeners
     };
     let pods = pods(
         names,
         &headless,
         k.brokers,
         |id| names.kafka_pod(id),
-        |id, dns| {
-            let mut listeners = format!("{INTERNAL}://{dns}:{KAFKA_INTERNAL_PORT}");
-            if let Some(addr) = external_address(id) {
-                listeners += &format!(",{EXTERNAL}://{addr}");
-            }
-            format!("{id_key}={id}\nKAFKA_ADVERTISED_LISTENERS={listeners}\n")
+        Identity {
+            id_key,
+            id_of: &|i| i,
+            listeners_of: &listeners_of,
+            advertised: true,
         },
     );
 
@@ -885,6 +950,11 @@ fn kafka(c: &Cluster, names: &Names, quorum: Quorum) -> Component {
     let name = names.kafka();
     let (scratch, seeds) = scratch_dirs(k.flavor);
     Component {
+        role: if combined {
+            "broker+controller".into()
+        } else {
+            "broker".into()
+        },
         container: "kafka".into(),
         statefulset: k.workload == Workload::Statefulset,
         replicas: k.brokers,
@@ -1023,6 +1093,13 @@ fn topics_job(c: &Cluster, names: &Names) -> Option<TopicsJob> {
         topics_tool: topics_tool.into(),
         api_versions_tool: api_versions_tool.into(),
         topics,
+        // The topics tool is a short-lived JVM client.
+        resources: resources(&crate::cluster::Resources {
+            requests_cpu: Some("100m".into()),
+            requests_memory: Some("384Mi".into()),
+            limits_cpu: Some("500m".into()),
+            limits_memory: Some("384Mi".into()),
+        }),
         user: IMAGE_USER,
     })
 }

@@ -1,9 +1,11 @@
 //! spec -> profile merge -> validate -> model -> render -> check -> emit,
 //! in one direction. Nothing is emitted unless every stage succeeded.
 
+use crate::cluster::Cluster;
 use crate::diagnostic::Diagnostic;
 use crate::input::{self, LoadError, Request};
 use crate::manifest::{self, Manifest, ManifestError};
+use crate::model::Model;
 use crate::render::{self, RenderError};
 use crate::source::Sources;
 use crate::{emit, model, rules, validate};
@@ -38,10 +40,13 @@ impl From<LoadError> for Failure {
     }
 }
 
-/// Checked manifests in apply order, and the spec's warnings.
+/// Checked manifests in apply order, the model they came from (for
+/// `describe`), the validated cluster (for `init`), and the spec's warnings.
 #[derive(Debug)]
 pub struct Outcome {
     pub manifests: Vec<Manifest>,
+    pub model: Model,
+    pub cluster: Cluster,
     pub warnings: Vec<Diagnostic>,
 }
 
@@ -72,6 +77,8 @@ pub fn run(opts: &Options, sources: &mut Sources) -> Result<Outcome, Failure> {
     emit::order(&mut manifests);
     Ok(Outcome {
         manifests,
+        model,
+        cluster,
         warnings,
     })
 }

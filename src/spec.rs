@@ -3,9 +3,10 @@
 //! together is checked in `validate.rs`, not here.
 
 use indexmap::IndexMap;
+use schemars::JsonSchema;
 use serde::Deserialize;
 
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct Spec {
     /// Prefix of every object name; a DNS-1123 label.
@@ -45,14 +46,14 @@ impl Default for Spec {
     }
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
     Zookeeper,
     Kraft,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum Workload {
     Statefulset,
@@ -65,7 +66,7 @@ pub const DEFAULT_KAFKA_IMAGE: &str = "confluentinc/cp-kafka:7.9.1";
 pub const DEFAULT_KRAFT_IMAGE: &str = "apache/kafka:4.1.0";
 pub const DEFAULT_ZOOKEEPER_IMAGE: &str = "confluentinc/cp-zookeeper:7.9.1";
 
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct KafkaSpec {
     pub brokers: u32,
@@ -104,7 +105,7 @@ impl Default for KafkaSpec {
     }
 }
 
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct ZooKeeperSpec {
     pub replicas: u32,
@@ -129,7 +130,7 @@ impl Default for ZooKeeperSpec {
 }
 
 /// KRaft mode: the metadata quorum.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct KraftSpec {
     /// Dedicated controller nodes; 0 makes every broker a controller too.
@@ -154,7 +155,7 @@ impl Default for KraftSpec {
     }
 }
 
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct StorageSpec {
     pub size: Scalar,
@@ -174,7 +175,7 @@ impl Default for StorageSpec {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct ResourcesSpec {
     pub requests: ResourceList,
@@ -198,14 +199,14 @@ impl ResourcesSpec {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct ResourceList {
     pub cpu: Option<Scalar>,
     pub memory: Option<Scalar>,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum ExposureMode {
     Internal,
@@ -213,7 +214,7 @@ pub enum ExposureMode {
     Loadbalancer,
 }
 
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct ExposureSpec {
     pub mode: ExposureMode,
@@ -248,7 +249,7 @@ impl Default for ExposureSpec {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct TopicSpec {
     pub name: String,
@@ -263,6 +264,19 @@ pub struct TopicSpec {
 /// `cpu: 1`, `memory: 2Gi` and `retention.ms: 604800000` all fit.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Scalar(pub String);
+
+impl JsonSchema for Scalar {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Scalar".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A string, number or boolean, read as its text.",
+            "type": ["string", "number", "boolean"]
+        })
+    }
+}
 
 impl<'de> Deserialize<'de> for Scalar {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -292,7 +306,7 @@ impl<'de> Deserialize<'de> for Scalar {
     }
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum Spread {
     /// Pods of a component should run on different nodes.
@@ -301,7 +315,7 @@ pub enum Spread {
     Required,
 }
 
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct PlacementSpec {
     pub spread: Spread,
@@ -323,7 +337,7 @@ impl Default for PlacementSpec {
 }
 
 /// A Kubernetes toleration.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct TolerationSpec {
     pub key: Option<String>,
@@ -335,7 +349,7 @@ pub struct TolerationSpec {
     pub toleration_seconds: Option<i64>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct NetworkPolicySpec {
     pub enabled: bool,
@@ -344,7 +358,7 @@ pub struct NetworkPolicySpec {
 }
 
 /// A NetworkPolicy peer by labels: pods, namespaces, or pods in namespaces.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct PeerSpec {
     pub namespace_selector: Option<IndexMap<String, String>>,

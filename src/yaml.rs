@@ -8,7 +8,8 @@ use crate::source::{Pos, SourceId, Span};
 use saphyr_parser::{Event, Parser, ScalarStyle, Span as RawSpan};
 use std::collections::HashMap;
 
-/// At most this many nodes per stream, counting alias expansions.
+/// At most this many nodes per stream, counting alias expansions, or one per
+/// byte of text for larger streams: expansion stays linear in the input.
 const MAX_NODES: usize = 200_000;
 /// At most this many nested collections.
 const MAX_DEPTH: usize = 64;
@@ -115,6 +116,7 @@ pub fn parse_stream(text: &str, source: SourceId) -> Result<Vec<Node>, YamlError
         anchors: HashMap::new(),
         docs: Vec::new(),
         nodes: 0,
+        max_nodes: MAX_NODES.max(text.len()),
     };
     for event in Parser::new_from_str(text) {
         let (event, span) = event.map_err(|e| YamlError {
@@ -160,6 +162,7 @@ struct Builder {
     anchors: HashMap<usize, Node>,
     docs: Vec<Node>,
     nodes: usize,
+    max_nodes: usize,
 }
 
 impl Builder {
@@ -177,10 +180,11 @@ impl Builder {
 
     fn count(&mut self, n: usize, span: Span) -> Result<(), YamlError> {
         self.nodes += n;
-        if self.nodes > MAX_NODES {
+        if self.nodes > self.max_nodes {
             return Err(YamlError {
                 message: format!(
-                    "document too large: more than {MAX_NODES} values (after expanding aliases)"
+                    "document too large: more than {} values (after expanding aliases)",
+                    self.max_nodes
                 ),
                 span,
             });

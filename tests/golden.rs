@@ -1,8 +1,9 @@
 //! Golden cases: each folder of `golden/` holds a `spec.yaml` (and, when the
 //! command is not `render spec.yaml`, an `args` file with one argument per
 //! line). The built binary runs in that folder, and its output must match:
-//! - `expected.yaml`: exit 0 and exactly this stdout;
-//! - `expected.stderr`: exactly this stderr (with no `expected.yaml`: exit 1
+//! - `expected.yaml` (render) or `expected.stdout` (other commands): exit 0
+//!   and exactly this stdout;
+//! - `expected.stderr`: exactly this stderr (with no expected stdout: exit 1
 //!   and an empty stdout; with one: the warnings printed on success).
 //!
 //! `UPDATE_GOLDEN=1 cargo test` rewrites the expected files from what the
@@ -62,7 +63,11 @@ fn run_case(case: &Path, update: bool) -> Result<(), String> {
     let stdout = String::from_utf8(out.stdout).map_err(|_| "stdout is not UTF-8")?;
     let stderr = String::from_utf8(out.stderr).map_err(|_| "stderr is not UTF-8")?;
     let code = out.status.code();
-    let yaml = case.join("expected.yaml");
+    let yaml = case.join(if args.first().is_some_and(|a| a == "render") {
+        "expected.yaml"
+    } else {
+        "expected.stdout"
+    });
     let err = case.join("expected.stderr");
 
     if update {
