@@ -300,8 +300,25 @@ impl<'de, 'a> de::Deserializer<'de> for NodeDe<'a> {
             Value::Int(i) => v.visit_i64(*i),
             Value::Float(f) => v.visit_f64(*f),
             Value::Str(s) => v.visit_str(s),
-            Value::Seq(_) => return self.deserialize_seq(v),
-            Value::Map(_) => return self.deserialize_map(v),
+            Value::Seq(_) | Value::Map(_) => {
+                // A visitor that wants a scalar (like `Scalar`) refuses a
+                // collection inside deserialize_seq/map: locate it here.
+                let (span, field, trail) = (self.node.span, self.field(), self.trail.clone());
+                let is_seq = matches!(self.node.value, Value::Seq(_));
+                let r = if is_seq {
+                    self.deserialize_seq(v)
+                } else {
+                    self.deserialize_map(v)
+                };
+                return r.map_err(|mut e| {
+                    if e.span.is_none() {
+                        e.span = Some(span);
+                        e.message = format!("{field}: {}", e.message);
+                        e.trail = Some(trail);
+                    }
+                    e
+                });
+            }
         };
         r.map_err(|e| self.locate(e))
     }

@@ -73,7 +73,7 @@ pub enum ManifestError {
     },
 }
 
-pub fn check(doc: &Document) -> Result<Manifest, ManifestError> {
+pub fn check(doc: Document) -> Result<Manifest, ManifestError> {
     let v = &doc.value;
     let api_version = v.get("apiVersion").and_then(Value::as_str);
     let kind = v.get("kind").and_then(Value::as_str);
@@ -96,7 +96,7 @@ pub fn check(doc: &Document) -> Result<Manifest, ManifestError> {
         ($($api:literal $kind:literal => $ty:ident $(as $variant:ident)?),* $(,)?) => {
             match (api_version, kind) {
                 $(($api, $kind) => {
-                    let _typed: $ty = round_trip(doc, kind, &name)?;
+                    let _typed: $ty = round_trip(&doc, kind, &name)?;
                     typed!(@keep _typed $($variant)?)
                 })*
                 _ => {
@@ -128,7 +128,7 @@ pub fn check(doc: &Document) -> Result<Manifest, ManifestError> {
         kind: kind.to_string(),
         name,
         namespace,
-        value: doc.value.clone(),
+        value: doc.value,
         object,
     })
 }
@@ -142,8 +142,11 @@ where
         object: object.clone(),
         message,
     };
-    let typed: T = serde_json::from_value(doc.value.clone()).map_err(|e| invalid(e.to_string()))?;
+    let typed = T::deserialize(&doc.value).map_err(|e| invalid(e.to_string()))?;
     let back = serde_json::to_value(&typed).map_err(|e| invalid(e.to_string()))?;
+    if back == doc.value {
+        return Ok(typed);
+    }
     if let Some((path, rendered, typed_value)) = first_difference(&doc.value, &back, String::new())
     {
         return Err(ManifestError::Drift {
@@ -207,7 +210,7 @@ mod tests {
 
     #[test]
     fn accepts_a_valid_service() {
-        let m = check(&doc(json!({
+        let m = check(doc(json!({
             "apiVersion": "v1", "kind": "Service",
             "metadata": {"name": "s", "namespace": "n"},
             "spec": {"ports": [{"name": "x", "port": 9092, "targetPort": "x"}]}
@@ -218,7 +221,7 @@ mod tests {
 
     #[test]
     fn catches_a_misspelt_field() {
-        let e = check(&doc(json!({
+        let e = check(doc(json!({
             "apiVersion": "v1", "kind": "Service",
             "metadata": {"name": "s"},
             "spec": {"portz": []}
@@ -229,7 +232,7 @@ mod tests {
 
     #[test]
     fn catches_a_wrong_type() {
-        let e = check(&doc(json!({
+        let e = check(doc(json!({
             "apiVersion": "v1", "kind": "Service",
             "metadata": {"name": "s"},
             "spec": {"ports": [{"port": "9092"}]}
@@ -240,7 +243,7 @@ mod tests {
 
     #[test]
     fn refuses_unknown_kinds() {
-        let e = check(&doc(
+        let e = check(doc(
             json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}}),
         ))
         .unwrap_err();

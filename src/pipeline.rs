@@ -61,7 +61,7 @@ pub fn run(opts: &Options, sources: &mut Sources) -> Result<Outcome, Failure> {
     let docs = render::render(&model, opts.templates.as_deref())?;
     let mut manifests = Vec::with_capacity(docs.len());
     let mut errors = Vec::new();
-    for doc in &docs {
+    for doc in docs {
         match manifest::check(doc) {
             Ok(m) => manifests.push(m),
             Err(e) => errors.push(e),

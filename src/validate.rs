@@ -186,7 +186,7 @@ impl Validator<'_> {
         for (k, v) in labels {
             let p = format!("{path}.{k}");
             if !is_qualified_name(k) {
-                self.key_error(&p, format!("`{k}` is not a valid label key"));
+                self.key_error(&p, format!("`{path}` key `{k}` is not a valid label key"));
             }
             let value_ok =
                 v.is_empty() || (v.len() <= 63 && is_qualified_name(v) && !v.contains('/'));
@@ -824,8 +824,11 @@ impl Validator<'_> {
                 continue;
             }
             if !is_property_key(key) {
-                self.key_error(&path, format!("`{key}` is not a broker property name"))
-                    .with_help("property names use lowercase letters, digits, '.', '-' and '_'");
+                self.key_error(
+                    &path,
+                    format!("`kafka.config` key `{key}` is not a broker property name"),
+                )
+                .with_help("property names use lowercase letters, digits, '.', '-' and '_'");
                 continue;
             }
             if value.0.chars().any(char::is_control) {
@@ -875,7 +878,7 @@ impl Validator<'_> {
                     only(self, f, set, "loadbalancer");
                 }
                 let base = e.node_port.unwrap_or(DEFAULT_NODE_PORT);
-                let last = base + brokers;
+                let last = base.saturating_add(brokers);
                 let p = "kafka.exposure.nodePort";
                 if !NODE_PORTS.contains(&base) {
                     self.error(
@@ -891,10 +894,15 @@ impl Validator<'_> {
                             "`{p}` {base} leaves no room for {brokers} broker ports: the last would be {last}, above 32767"
                         ),
                     )
-                    .with_help(format!(
-                        "brokers use nodePort+1 to nodePort+{brokers}; pick a base of at most {}",
-                        32767 - brokers
-                    ));
+                    .with_help(match 32767u32.checked_sub(brokers) {
+                        Some(max) if NODE_PORTS.contains(&max) => format!(
+                            "brokers use nodePort+1 to nodePort+{brokers}; pick a base of at most {max}"
+                        ),
+                        _ => format!(
+                            "the NodePort range holds at most {} brokers; use loadbalancer exposure",
+                            32767 - 30000
+                        ),
+                    });
                 }
                 if let Some(h) = &e.advertised_host
                     && !is_host(h)
@@ -924,10 +932,10 @@ impl Validator<'_> {
                 for (key, _) in &e.annotations {
                     if !is_qualified_name(key) {
                         let p = format!("kafka.exposure.annotations.{key}");
-                        self.error(
+                        self.key_error(
                             &p,
                             format!(
-                                "annotation key `{key}` is not a valid Kubernetes annotation name"
+                                "`kafka.exposure.annotations` key `{key}` is not a valid Kubernetes annotation name"
                             ),
                         );
                     }
@@ -1020,8 +1028,13 @@ impl Validator<'_> {
             }
         };
         let mut seen: HashMap<&str, usize> = HashMap::new();
+        let mut bad_template = false;
         for (i, (host, path)) in hosts.iter().enumerate() {
             if !is_host(host) {
+                // A template gives the same mistake for every broker: once is enough.
+                if e.host_template.is_some() && std::mem::replace(&mut bad_template, true) {
+                    continue;
+                }
                 self.error(
                     path,
                     format!("`{path}` gives \"{host}\", which is not a DNS name or IPv4 address"),
@@ -1099,7 +1112,10 @@ impl Validator<'_> {
             for (key, value) in &t.config {
                 let p = format!("{base}.config.{key}");
                 if !is_property_key(key) {
-                    self.key_error(&p, format!("`{key}` is not a topic property name"));
+                    self.key_error(
+                        &p,
+                        format!("`{base}.config` key `{key}` is not a topic property name"),
+                    );
                 } else if value.0.is_empty()
                     || value.0.chars().any(|c| c.is_whitespace() || c.is_control())
                 {
