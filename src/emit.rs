@@ -24,10 +24,14 @@ pub fn order(manifests: &mut [Manifest]) {
 
 pub fn to_text(manifests: &[Manifest], format: Format) -> String {
     match format {
-        Format::Yaml => manifests
-            .iter()
-            .map(|m| format!("---\n{}", yaml_emit::document(&m.value)))
-            .collect(),
+        Format::Yaml => {
+            let mut out = String::new();
+            for m in manifests {
+                out.push_str("---\n");
+                yaml_emit::write_document(&mut out, &m.value);
+            }
+            out
+        }
         Format::Json => {
             let items: Vec<Value> = manifests.iter().map(|m| m.value.clone()).collect();
             let list = json!({"apiVersion": "v1", "kind": "List", "items": items});

@@ -132,7 +132,7 @@ pub fn render(model: &Model, templates_dir: Option<&Path>) -> Result<Vec<Documen
                 yaml::Value::Null => continue,
                 yaml::Value::Map(_) => docs.push(Document {
                     template: name.to_string(),
-                    value: node.to_json(),
+                    value: node.into_json(),
                 }),
                 _ => {
                     return Err(RenderError::NotAMapping {

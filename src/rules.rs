@@ -8,6 +8,7 @@ use crate::validate::is_dns_label;
 use k8s_openapi::api::core::v1::{Container, PodSpec, Service, ServicePort};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::rc::Rc;
 
 /// Where the start script reads per-pod settings (`<hostname>.env`).
 const SETTINGS_DIR: &str = "/etc/kafkagen";
@@ -29,7 +30,31 @@ struct Pod<'a> {
     subdomain: Option<String>,
     owner: String,
     /// Environment after the per-pod settings file: `name -> value`.
-    env: HashMap<String, String>,
+    env: Env,
+}
+
+/// A pod's environment: its workload's container env, shared by all its
+/// pods, overlaid with the pod's own settings file.
+struct Env {
+    base: Rc<HashMap<String, String>>,
+    own: HashMap<String, String>,
+}
+
+impl Env {
+    fn get(&self, name: &str) -> Option<&String> {
+        self.own.get(name).or_else(|| self.base.get(name))
+    }
+
+    fn contains_key(&self, name: &str) -> bool {
+        self.own.contains_key(name) || self.base.contains_key(name)
+    }
+}
+
+/// The ConfigMap a workload's settings directory is mounted from.
+struct Settings<'c> {
+    name: String,
+    /// `None`: no such ConfigMap was rendered.
+    data: Option<&'c BTreeMap<String, String>>,
 }
 
 struct Ctx<'a> {
@@ -42,6 +67,8 @@ struct Ctx<'a> {
     /// a selector is matched only against the pods of its rarest label.
     by_label: HashMap<(String, String), Vec<usize>>,
     by_hostname: HashMap<String, Vec<usize>>,
+    /// `(namespace, name)` -> Service, for DNS names.
+    services_by_name: HashMap<(&'a str, &'a str), &'a Service>,
     errors: Vec<String>,
 }
 
@@ -53,8 +80,13 @@ pub fn check(manifests: &[Manifest]) -> Vec<String> {
         exclusive: HashMap::new(),
         by_label: HashMap::new(),
         by_hostname: HashMap::new(),
+        services_by_name: HashMap::new(),
         errors: Vec::new(),
     };
+    cx.services_by_name = cx
+        .services()
+        .map(|(m, s)| ((ns(m), m.name.as_str()), s))
+        .collect();
     cx.unique_names();
     cx.collect_pods();
     cx.index_pods();
@@ -170,6 +202,8 @@ impl<'a> Ctx<'a> {
                 ));
             }
             let statefulset = matches!(m.object, Object::StatefulSet(_));
+            let (base, settings) = self.workload_env(&owner, spec, &config_maps, ns(m));
+            let base = Rc::new(base);
             for i in 0..replicas.max(0) {
                 let mut labels = labels.clone();
                 let (name, hostname, subdomain) = if statefulset {
@@ -184,7 +218,14 @@ impl<'a> Ctx<'a> {
                         .unwrap_or_else(|| format!("{}-<random>", m.name));
                     (host.clone(), host, spec.subdomain.clone())
                 };
-                let env = self.pod_env(&owner, &name, &hostname, spec, &config_maps, ns(m));
+                let own = match &settings {
+                    Some(cm) => self.pod_settings(&owner, &name, &hostname, cm),
+                    None => HashMap::new(),
+                };
+                let env = Env {
+                    base: Rc::clone(&base),
+                    own,
+                };
                 self.pods.push(Pod {
                     name,
                     namespace: ns(m).to_string(),
@@ -199,20 +240,19 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// The first container's environment with the pod's settings file applied.
-    fn pod_env(
+    /// The first container's environment, and the ConfigMap data that the
+    /// pods' settings files come from (when the settings directory is mounted).
+    fn workload_env<'c>(
         &mut self,
         owner: &str,
-        pod: &str,
-        hostname: &str,
         spec: &PodSpec,
-        config_maps: &HashMap<(&str, &str), &BTreeMap<String, String>>,
+        config_maps: &HashMap<(&str, &str), &'c BTreeMap<String, String>>,
         namespace: &str,
-    ) -> HashMap<String, String> {
+    ) -> (HashMap<String, String>, Option<Settings<'c>>) {
         let mut env = HashMap::new();
         let Some(container) = spec.containers.first() else {
             self.error(format!("{owner} has no containers"));
-            return env;
+            return (env, None);
         };
         for e in container.env.as_deref().unwrap_or_default() {
             let value = match (&e.value, &e.value_from) {
@@ -232,7 +272,7 @@ impl<'a> Ctx<'a> {
             .iter()
             .find(|v| v.mount_path == SETTINGS_DIR);
         let Some(mount) = mounted else {
-            return env;
+            return (env, None);
         };
         let config_map = spec
             .volumes
@@ -242,17 +282,27 @@ impl<'a> Ctx<'a> {
             .find(|v| v.name == mount.name)
             .and_then(|v| v.config_map.as_ref())
             .map(|c| c.name.clone());
-        let Some(cm) = config_map else {
+        let Some(name) = config_map else {
             self.error(format!(
                 "{owner}: {SETTINGS_DIR} is not mounted from a ConfigMap"
             ));
-            return env;
+            return (env, None);
         };
-        let key = format!("{hostname}.env");
-        match config_maps
-            .get(&(namespace, cm.as_str()))
-            .and_then(|d| d.get(&key))
-        {
+        let data = config_maps.get(&(namespace, name.as_str())).copied();
+        (env, Some(Settings { name, data }))
+    }
+
+    /// One pod's settings file (`<hostname>.env`), as `name -> value`.
+    fn pod_settings(
+        &mut self,
+        owner: &str,
+        pod: &str,
+        hostname: &str,
+        settings: &Settings,
+    ) -> HashMap<String, String> {
+        let mut env = HashMap::new();
+        let (cm, key) = (&settings.name, format!("{hostname}.env"));
+        match settings.data.and_then(|d| d.get(&key)) {
             None => self.error(format!(
                 "{owner}: pod `{pod}` has no settings: ConfigMap `{cm}` has no key `{key}`"
             )),
@@ -385,13 +435,10 @@ impl<'a> Ctx<'a> {
     }
 
     fn headless(&self, namespace: &str, name: &str) -> Option<&'a Service> {
-        self.services()
-            .find(|(m, s)| {
-                ns(m) == namespace
-                    && m.name == name
-                    && s.spec.as_ref().and_then(|s| s.cluster_ip.as_deref()) == Some("None")
-            })
-            .map(|(_, s)| s)
+        self.services_by_name
+            .get(&(namespace, name))
+            .copied()
+            .filter(|s| s.spec.as_ref().and_then(|s| s.cluster_ip.as_deref()) == Some("None"))
     }
 
     fn statefulsets(&mut self) {
@@ -573,9 +620,9 @@ impl<'a> Ctx<'a> {
         }
         if labels.len() >= 3 && labels[2] == "svc" {
             return self
-                .services()
-                .find(|(m, _)| ns(m) == labels[1] && m.name == labels[0])
-                .map_or(Resolved::Nothing, |(_, s)| Resolved::Service(s));
+                .services_by_name
+                .get(&(labels[1], labels[0]))
+                .map_or(Resolved::Nothing, |s| Resolved::Service(s));
         }
         Resolved::External
     }

@@ -71,6 +71,25 @@ impl Node {
             .map(|e| &e.value)
     }
 
+    /// The value as JSON, consuming the tree (no string is copied).
+    pub fn into_json(self) -> serde_json::Value {
+        use serde_json::Value as J;
+        match self.value {
+            Value::Null => J::Null,
+            Value::Bool(b) => J::Bool(b),
+            Value::Int(i) => J::from(i),
+            Value::Float(f) => serde_json::Number::from_f64(f).map_or(J::Null, J::Number),
+            Value::Str(s) => J::String(s),
+            Value::Seq(items) => J::Array(items.into_iter().map(Node::into_json).collect()),
+            Value::Map(entries) => J::Object(
+                entries
+                    .into_iter()
+                    .map(|e| (e.key, e.value.into_json()))
+                    .collect(),
+            ),
+        }
+    }
+
     /// The value as JSON, for manifests (which hold no floats that JSON lacks).
     pub fn to_json(&self) -> serde_json::Value {
         use serde_json::Value as J;
@@ -153,6 +172,9 @@ enum Frame {
         anchor: usize,
         entries: Vec<Entry>,
         key: Option<(String, Span)>,
+        /// Key -> entry index, built once a mapping is large enough that
+        /// scanning its entries for duplicates would be quadratic.
+        index: Option<HashMap<String, usize>>,
     },
 }
 
@@ -229,6 +251,7 @@ impl Builder {
                     anchor,
                     entries: Vec::new(),
                     key: None,
+                    index: None,
                 });
                 Ok(())
             }
@@ -293,7 +316,12 @@ impl Builder {
         match self.stack.last_mut() {
             None => self.docs.push(node),
             Some(Frame::Seq { items, .. }) => items.push(node),
-            Some(Frame::Map { entries, key, .. }) => match key.take() {
+            Some(Frame::Map {
+                entries,
+                key,
+                index,
+                ..
+            }) => match key.take() {
                 None => {
                     let text = match node.value {
                         Value::Str(s) => s,
@@ -309,22 +337,40 @@ impl Builder {
                             });
                         }
                     };
-                    if let Some(first) = entries.iter().find(|e| e.key == text) {
+                    const SCAN: usize = 16;
+                    let first = if entries.len() < SCAN {
+                        entries.iter().position(|e| e.key == text)
+                    } else {
+                        let index = index.get_or_insert_with(|| {
+                            entries
+                                .iter()
+                                .enumerate()
+                                .map(|(i, e)| (e.key.clone(), i))
+                                .collect()
+                        });
+                        index.get(&text).copied()
+                    };
+                    if let Some(first) = first {
                         return Err(YamlError {
                             message: format!(
                                 "duplicate key `{text}` (first given on line {})",
-                                first.key_span.start.line
+                                entries[first].key_span.start.line
                             ),
                             span: node.span,
                         });
                     }
                     *key = Some((text, node.span));
                 }
-                Some((k, key_span)) => entries.push(Entry {
-                    key: k,
-                    key_span,
-                    value: node,
-                }),
+                Some((k, key_span)) => {
+                    if let Some(index) = index {
+                        index.insert(k.clone(), entries.len());
+                    }
+                    entries.push(Entry {
+                        key: k,
+                        key_span,
+                        value: node,
+                    })
+                }
             },
         }
         Ok(())

@@ -8,15 +8,24 @@ use serde_json::Value;
 /// One YAML document (without the `---` separator).
 pub fn document(value: &Value) -> String {
     let mut out = String::new();
+    write_document(&mut out, value);
+    out
+}
+
+/// Appends one YAML document (without the `---` separator) to `out`.
+pub fn write_document(out: &mut String, value: &Value) {
     match value {
-        Value::Object(map) if !map.is_empty() => write_map(&mut out, map, 0, false),
-        Value::Array(items) if !items.is_empty() => write_seq(&mut out, items, 0),
+        Value::Object(map) if !map.is_empty() => write_map(out, map, 0, false),
+        Value::Array(items) if !items.is_empty() => write_seq(out, items, 0),
         other => {
-            out += &scalar(other, 0);
+            scalar(out, other, 0);
             out.push('\n');
         }
     }
-    out
+}
+
+fn pad(out: &mut String, indent: usize) {
+    out.extend(std::iter::repeat_n(' ', indent));
 }
 
 /// Writes a mapping at `indent`; with `first_inline` its first key follows
@@ -29,9 +38,13 @@ fn write_map(
 ) {
     for (i, (k, v)) in map.iter().enumerate() {
         if i > 0 || !first_inline {
-            out.push_str(&" ".repeat(indent));
+            pad(out, indent);
         }
-        out.push_str(&key(k));
+        if is_plain(k) {
+            out.push_str(k);
+        } else {
+            quoted(out, k);
+        }
         out.push(':');
         match v {
             Value::Object(m) if !m.is_empty() => {
@@ -45,7 +58,7 @@ fn write_map(
             }
             other => {
                 out.push(' ');
-                out.push_str(&scalar(other, indent + 2));
+                scalar(out, other, indent + 2);
                 out.push('\n');
             }
         }
@@ -54,7 +67,7 @@ fn write_map(
 
 fn write_seq(out: &mut String, items: &[Value], indent: usize) {
     for v in items {
-        out.push_str(&" ".repeat(indent));
+        pad(out, indent);
         out.push('-');
         match v {
             Value::Object(m) if !m.is_empty() => {
@@ -67,68 +80,58 @@ fn write_seq(out: &mut String, items: &[Value], indent: usize) {
             }
             other => {
                 out.push(' ');
-                out.push_str(&scalar(other, indent + 2));
+                scalar(out, other, indent + 2);
                 out.push('\n');
             }
         }
     }
 }
 
-fn scalar(v: &Value, indent: usize) -> String {
+fn scalar(out: &mut String, v: &Value, indent: usize) {
     match v {
-        Value::Null => "null".into(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => n.to_string(),
-        Value::String(s) => string(s, indent),
-        Value::Array(_) => "[]".into(),
-        Value::Object(_) => "{}".into(),
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => out.push_str(&n.to_string()),
+        Value::String(s) => string(out, s, indent),
+        Value::Array(_) => out.push_str("[]"),
+        Value::Object(_) => out.push_str("{}"),
     }
 }
 
-fn key(k: &str) -> String {
-    if is_plain(k) {
-        k.to_string()
-    } else {
-        quoted(k)
-    }
-}
-
-fn string(s: &str, indent: usize) -> String {
+fn string(out: &mut String, s: &str, indent: usize) {
     if is_plain(s) {
-        return s.to_string();
+        out.push_str(s);
+    } else if !literal_block(out, s, indent) {
+        quoted(out, s);
     }
-    if let Some(block) = literal_block(s, indent) {
-        return block;
-    }
-    quoted(s)
 }
 
-fn quoted(s: &str) -> String {
-    serde_json::to_string(s).expect("strings always serialize")
+fn quoted(out: &mut String, s: &str) {
+    out.push_str(&serde_json::to_string(s).expect("strings always serialize"));
 }
 
-/// `|` or `|-` for multi-line text that a literal block keeps exactly.
-fn literal_block(s: &str, indent: usize) -> Option<String> {
+/// `|` or `|-` for multi-line text that a literal block keeps exactly;
+/// false (and nothing written) for text it would not.
+fn literal_block(out: &mut String, s: &str, indent: usize) -> bool {
     if !s.contains('\n') || s.ends_with("\n\n") {
-        return None;
+        return false;
     }
     if s.starts_with([' ', '\n']) || s.chars().any(|c| c.is_control() && c != '\n') {
-        return None;
+        return false;
     }
     let (body, header) = match s.strip_suffix('\n') {
         Some(b) => (b, "|"),
         None => (s, "|-"),
     };
-    let pad = " ".repeat(indent);
-    let mut out = String::from(header);
+    out.push_str(header);
     for line in body.split('\n') {
         out.push('\n');
         if !line.is_empty() {
-            out.push_str(&pad);
+            pad(out, indent);
             out.push_str(line);
         }
     }
-    Some(out)
+    true
 }
 
 /// Words YAML 1.1 or 1.2 reads as booleans or null.
@@ -136,30 +139,34 @@ const RESERVED: &[&str] = &[
     "y", "yes", "n", "no", "true", "false", "on", "off", "null", "~", "=", "<<",
 ];
 
+/// Bytes a plain scalar may hold (after its first).
+fn plain_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b" -_./:,;=+()@~^$".contains(&b)
+}
+
+/// Bytes of what a YAML 1.1 reader might take for a number or timestamp.
+fn numberish_byte(b: u8) -> bool {
+    b.is_ascii_hexdigit() || b"-+._: xXoObBtTzZ".contains(&b)
+}
+
 fn is_plain(s: &str) -> bool {
-    let Some(first) = s.chars().next() else {
+    let bytes = s.as_bytes();
+    let Some(&first) = bytes.first() else {
         return false;
     };
-    if !(first.is_ascii_alphanumeric() || "/_$".contains(first)) {
+    if !(first.is_ascii_alphanumeric() || b"/_$".contains(&first)) {
+        return false;
+    }
+    if !bytes.iter().all(|&b| plain_byte(b)) {
         return false;
     }
     if s.ends_with([' ', ':']) || s.contains(": ") || s.contains(" #") {
         return false;
     }
-    if !s
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || " -_./:,;=+()@~^$".contains(c))
-    {
+    if s.len() <= 5 && RESERVED.iter().any(|r| r.eq_ignore_ascii_case(s)) {
         return false;
     }
-    if RESERVED.contains(&s.to_ascii_lowercase().as_str()) {
-        return false;
-    }
-    // Anything a YAML 1.1 reader might take for a number or a timestamp.
-    let numberish = first.is_ascii_digit()
-        && s.chars()
-            .all(|c| c.is_ascii_hexdigit() || "-+._: xXoObBtTzZ".contains(c));
-    !numberish
+    !(first.is_ascii_digit() && bytes.iter().all(|&b| numberish_byte(b)))
 }
 
 #[cfg(test)]

@@ -228,6 +228,16 @@ fn cases() -> Vec<Case> {
             &["duplicate", "name", "spec.yaml:3:1"],
         ),
         case(
+            "duplicate key in a large mapping",
+            kafka(&format!(
+                "  config:\n{}    k7.x: 2\n",
+                (0..40)
+                    .map(|i| format!("    k{i}.x: 1\n"))
+                    .collect::<String>()
+            )),
+            &["duplicate key `k7.x`", "spec.yaml:46:5"],
+        ),
+        case(
             "duplicate topic names",
             "topics:\n  - name: orders\n  - name: orders\n",
             &["orders", "spec.yaml:3:"],

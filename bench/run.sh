@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Whole-process speed and peak memory of `kafkagen render`, as users run it.
+# Needs hyperfine and GNU time (Debian packages `hyperfine` and `time`);
+# installs them with apt-get when missing and run as root.
+# Usage: bench/run.sh [RUNS]   (prints a Markdown table; README, "Speed")
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-50}
+
+need=()
+command -v hyperfine >/dev/null || need+=(hyperfine)
+[ -x /usr/bin/time ] || need+=(time)
+if [ ${#need[@]} -gt 0 ]; then
+  apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+cargo build --release --quiet
+bin="$PWD/target/release/kafkagen"
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+
+lb() {
+  printf 'name: bench\nprofile: production\nkafka:\n  brokers: %s\n  exposure:\n    mode: loadbalancer\n    hostTemplate: "b{id}.kafka.example.com"\n' "$1"
+}
+printf 'name: bench\nprofile: production\n' > "$dir/default-3.yaml"
+for n in 3 30 300 3000; do lb "$n" > "$dir/lb-$n.yaml"; done
+
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -sr)"
+echo "kafkagen $("$bin" --version | cut -d' ' -f2), hyperfine $(hyperfine --version | cut -d' ' -f2)"
+echo
+echo "| spec | objects | output | median | mean ± σ | peak RSS |"
+echo "|---|---:|---:|---:|---:|---:|"
+for spec in default-3 lb-3 lb-30 lb-300 lb-3000; do
+  file="$dir/$spec.yaml"
+  n=$runs
+  [ "$spec" = lb-3000 ] && n=$(( runs < 10 ? runs : 10 ))
+  hyperfine -N --warmup 3 --runs "$n" --export-json "$dir/$spec.json" \
+    "$bin render $file" >/dev/null 2>&1
+  read -r median mean sd < <(python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))["results"][0]
+print(r["median"] * 1000, r["mean"] * 1000, r["stddev"] * 1000)' "$dir/$spec.json")
+  objects=$("$bin" render "$file" | grep -c '^kind:')
+  bytes=$("$bin" render "$file" | wc -c)
+  # Peak resident memory, the largest of 5 runs.
+  peak=0
+  for _ in 1 2 3 4 5; do
+    kb=$( { /usr/bin/time -f '%M' "$bin" render "$file" >/dev/null; } 2>&1 | tail -1)
+    [ "$kb" -gt "$peak" ] && peak=$kb
+  done
+  printf '| %s | %s | %s KiB | %.1f ms | %.1f ± %.1f ms | %.1f MiB |\n' \
+    "$spec" "$objects" "$(( bytes / 1024 ))" "$median" "$mean" "$sd" "$(awk -v kb="$peak" 'BEGIN { print kb / 1024 }')"
+done
