@@ -34,6 +34,12 @@ pub enum OutputError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("cannot write `{}`: writing its new contents to `{}` failed: {source}", dir.display(), staging.display())]
+    Staging {
+        dir: PathBuf,
+        staging: PathBuf,
+        source: std::io::Error,
+    },
     #[error("`{}` holds {} that kafkagen did not write: {}", dir.display(), plural(files.len(), "file"), list(files))]
     Foreign { dir: PathBuf, files: Vec<String> },
     #[error("{first} and {second} would both be written to `{file}`")]
@@ -210,9 +216,18 @@ pub fn write_dir(dir: &Path, files: &[File], force: bool) -> Result<(), OutputEr
     let old = parent.join(format!(".{base}.kafkagen-old-{pid}"));
 
     let _ = fs::remove_dir_all(&fresh);
-    if let Err(e) = fill(&fresh, files, existing.as_deref()) {
+    if let Err(source) = fill(&fresh, files, existing.as_deref()) {
         let _ = fs::remove_dir_all(&fresh);
-        return Err(e);
+        // Named as the user wrote `dir`, not by its canonical path.
+        let staging = match (dir.file_name(), fresh.file_name()) {
+            (Some(_), Some(name)) => dir.with_file_name(name),
+            _ => fresh,
+        };
+        return Err(OutputError::Staging {
+            dir: dir.to_path_buf(),
+            staging,
+            source,
+        });
     }
     if existing.is_some() {
         let _ = fs::remove_dir_all(&old);
@@ -238,21 +253,15 @@ pub fn write_dir(dir: &Path, files: &[File], force: bool) -> Result<(), OutputEr
 
 /// Creates `fresh` holding `files`, each flushed to disk, with the
 /// permissions of the directory it replaces.
-fn fill(fresh: &Path, files: &[File], replaces: Option<&Path>) -> Result<(), OutputError> {
-    let io = |path: PathBuf| move |source| OutputError::Io { path, source };
-    fs::create_dir(fresh).map_err(io(fresh.to_path_buf()))?;
+fn fill(fresh: &Path, files: &[File], replaces: Option<&Path>) -> std::io::Result<()> {
+    fs::create_dir(fresh)?;
     for f in files {
-        let path = fresh.join(&f.name);
-        let mut out = fs::File::create(&path).map_err(io(path.clone()))?;
-        out.write_all(f.text.as_bytes())
-            .and_then(|()| out.sync_all())
-            .map_err(io(path.clone()))?;
+        let mut out = fs::File::create(fresh.join(&f.name))?;
+        out.write_all(f.text.as_bytes())?;
+        out.sync_all()?;
     }
     if let Some(old) = replaces {
-        let perms = fs::metadata(old)
-            .map_err(io(old.to_path_buf()))?
-            .permissions();
-        fs::set_permissions(fresh, perms).map_err(io(fresh.to_path_buf()))?;
+        fs::set_permissions(fresh, fs::metadata(old)?.permissions())?;
     }
     sync_dir(fresh);
     Ok(())

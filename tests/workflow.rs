@@ -5,6 +5,7 @@ mod common;
 use common::*;
 use std::fs;
 use std::path::Path;
+use std::process::{Command, Stdio};
 
 /// Three brokers by NodePort on a fixed host (golden/exposure-nodeport).
 const SPEC: &str = "\
@@ -386,4 +387,107 @@ fn completions_and_version() {
 fn fails_with_usage(out: &std::process::Output) {
     assert_eq!(out.status.code(), Some(2));
     assert!(out.stdout.is_empty());
+}
+
+/// Mounts a tmpfs at `dir` with `options`; false where mounting is not
+/// allowed (not root, no CAP_SYS_ADMIN), and the caller says so.
+fn mount_tmpfs(dir: &Path, options: &str) -> bool {
+    let _ = Command::new("umount").arg(dir).output();
+    fs::create_dir_all(dir).unwrap();
+    Command::new("mount")
+        .args(["-t", "tmpfs", "-o", options, "tmpfs"])
+        .arg(dir)
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+#[test]
+fn write_errors_are_reported_and_leave_the_old_output() {
+    let dir = workdir("write-errors", &[("spec.yaml", SPEC)]);
+
+    // A full disk under stdout.
+    let full = fs::File::create("/dev/full").map(Stdio::from);
+    if let Ok(full) = full {
+        let out = Command::new(env!("CARGO_BIN_EXE_kafkagen"))
+            .args(["render", "spec.yaml"])
+            .current_dir(&dir)
+            .stdout(full)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        assert_eq!(
+            text(&out.stderr),
+            "error: cannot write output: No space left on device (os error 28)\n"
+        );
+    }
+
+    // A path through a file.
+    let err = fails(&kafkagen(
+        &dir,
+        &["render", "spec.yaml", "--out-dir", "spec.yaml/m"],
+    ));
+    assert_eq!(
+        err,
+        "error: cannot write `spec.yaml/m`: Not a directory (os error 20)\n"
+    );
+
+    let small = dir.join("small");
+    let readonly = dir.join("readonly");
+    if !mount_tmpfs(&small, "size=256k") || !mount_tmpfs(&readonly, "ro,size=64k") {
+        eprintln!("note: cannot mount tmpfs here; full and read-only file systems not tested");
+        return;
+    }
+    // A full file system: the first render fits, a larger one does not.
+    ok(&kafkagen(
+        &dir,
+        &["render", "spec.yaml", "--out-dir", "small/m"],
+    ));
+    let before = snapshot(&small.join("m"));
+    let err = fails(&kafkagen(
+        &dir,
+        &[
+            "render",
+            "spec.yaml",
+            "--set",
+            "kafka.brokers=300",
+            "--out-dir",
+            "small/m",
+        ],
+    ));
+    assert!(
+        err.starts_with(
+            "error: cannot write `small/m`: writing its new contents to `small/.m.kafkagen-new-"
+        ) && err.ends_with("No space left on device (os error 28)\n"),
+        "{err}"
+    );
+    assert_eq!(snapshot(&small.join("m")), before);
+    let names: Vec<_> = fs::read_dir(&small)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["m"], "nothing but the old directory is left");
+
+    // A read-only file system.
+    let err = fails(&kafkagen(
+        &dir,
+        &["render", "spec.yaml", "--out-dir", "readonly/m"],
+    ));
+    assert!(err.contains("Read-only file system"), "{err}");
+    let err = fails(&kafkagen(
+        &dir,
+        &[
+            "check",
+            "spec.yaml",
+            "--against",
+            "readonly/all.yaml",
+            "--update",
+        ],
+    ));
+    assert_eq!(
+        err,
+        "error: cannot write `readonly/all.yaml`: Read-only file system (os error 30)\n"
+    );
+    for m in [&small, &readonly] {
+        let _ = Command::new("umount").arg(m).output();
+    }
 }
