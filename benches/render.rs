@@ -5,7 +5,6 @@
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use kafkagen::emit::{self, Format};
-use kafkagen::input::{Request, SpecSource};
 use kafkagen::pipeline::{self, Options};
 use kafkagen::source::Sources;
 use std::hint::black_box;
@@ -14,16 +13,7 @@ fn spec(brokers: u32) -> Options {
     let text = format!(
         "name: bench\nprofile: production\nkafka:\n  brokers: {brokers}\n  exposure:\n    mode: loadbalancer\n    hostTemplate: \"b{{id}}.kafka.example.com\"\n"
     );
-    Options {
-        request: Request {
-            spec: SpecSource::Bytes {
-                name: "bench.yaml".into(),
-                bytes: text.into_bytes(),
-            },
-            ..Request::default()
-        },
-        templates: None,
-    }
+    Options::for_bytes("bench.yaml", text.into_bytes())
 }
 
 fn render(c: &mut Criterion) {

@@ -17,6 +17,23 @@ pub struct Options {
     pub templates: Option<PathBuf>,
 }
 
+impl Options {
+    /// A spec already in memory, over its own `profile` (or the default),
+    /// with the built-in templates: what benches, fuzzing and tests render.
+    pub fn for_bytes(name: &str, bytes: Vec<u8>) -> Self {
+        Options {
+            request: Request {
+                spec: crate::input::SpecSource::Bytes {
+                    name: name.into(),
+                    bytes,
+                },
+                ..Request::default()
+            },
+            templates: None,
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum Failure {
     #[error(transparent)]

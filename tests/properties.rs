@@ -4,7 +4,6 @@
 //! over modes, sizes, exposure, storage, topics and hostile config values.
 
 use kafkagen::emit::{self, Format};
-use kafkagen::input::{Request, SpecSource};
 use kafkagen::pipeline::{self, Options};
 use kafkagen::source::{SourceId, Sources};
 use kafkagen::yaml::parse_stream;
@@ -91,16 +90,7 @@ fn spec() -> impl Strategy<Value = Value> {
 }
 
 fn render(text: &str, format: Format) -> Option<String> {
-    let opts = Options {
-        request: Request {
-            spec: SpecSource::Bytes {
-                name: "spec.yaml".into(),
-                bytes: text.as_bytes().to_vec(),
-            },
-            ..Request::default()
-        },
-        templates: None,
-    };
+    let opts = Options::for_bytes("spec.yaml", text.as_bytes().to_vec());
     let outcome = pipeline::run(&opts, &mut Sources::default()).ok()?;
     Some(emit::to_text(&outcome.manifests, format))
 }

@@ -4,22 +4,12 @@
 #![no_main]
 
 use kafkagen::emit::{self, Format};
-use kafkagen::input::{Request, SpecSource};
 use kafkagen::pipeline::{self, Options};
 use kafkagen::source::Sources;
 use libfuzzer_sys::fuzz_target;
 
 fn render(bytes: &[u8]) -> Option<String> {
-    let opts = Options {
-        request: Request {
-            spec: SpecSource::Bytes {
-                name: "fuzz.yaml".into(),
-                bytes: bytes.to_vec(),
-            },
-            ..Request::default()
-        },
-        templates: None,
-    };
+    let opts = Options::for_bytes("fuzz.yaml", bytes.to_vec());
     let mut sources = Sources::default();
     match pipeline::run(&opts, &mut sources) {
         Ok(outcome) => Some(emit::to_text(&outcome.manifests, Format::Yaml)),
