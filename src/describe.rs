@@ -103,8 +103,15 @@ fn text(cluster: &Cluster, model: &Model) -> String {
     ])];
     for c in &model.components {
         for pod in &c.pods {
+            // A Deployment's pod has a generated name; it is reached by
+            // its hostname.
+            let name = if c.statefulset {
+                pod.name.clone()
+            } else {
+                format!("{} (hostname)", pod.name)
+            };
             rows.push(vec![
-                pod.name.clone(),
+                name,
                 c.role.clone(),
                 pod.id.to_string(),
                 internal(pod).to_string(),
@@ -176,23 +183,28 @@ fn text(cluster: &Cluster, model: &Model) -> String {
                     .unwrap_or_else(|| format!("data-{}", pod.name));
                 format!("PersistentVolumeClaim {claim}")
             };
+            let class = match (&c.storage.class, c.storage.ephemeral) {
+                (_, true) => "-".to_string(),
+                (Some(class), false) => class.clone(),
+                (None, false) => "(cluster default)".to_string(),
+            };
             rows.push(vec![
                 pod.name.clone(),
                 volume,
                 c.storage.size.clone(),
-                c.storage
-                    .class
-                    .clone()
-                    .unwrap_or_else(|| "(cluster default)".into()),
+                class,
             ]);
         }
     }
     out += &table(&rows);
-    out += &format!(
-        "Total: {} in {}",
-        bytes(persistent),
-        plural(claims, "claim", "claims")
-    );
+    out += &match claims {
+        0 => "Total: no claims".to_string(),
+        n => format!(
+            "Total: {} in {}",
+            bytes(persistent),
+            plural(n, "claim", "claims")
+        ),
+    };
     if scratch_pods > 0 {
         out += &format!(
             "; up to {} of emptyDir in {}",

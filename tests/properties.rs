@@ -121,6 +121,7 @@ fn accepted_specs_render_checked_output_that_parses_back_identically() {
             Ok(())
         })
         .unwrap();
+    eprintln!("{} of {cases} generated specs accepted", accepted.get());
     // The generator must reach the renderer, not only the validator.
     assert!(
         accepted.get() >= cases / 4,
