@@ -139,14 +139,39 @@ const RESERVED: &[&str] = &[
     "y", "yes", "n", "no", "true", "false", "on", "off", "null", "~", "=", "<<",
 ];
 
-/// Bytes a plain scalar may hold (after its first).
-fn plain_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b" -_./:,;=+()@~^$".contains(&b)
+/// A 256-entry membership table for `set` plus ASCII letters and digits
+/// (and, with `hex_only`, only hex digits instead of all letters).
+const fn table(set: &[u8], hex_only: bool) -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = if hex_only {
+            c.is_ascii_hexdigit()
+        } else {
+            c.is_ascii_alphanumeric()
+        };
+        b += 1;
+    }
+    let mut i = 0;
+    while i < set.len() {
+        t[set[i] as usize] = true;
+        i += 1;
+    }
+    t
 }
 
+/// Bytes a plain scalar may hold (after its first).
+const PLAIN: [bool; 256] = table(b" -_./:,;=+()@~^$", false);
 /// Bytes of what a YAML 1.1 reader might take for a number or timestamp.
+const NUMBERISH: [bool; 256] = table(b"-+._: xXoObBtTzZ", true);
+
+fn plain_byte(b: u8) -> bool {
+    PLAIN[b as usize]
+}
+
 fn numberish_byte(b: u8) -> bool {
-    b.is_ascii_hexdigit() || b"-+._: xXoObBtTzZ".contains(&b)
+    NUMBERISH[b as usize]
 }
 
 fn is_plain(s: &str) -> bool {
