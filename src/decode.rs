@@ -300,25 +300,8 @@ impl<'de, 'a> de::Deserializer<'de> for NodeDe<'a> {
             Value::Int(i) => v.visit_i64(*i),
             Value::Float(f) => v.visit_f64(*f),
             Value::Str(s) => v.visit_str(s),
-            Value::Seq(_) | Value::Map(_) => {
-                // A visitor that wants a scalar (like `Scalar`) refuses a
-                // collection inside deserialize_seq/map: locate it here.
-                let (span, field, trail) = (self.node.span, self.field(), self.trail.clone());
-                let is_seq = matches!(self.node.value, Value::Seq(_));
-                let r = if is_seq {
-                    self.deserialize_seq(v)
-                } else {
-                    self.deserialize_map(v)
-                };
-                return r.map_err(|mut e| {
-                    if e.span.is_none() {
-                        e.span = Some(span);
-                        e.message = format!("{field}: {}", e.message);
-                        e.trail = Some(trail);
-                    }
-                    e
-                });
-            }
+            Value::Seq(_) => return self.deserialize_seq(v),
+            Value::Map(_) => return self.deserialize_map(v),
         };
         r.map_err(|e| self.locate(e))
     }
@@ -369,10 +352,13 @@ impl<'de, 'a> de::Deserializer<'de> for NodeDe<'a> {
             Value::Null => &[],
             _ => return Err(self.type_error("a list")),
         };
+        // A visitor's own refusal (a collection where `Scalar` wants a
+        // scalar) has no place yet: it is this node's.
         v.visit_seq(SeqDe {
             parent: &self,
             items: items.iter().enumerate(),
         })
+        .map_err(|e| self.locate(e))
     }
 
     fn deserialize_map<V: Visitor<'de>>(self, v: V) -> Result<V::Value, DeError> {
@@ -383,6 +369,7 @@ impl<'de, 'a> de::Deserializer<'de> for NodeDe<'a> {
             fields: None,
             value: None,
         })
+        .map_err(|e| self.locate(e))
     }
 
     fn deserialize_struct<V: Visitor<'de>>(
@@ -398,6 +385,7 @@ impl<'de, 'a> de::Deserializer<'de> for NodeDe<'a> {
             fields: Some(fields),
             value: None,
         })
+        .map_err(|e| self.locate(e))
     }
 
     fn deserialize_enum<V: Visitor<'de>>(
