@@ -99,6 +99,16 @@ fn cases() -> Vec<Case> {
             &["name", "spec.yaml:1:"],
         ),
         case(
+            "a mapping as a broker config value",
+            kafka("  config:\n    log.retention.hours: {a: 1}\n"),
+            &["kafka.config.log.retention.hours", "spec.yaml:6:"],
+        ),
+        case(
+            "a list as a topic config value",
+            "topics:\n  - name: a\n    config:\n      retention.ms: [1]\n",
+            &["topics[0].config.retention.ms", "spec.yaml:4:"],
+        ),
+        case(
             "kafka as a number",
             "kafka: 5\n",
             &["kafka", "spec.yaml:1:"],
