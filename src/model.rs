@@ -333,7 +333,11 @@ pub fn build(c: &Cluster) -> Model {
         },
     };
     let external = external(c, &names, &kafka);
-    let topics_job = topics_job(c, &names);
+    let bootstrap = format!(
+        "{}:{KAFKA_INTERNAL_PORT}",
+        names.service_dns(&names.kafka())
+    );
+    let topics_job = topics_job(c, &names, &bootstrap);
     components.push(kafka);
     let network_policies = match &c.network_policy {
         Some(peers) => {
@@ -362,10 +366,7 @@ pub fn build(c: &Cluster) -> Model {
         components,
         external,
         topics_job,
-        bootstrap: format!(
-            "{}:{KAFKA_INTERNAL_PORT}",
-            names.service_dns(&names.kafka())
-        ),
+        bootstrap,
     }
 }
 
@@ -1055,7 +1056,7 @@ fn external(c: &Cluster, names: &Names, kafka: &Component) -> Option<External> {
     })
 }
 
-fn topics_job(c: &Cluster, names: &Names) -> Option<TopicsJob> {
+fn topics_job(c: &Cluster, names: &Names, bootstrap: &str) -> Option<TopicsJob> {
     if c.topics.is_empty() {
         return None;
     }
@@ -1070,10 +1071,6 @@ fn topics_job(c: &Cluster, names: &Names) -> Option<TopicsJob> {
             line + "\n"
         })
         .collect();
-    let bootstrap = format!(
-        "{}:{KAFKA_INTERNAL_PORT}",
-        names.service_dns(&names.kafka())
-    );
     let (_, topics_tool, api_versions_tool) = commands(c.kafka.flavor);
     // A Job's pod template cannot change once created: a new topic list
     // gets a new Job name, so `kubectl apply` never hits an immutable field.
@@ -1082,7 +1079,7 @@ fn topics_job(c: &Cluster, names: &Names) -> Option<TopicsJob> {
         name: names.topics_job(&hash),
         image: c.kafka.image.clone(),
         labels: labels("kafka", &c.name, "topics"),
-        bootstrap,
+        bootstrap: bootstrap.to_string(),
         brokers: c
             .topics
             .iter()
