@@ -169,19 +169,17 @@ fn text(cluster: &Cluster, model: &Model) -> String {
     for c in &model.components {
         let size = quantity::parse(&c.storage.size).unwrap_or(0.0);
         for pod in &c.pods {
-            let volume = if c.storage.ephemeral {
-                scratch += size;
-                scratch_pods += 1;
-                "emptyDir (lost with the pod)".to_string()
-            } else {
-                persistent += size;
-                claims += 1;
-                let claim = c
-                    .storage
-                    .claim
-                    .clone()
-                    .unwrap_or_else(|| format!("data-{}", pod.name));
-                format!("PersistentVolumeClaim {claim}")
+            let volume = match c.claim_of(pod) {
+                None => {
+                    scratch += size;
+                    scratch_pods += 1;
+                    "emptyDir (lost with the pod)".to_string()
+                }
+                Some(claim) => {
+                    persistent += size;
+                    claims += 1;
+                    format!("PersistentVolumeClaim {claim}")
+                }
             };
             let class = match (&c.storage.class, c.storage.ephemeral) {
                 (_, true) => "-".to_string(),
@@ -382,21 +380,20 @@ fn mermaid(model: &Model) -> String {
             out += &format!("    {p}[\"{}<br/>{} {}\"]\n", pod.name, c.role, pod.id);
             edges.push(format!("  {headless} -.- {p}"));
             let size = &c.storage.size;
-            if c.storage.ephemeral {
-                let v = id("vol", &pod.name);
-                out += &format!("    {v}[(\"emptyDir<br/>up to {size}\")]\n");
-                edges.push(format!("  {p} --- {v}"));
-            } else {
-                let claim = c
-                    .storage
-                    .claim
-                    .clone()
-                    .unwrap_or_else(|| format!("data-{}", pod.name));
-                let v = id("pvc", &claim);
-                let class = c.storage.class.as_deref().unwrap_or("default class");
-                out += &format!("    {v}[(\"{claim}<br/>{size}, {class}\")]\n");
-                edges.push(format!("  {p} --- {v}"));
-            }
+            let v = match c.claim_of(pod) {
+                None => {
+                    let v = id("vol", &pod.name);
+                    out += &format!("    {v}[(\"emptyDir<br/>up to {size}\")]\n");
+                    v
+                }
+                Some(claim) => {
+                    let v = id("pvc", &claim);
+                    let class = c.storage.class.as_deref().unwrap_or("default class");
+                    out += &format!("    {v}[(\"{claim}<br/>{size}, {class}\")]\n");
+                    v
+                }
+            };
+            edges.push(format!("  {p} --- {v}"));
         }
     }
     if let Some(ext) = &model.external {

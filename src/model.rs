@@ -254,6 +254,23 @@ pub struct StorageModel {
     pub claim: Option<String>,
 }
 
+impl Component {
+    /// The PersistentVolumeClaim a pod keeps its data on: the Deployment's
+    /// own claim, or the one the StatefulSet makes from its
+    /// volumeClaimTemplate `data` (`data-<pod>`); `None` for an emptyDir.
+    pub fn claim_of(&self, pod: &Pod) -> Option<String> {
+        if self.storage.ephemeral {
+            return None;
+        }
+        Some(
+            self.storage
+                .claim
+                .clone()
+                .unwrap_or_else(|| format!("data-{}", pod.name)),
+        )
+    }
+}
+
 /// The Services that expose brokers outside the cluster.
 #[derive(Debug, Serialize)]
 pub struct External {
