@@ -78,25 +78,24 @@ pub fn starter(profile: &str, description: &str, c: &Cluster) -> String {
     );
     storage(&mut out, 1, &k.storage);
     out += "  exposure:\n";
+    let exposure = match &k.exposure {
+        Exposure::Internal => "internal",
+        Exposure::NodePort { .. } => "nodeport",
+        Exposure::LoadBalancer { .. } => "loadbalancer",
+    };
+    line(
+        &mut out,
+        2,
+        "mode",
+        exposure,
+        "internal | nodeport | loadbalancer",
+    );
     match &k.exposure {
-        Exposure::Internal => line(
-            &mut out,
-            2,
-            "mode",
-            "internal",
-            "internal | nodeport | loadbalancer",
-        ),
+        Exposure::Internal => {}
         Exposure::NodePort {
             bootstrap_port,
             advertised_host,
         } => {
-            line(
-                &mut out,
-                2,
-                "mode",
-                "nodeport",
-                "internal | nodeport | loadbalancer",
-            );
             line(
                 &mut out,
                 2,
@@ -120,13 +119,6 @@ pub fn starter(profile: &str, description: &str, c: &Cluster) -> String {
             host_template,
             ..
         } => {
-            line(
-                &mut out,
-                2,
-                "mode",
-                "loadbalancer",
-                "internal | nodeport | loadbalancer",
-            );
             line(&mut out, 2, "port", &port.to_string(), "");
             match host_template {
                 Some(t) => line(
