@@ -49,20 +49,16 @@ fn is_manifest_file(path: &Path) -> bool {
 /// Every object under `path`, in file order (directory entries sorted by
 /// name, not recursive). All problems are reported together.
 pub fn read(path: &Path, sources: &mut Sources) -> Result<Vec<Object>, Vec<Diagnostic>> {
-    let meta = fs::metadata(path).map_err(|e| {
+    let unreadable = |e: std::io::Error| {
         vec![Diagnostic::error(format!(
             "cannot read `{}`: {e}",
             path.display()
         ))]
-    })?;
+    };
+    let meta = fs::metadata(path).map_err(unreadable)?;
     let files = if meta.is_dir() {
         let mut files: Vec<_> = fs::read_dir(path)
-            .map_err(|e| {
-                vec![Diagnostic::error(format!(
-                    "cannot read `{}`: {e}",
-                    path.display()
-                ))]
-            })?
+            .map_err(unreadable)?
             .filter_map(Result::ok)
             .map(|e| e.path())
             .filter(|p| p.is_file() && is_manifest_file(p))
@@ -75,8 +71,8 @@ pub fn read(path: &Path, sources: &mut Sources) -> Result<Vec<Object>, Vec<Diagn
 
     let mut objects: Vec<Object> = Vec::new();
     let mut errors = Vec::new();
-    let mut seen: std::collections::HashMap<Key, (String, crate::source::Span)> =
-        std::collections::HashMap::new();
+    // Key -> the file it was first read from.
+    let mut seen: std::collections::HashMap<Key, String> = std::collections::HashMap::new();
     for file in &files {
         let name = file.display().to_string();
         let text = match fs::read(file).map(String::from_utf8) {
@@ -118,7 +114,7 @@ pub fn read(path: &Path, sources: &mut Sources) -> Result<Vec<Object>, Vec<Diagn
             for item in items {
                 match key_of(item) {
                     Ok(key) => {
-                        if let Some((first, _)) = seen.get(&key) {
+                        if let Some(first) = seen.get(&key) {
                             errors.push(
                                 Diagnostic::error(format!(
                                     "{key} appears twice (first in `{first}`)"
@@ -127,7 +123,7 @@ pub fn read(path: &Path, sources: &mut Sources) -> Result<Vec<Object>, Vec<Diagn
                             );
                             continue;
                         }
-                        seen.insert(key.clone(), (name.clone(), item.span));
+                        seen.insert(key.clone(), name.clone());
                         objects.push(Object {
                             key,
                             value: item.to_json(),
