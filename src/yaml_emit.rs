@@ -139,39 +139,14 @@ const RESERVED: &[&str] = &[
     "y", "yes", "n", "no", "true", "false", "on", "off", "null", "~", "=", "<<",
 ];
 
-/// A 256-entry membership table for `set` plus ASCII letters and digits
-/// (and, with `hex_only`, only hex digits instead of all letters).
-const fn table(set: &[u8], hex_only: bool) -> [bool; 256] {
-    let mut t = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        let c = b as u8;
-        t[b] = if hex_only {
-            c.is_ascii_hexdigit()
-        } else {
-            c.is_ascii_alphanumeric()
-        };
-        b += 1;
-    }
-    let mut i = 0;
-    while i < set.len() {
-        t[set[i] as usize] = true;
-        i += 1;
-    }
-    t
-}
-
 /// Bytes a plain scalar may hold (after its first).
-const PLAIN: [bool; 256] = table(b" -_./:,;=+()@~^$", false);
-/// Bytes of what a YAML 1.1 reader might take for a number or timestamp.
-const NUMBERISH: [bool; 256] = table(b"-+._: xXoObBtTzZ", true);
-
 fn plain_byte(b: u8) -> bool {
-    PLAIN[b as usize]
+    b.is_ascii_alphanumeric() || b" -_./:,;=+()@~^$".contains(&b)
 }
 
+/// Bytes of what a YAML 1.1 reader might take for a number or timestamp.
 fn numberish_byte(b: u8) -> bool {
-    NUMBERISH[b as usize]
+    b.is_ascii_hexdigit() || b"-+._: xXoObBtTzZ".contains(&b)
 }
 
 fn is_plain(s: &str) -> bool {
@@ -188,7 +163,7 @@ fn is_plain(s: &str) -> bool {
     if s.ends_with([' ', ':']) || s.contains(": ") || s.contains(" #") {
         return false;
     }
-    if s.len() <= 5 && RESERVED.iter().any(|r| r.eq_ignore_ascii_case(s)) {
+    if RESERVED.iter().any(|r| r.eq_ignore_ascii_case(s)) {
         return false;
     }
     !(first.is_ascii_digit() && bytes.iter().all(|&b| numberish_byte(b)))
