@@ -384,11 +384,6 @@ fn completions_and_version() {
     assert_eq!(version, format!("kafkagen {}\n", env!("CARGO_PKG_VERSION")));
 }
 
-fn fails_with_usage(out: &std::process::Output) {
-    assert_eq!(out.status.code(), Some(2));
-    assert!(out.stdout.is_empty());
-}
-
 /// Mounts a tmpfs at `dir` with `options`; false where mounting is not
 /// allowed (not root, no CAP_SYS_ADMIN), and the caller says so.
 fn mount_tmpfs(dir: &Path, options: &str) -> bool {

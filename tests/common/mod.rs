@@ -58,6 +58,12 @@ pub fn fails(out: &Output) -> String {
     err
 }
 
+/// A usage error: exit 2 (as clap exits), nothing on stdout.
+pub fn fails_with_usage(out: &Output) {
+    assert_eq!(out.status.code(), Some(2), "stderr:\n{}", text(&out.stderr));
+    assert!(out.stdout.is_empty(), "a usage error printed on stdout");
+}
+
 pub fn items(json: &str) -> Vec<Value> {
     let list: Value = serde_json::from_str(json).expect("-o json is JSON");
     assert_eq!(list["kind"], "List");
