@@ -3,7 +3,7 @@
 //! totals) or a Mermaid graph of the topology.
 
 use crate::cluster::{Cluster, Metadata};
-use crate::model::{Labels, Model, NODE_IP_PLACEHOLDER, Pod};
+use crate::model::{Component, EXTERNAL, Labels, Model, NODE_IP_PLACEHOLDER, Pod};
 use crate::quantity;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -80,7 +80,7 @@ fn text(cluster: &Cluster, model: &Model) -> String {
                 let host = brokers
                     .pods
                     .first()
-                    .and_then(|p| listener(p, "EXTERNAL"))
+                    .and_then(|p| listener(p, EXTERNAL))
                     .and_then(|a| a.rsplit_once(':'))
                     .map_or(NODE_IP, |(h, _)| h);
                 format!("{}:{port} (NodePort)", address(host))
@@ -93,6 +93,16 @@ fn text(cluster: &Cluster, model: &Model) -> String {
         out += &format!("Bootstrap (outside): {outside}\n");
     }
 
+    out += &pods(model);
+    out += &services(model, brokers);
+    out += &storage(model);
+    out += &resources(model);
+    out
+}
+
+/// Each pod: role, id, internal and external address.
+fn pods(model: &Model) -> String {
+    let mut out = String::new();
     out += "\nPODS\n";
     let mut rows = vec![row(&[
         "NAME",
@@ -115,12 +125,18 @@ fn text(cluster: &Cluster, model: &Model) -> String {
                 c.role.clone(),
                 pod.id.to_string(),
                 internal(pod).to_string(),
-                listener(pod, "EXTERNAL").map_or("-".into(), address),
+                listener(pod, EXTERNAL).map_or("-".into(), address),
             ]);
         }
     }
     out += &table(&rows);
 
+    out
+}
+
+/// Each Service, its type, ports and the pods it selects.
+fn services(model: &Model, brokers: &Component) -> String {
+    let mut out = String::new();
     out += "\nSERVICES\n";
     let mut rows = vec![row(&["NAME", "TYPE", "PORTS", "SELECTS"])];
     for c in &model.components {
@@ -163,6 +179,12 @@ fn text(cluster: &Cluster, model: &Model) -> String {
     }
     out += &table(&rows);
 
+    out
+}
+
+/// Each pod's data volume, and the totals.
+fn storage(model: &Model) -> String {
+    let mut out = String::new();
     out += "\nSTORAGE\n";
     let mut rows = vec![row(&["POD", "VOLUME", "SIZE", "CLASS"])];
     let (mut persistent, mut claims, mut scratch, mut scratch_pods) = (0.0, 0, 0.0, 0);
@@ -212,6 +234,12 @@ fn text(cluster: &Cluster, model: &Model) -> String {
     }
     out += "\n";
 
+    out
+}
+
+/// Requests and limits per component and in total, and the topics Job's.
+fn resources(model: &Model) -> String {
+    let mut out = String::new();
     out += "\nRESOURCES (each pod's main container)\n";
     let mut rows = vec![row(&[
         "COMPONENT",

@@ -22,7 +22,8 @@ pub const KAFKA_CONTROLLER_PORT: u16 = 9093;
 /// The uid and gid of `appuser` in the Confluent images.
 pub const IMAGE_USER: u32 = 1000;
 const INTERNAL: &str = "INTERNAL";
-const EXTERNAL: &str = "EXTERNAL";
+/// The listener brokers advertise to clients outside the cluster.
+pub const EXTERNAL: &str = "EXTERNAL";
 const CONTROLLER: &str = "CONTROLLER";
 /// Stands for the node's IP in per-pod settings; the start script fills it in.
 pub const NODE_IP_PLACEHOLDER: &str = "${NODE_IP}";
