@@ -38,7 +38,7 @@ echo "|---|---:|---:|---:|---:|---:|"
 for spec in production-3 lb-3 lb-30 lb-300 lb-3000; do
   file="$dir/$spec.yaml"
   n=$runs
-  [ "$spec" = lb-3000 ] && n=$(( runs < 10 ? runs : 10 ))
+  [ "$spec" = lb-3000 ] && n=$(( runs < 30 ? runs : 30 ))
   hyperfine -N --warmup 3 --runs "$n" --export-json "$dir/$spec.json" \
     "$bin render $file" >/dev/null 2>&1
   read -r median mean sd < <(python3 -c '
