@@ -21,6 +21,7 @@ pub mod overrides;
 pub mod pipeline;
 pub mod profile;
 pub mod quantity;
+pub mod readback;
 pub mod render;
 pub mod rules;
 pub mod schema;

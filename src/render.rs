@@ -4,6 +4,7 @@
 //! can never add keys or documents), and an undefined variable is an error.
 
 use crate::model::Model;
+use crate::readback;
 use crate::source::SourceId;
 use crate::yaml;
 use minijinja::syntax::SyntaxConfig;
@@ -89,6 +90,35 @@ pub enum RenderError {
 }
 
 pub fn render(model: &Model, templates_dir: Option<&Path>) -> Result<Vec<Document>, RenderError> {
+    let mut docs = Vec::new();
+    each_output(model, templates_dir, |template, text| {
+        let values = match readback::documents(&text) {
+            Some(values) => values,
+            None => full_parse(template, &text)?,
+        };
+        for value in values {
+            if !value.is_object() {
+                return Err(RenderError::NotAMapping {
+                    template: template.to_string(),
+                });
+            }
+            docs.push(Document {
+                template: template.to_string(),
+                value,
+            });
+        }
+        Ok(())
+    })?;
+    Ok(docs)
+}
+
+/// Renders every template in apply order and hands each one's text, with
+/// the template's name, to `read`.
+pub fn each_output(
+    model: &Model,
+    templates_dir: Option<&Path>,
+    mut read: impl FnMut(&str, String) -> Result<(), RenderError>,
+) -> Result<(), RenderError> {
     let env = environment(templates_dir.map(Path::to_path_buf));
     let whole = Value::from(Serde(model));
     let mut plan: Vec<(&str, Value)> = vec![
@@ -108,7 +138,6 @@ pub fn render(model: &Model, templates_dir: Option<&Path>) -> Result<Vec<Documen
     plan.push(("kafka/external-services.yaml.j2", whole.clone()));
     plan.push(("kafka/topics-job.yaml.j2", whole));
 
-    let mut docs = Vec::new();
     for (name, ctx) in plan {
         let text = env
             .get_template(name)
@@ -117,32 +146,29 @@ pub fn render(model: &Model, templates_dir: Option<&Path>) -> Result<Vec<Documen
                 template: name.to_string(),
                 source,
             })?;
-        let nodes = yaml::parse_stream(&text, SourceId(0)).map_err(|e| RenderError::Yaml {
-            template: name.to_string(),
-            line: e.span.start.line,
-            message: e.message,
-            text: text
-                .lines()
-                .nth(e.span.start.line.saturating_sub(1))
-                .unwrap_or("")
-                .to_string(),
-        })?;
-        for node in nodes {
-            match node.value {
-                yaml::Value::Null => continue,
-                yaml::Value::Map(_) => docs.push(Document {
-                    template: name.to_string(),
-                    value: node.into_json(),
-                }),
-                _ => {
-                    return Err(RenderError::NotAMapping {
-                        template: name.to_string(),
-                    });
-                }
-            }
-        }
+        read(name, text)?;
     }
-    Ok(docs)
+    Ok(())
+}
+
+/// The documents of a template's output that are not empty or null, read
+/// by the full YAML parser, which reports where the output is not YAML.
+fn full_parse(template: &str, text: &str) -> Result<Vec<serde_json::Value>, RenderError> {
+    let nodes = yaml::parse_stream(text, SourceId(0)).map_err(|e| RenderError::Yaml {
+        template: template.to_string(),
+        line: e.span.start.line,
+        message: e.message,
+        text: text
+            .lines()
+            .nth(e.span.start.line.saturating_sub(1))
+            .unwrap_or("")
+            .to_string(),
+    })?;
+    Ok(nodes
+        .into_iter()
+        .filter(|node| !matches!(node.value, yaml::Value::Null))
+        .map(yaml::Node::into_json)
+        .collect())
 }
 
 fn environment(dir: Option<PathBuf>) -> Environment<'static> {

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 /// byte of text for larger streams: expansion stays linear in the input.
 const MAX_NODES: usize = 200_000;
 /// At most this many nested collections.
-const MAX_DEPTH: usize = 64;
+pub(crate) const MAX_DEPTH: usize = 64;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
@@ -23,6 +23,28 @@ pub enum Value {
     Str(String),
     Seq(Vec<Node>),
     Map(Vec<Entry>),
+}
+
+impl Value {
+    /// The value as JSON, consuming it (no string is copied). Floats JSON
+    /// lacks (`.inf`, `.nan`) become null.
+    pub fn into_json(self) -> serde_json::Value {
+        use serde_json::Value as J;
+        match self {
+            Value::Null => J::Null,
+            Value::Bool(b) => J::Bool(b),
+            Value::Int(i) => J::from(i),
+            Value::Float(f) => serde_json::Number::from_f64(f).map_or(J::Null, J::Number),
+            Value::Str(s) => J::String(s),
+            Value::Seq(items) => J::Array(items.into_iter().map(Node::into_json).collect()),
+            Value::Map(entries) => J::Object(
+                entries
+                    .into_iter()
+                    .map(|e| (e.key, e.value.into_json()))
+                    .collect(),
+            ),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -73,21 +95,7 @@ impl Node {
 
     /// The value as JSON, consuming the tree (no string is copied).
     pub fn into_json(self) -> serde_json::Value {
-        use serde_json::Value as J;
-        match self.value {
-            Value::Null => J::Null,
-            Value::Bool(b) => J::Bool(b),
-            Value::Int(i) => J::from(i),
-            Value::Float(f) => serde_json::Number::from_f64(f).map_or(J::Null, J::Number),
-            Value::Str(s) => J::String(s),
-            Value::Seq(items) => J::Array(items.into_iter().map(Node::into_json).collect()),
-            Value::Map(entries) => J::Object(
-                entries
-                    .into_iter()
-                    .map(|e| (e.key, e.value.into_json()))
-                    .collect(),
-            ),
-        }
+        self.value.into_json()
     }
 
     /// The value as JSON, for manifests (which hold no floats that JSON lacks).
@@ -323,19 +331,11 @@ impl Builder {
                 ..
             }) => match key.take() {
                 None => {
-                    let text = match node.value {
-                        Value::Str(s) => s,
-                        Value::Int(i) => i.to_string(),
-                        Value::Bool(b) => b.to_string(),
-                        Value::Float(f) => f.to_string(),
-                        Value::Null => String::new(),
-                        Value::Seq(_) | Value::Map(_) => {
-                            return Err(YamlError {
-                                message: "a key must be a plain value, not a list or mapping"
-                                    .into(),
-                                span: node.span,
-                            });
-                        }
+                    let Some(text) = key_text(node.value) else {
+                        return Err(YamlError {
+                            message: "a key must be a plain value, not a list or mapping".into(),
+                            span: node.span,
+                        });
                     };
                     const SCAN: usize = 16;
                     let first = if entries.len() < SCAN {
@@ -392,8 +392,33 @@ fn size(node: &Node) -> usize {
     }
 }
 
+/// A scalar key as the text it stands for (`1` and `"1"` are the same key);
+/// `None` for a list or mapping.
+pub(crate) fn key_text(value: Value) -> Option<String> {
+    Some(match value {
+        Value::Str(s) => s,
+        Value::Int(i) => i.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Float(f) => f.to_string(),
+        Value::Null => String::new(),
+        Value::Seq(_) | Value::Map(_) => return None,
+    })
+}
+
+/// A plain scalar as JSON, resolved with the core schema.
+pub(crate) fn plain_json(text: &str) -> Result<serde_json::Value, String> {
+    resolve_plain(text).map(Value::into_json)
+}
+
 /// YAML 1.2 core schema resolution of a plain scalar.
-fn resolve_plain(text: &str) -> Result<Value, String> {
+pub(crate) fn resolve_plain(text: &str) -> Result<Value, String> {
+    // Most scalars are words; only these letters start a null or a boolean.
+    if let Some(first) = text.bytes().next()
+        && first.is_ascii_alphabetic()
+        && !b"nNtTfF".contains(&first)
+    {
+        return Ok(Value::Str(text.to_string()));
+    }
     match text {
         "" | "~" | "null" | "Null" | "NULL" => return Ok(Value::Null),
         "true" | "True" | "TRUE" => return Ok(Value::Bool(true)),
