@@ -14,8 +14,12 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
+# The binary as shipped (`cargo release-static`, .cargo/config.toml), and the
+# dynamically linked `cargo build --release` for comparison.
+cargo release-static --quiet
 cargo build --release --quiet
-bin="$PWD/target/release/kafkagen"
+bin="$PWD/target/x86_64-unknown-linux-gnu/release/kafkagen"
+dynamic="$PWD/target/release/kafkagen"
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 
@@ -27,11 +31,16 @@ printf 'name: bench\nprofile: production\n' > "$dir/production-3.yaml"
 for n in 3 30 300 3000; do lb "$n" > "$dir/lb-$n.yaml"; done
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -sr)"
-echo "kafkagen $("$bin" --version | cut -d' ' -f2), hyperfine $(hyperfine --version | cut -d' ' -f2)"
+linking=static
+readelf -l "$bin" | grep -q 'program interpreter' && linking=dynamic
+echo "kafkagen $("$bin" --version | cut -d' ' -f2) (linked $linking), hyperfine $(hyperfine --version | cut -d' ' -f2)"
 echo
-hyperfine -N --warmup 3 --runs "$runs" --export-json "$dir/true.json" /bin/true >/dev/null 2>&1
-floor=$(python3 -c 'import json, sys; print("%.1f" % (json.load(open(sys.argv[1]))["results"][0]["median"] * 1000))' "$dir/true.json")
-echo "process start floor on this machine: /bin/true takes $floor ms (median)"
+# Median of a command in milliseconds, one decimal.
+median() {
+  hyperfine -N --warmup 3 --runs "$runs" --export-json "$dir/m.json" "$@" >/dev/null 2>&1
+  python3 -c 'import json, sys; print("%.1f" % (json.load(open(sys.argv[1]))["results"][0]["median"] * 1000))' "$dir/m.json"
+}
+echo "process start floor on this machine: /bin/true takes $(median /bin/true) ms (median)"
 echo
 echo "| spec | objects | output | median | mean ± σ | peak RSS |"
 echo "|---|---:|---:|---:|---:|---:|"
@@ -55,4 +64,13 @@ print(r["median"] * 1000, r["mean"] * 1000, r["stddev"] * 1000)' "$dir/$spec.jso
   done
   printf '| %s | %s | %s KiB | %.1f ms | %.1f ± %.1f ms | %.1f MiB |\n' \
     "$spec" "$objects" "$(( bytes / 1024 ))" "$median" "$mean" "$sd" "$(awk -v kb="$peak" 'BEGIN { print kb / 1024 }')"
+done
+
+echo
+echo "| build | --version | production-3 |"
+echo "|---|---:|---:|"
+for b in "$bin" "$dynamic"; do
+  name="cargo release-static"
+  [ "$b" = "$dynamic" ] && name="cargo build --release (dynamic)"
+  printf '| %s | %s ms | %s ms |\n' "$name" "$(median "$b --version")" "$(median "$b render $dir/production-3.yaml")"
 done
