@@ -69,6 +69,7 @@ struct Reader<'a> {
     lines: Vec<&'a str>,
     /// The line being read.
     at: usize,
+    /// Block nodes open around the current line.
     depth: usize,
     /// The last line ends the text without a line break.
     unterminated: bool,
@@ -92,6 +93,8 @@ impl<'a> Reader<'a> {
     /// collection indented by `parent` (`None`: a literal block scalar is
     /// left to the full parser).
     fn node(&mut self, col: usize, parent: Option<usize>) -> Option<J> {
+        // Counts every node, scalars too: never more nesting than the full
+        // parser allows, sometimes less.
         self.depth += 1;
         if self.depth > MAX_DEPTH {
             return None;
@@ -158,7 +161,7 @@ impl<'a> Reader<'a> {
             Some((indent, _)) if indent > col => self.node(indent, None),
             // A sequence may sit at its key's own indentation.
             Some((indent, line)) if in_mapping && indent == col && is_item(&line[col..]) => {
-                self.sequence(col)
+                self.node(col, None)
             }
             _ => Some(J::Null),
         }
@@ -295,13 +298,15 @@ fn plain(rest: &str) -> Option<J> {
     yaml::plain_json(text).ok()
 }
 
-/// A JSON value in flow context at `bytes[*pos]`; plain words stand for
-/// numbers, booleans and null only where the core schema reads them so.
+/// A JSON value in flow context at `bytes[*pos]`, inside `depth` open
+/// collections; plain words stand for numbers, booleans and null only where
+/// the core schema reads them so.
 fn flow(bytes: &[u8], pos: &mut usize, depth: usize) -> Option<J> {
-    if depth > MAX_DEPTH {
+    skip_spaces(bytes, pos);
+    let open = matches!(bytes.get(*pos), Some(b'[' | b'{'));
+    if open && depth >= MAX_DEPTH {
         return None;
     }
-    skip_spaces(bytes, pos);
     match *bytes.get(*pos)? {
         b'"' => string(bytes, pos).map(J::String),
         b'[' => {

@@ -70,6 +70,7 @@ fn reads_what_templates_print() {
         "empty:\nnext: 1\n",
         "items:\n  -\n  - x\n",
         "plain: a, b] c}\n",
+        "a:\n- |\n  x\n- |-\n  y\nb: 1\n",
     ];
     for text in cases {
         assert!(fast(text).is_some(), "fast read-back declined {text:?}");
@@ -138,6 +139,21 @@ fn leaves_the_rest_to_the_full_parser() {
             "fast read-back took a long key"
         );
     }
+    // The full parser allows 64 nested collections: a root mapping and 63
+    // lists, not 64.
+    let nested = |n: usize| format!("a: {}{}\n", "[".repeat(n), "]".repeat(n));
+    assert!(fast(&nested(63)).is_some());
+    assert_eq!(full(&nested(64)), None);
+    assert_eq!(readback::documents(&nested(64)), None);
+    // Lists at their key's indentation count too.
+    let compact = |n: usize| format!("a:\n{}b: []\n", "- ".repeat(n));
+    assert!(fast(&compact(61)).is_some());
+    assert_eq!(full(&compact(62)), None);
+    assert_eq!(readback::documents(&compact(62)), None);
+    let pairs =
+        |n: usize| (0..n).fold("a:\n".to_string(), |t, i| t + &" ".repeat(2 * i) + "- a:\n");
+    assert_eq!(full(&pairs(32)), None);
+    assert_eq!(readback::documents(&pairs(32)), None);
     for text in cases {
         assert_eq!(
             readback::documents(text),
