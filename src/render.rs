@@ -2,6 +2,8 @@
 //! embedded in the binary and overridable file by file with `--templates DIR`.
 //! Templates are `.yaml.j2`, so every value is JSON-escaped (valid YAML that
 //! can never add keys or documents), and an undefined variable is an error.
+//! Each template's output is read back by `readback` when it can, and by the
+//! full YAML parser otherwise.
 
 use crate::model::Model;
 use crate::readback;
