@@ -102,8 +102,8 @@ impl<'a> Reader<'a> {
         let rest = &self.lines[self.at][col..];
         let value = if is_item(rest) {
             self.sequence(col)
-        } else if key(rest).is_some() {
-            self.mapping(col)
+        } else if let Some(first) = key(rest) {
+            self.mapping(col, first)
         } else {
             self.inline(parent, rest)
         };
@@ -116,10 +116,11 @@ impl<'a> Reader<'a> {
         let mut items = Vec::new();
         loop {
             let after = &self.lines[self.at][col + 1..];
-            let value = match after.trim_start_matches(' ') {
-                "" => self.below(col, false)?,
-                rest if rest.starts_with('#') => self.below(col, false)?,
-                rest => self.node(col + 1 + after.len() - rest.len(), Some(col))?,
+            let value = if end_of_line(after).is_some() {
+                self.below(col, false)?
+            } else {
+                let rest = after.trim_start_matches(' ');
+                self.node(col + 1 + after.len() - rest.len(), Some(col))?
             };
             items.push(value);
             match self.peek() {
@@ -130,23 +131,27 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// A block mapping whose keys start at column `col`.
-    fn mapping(&mut self, col: usize) -> Option<J> {
+    /// A block mapping whose keys start at column `col`; its first key,
+    /// and where that key's `:` ends, are `first`.
+    fn mapping(&mut self, col: usize, first: (String, usize)) -> Option<J> {
         let mut map = Map::new();
+        let (mut name, mut end) = first;
         loop {
             let line = self.lines[self.at];
-            let (key, end) = key(&line[col..])?;
             let after = &line[col + end..];
-            let value = match after.trim_start_matches(' ') {
-                "" => self.below(col, true)?,
-                rest if rest.starts_with('#') => self.below(col, true)?,
-                rest => self.inline(Some(col), rest)?,
+            let value = if end_of_line(after).is_some() {
+                self.below(col, true)?
+            } else {
+                let rest = after.trim_start_matches(' ');
+                self.inline(Some(col), rest)?
             };
-            if map.insert(key, value).is_some() {
+            if map.insert(name, value).is_some() {
                 return None;
             }
             match self.peek() {
-                Some((indent, line)) if indent == col && !is_item(&line[col..]) => {}
+                Some((indent, line)) if indent == col && !is_item(&line[col..]) => {
+                    (name, end) = key(&line[col..])?;
+                }
                 Some((indent, _)) if indent >= col => return None,
                 _ => return Some(J::Object(map)),
             }
