@@ -156,7 +156,7 @@ pub fn each_output(
 /// The documents of a template's output that are not empty or null, read
 /// by the full YAML parser, which reports where the output is not YAML.
 fn full_parse(template: &str, text: &str) -> Result<Vec<serde_json::Value>, RenderError> {
-    let nodes = yaml::parse_stream(text, SourceId(0)).map_err(|e| RenderError::Yaml {
+    yaml::json_documents(text, SourceId(0)).map_err(|e| RenderError::Yaml {
         template: template.to_string(),
         line: e.span.start.line,
         message: e.message,
@@ -165,12 +165,7 @@ fn full_parse(template: &str, text: &str) -> Result<Vec<serde_json::Value>, Rend
             .nth(e.span.start.line.saturating_sub(1))
             .unwrap_or("")
             .to_string(),
-    })?;
-    Ok(nodes
-        .into_iter()
-        .filter(|node| !matches!(node.value, yaml::Value::Null))
-        .map(yaml::Node::into_json)
-        .collect())
+    })
 }
 
 fn environment(dir: Option<PathBuf>) -> Environment<'static> {

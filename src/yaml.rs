@@ -161,6 +161,15 @@ pub fn parse_stream(text: &str, source: SourceId) -> Result<Vec<Node>, YamlError
     Ok(b.docs)
 }
 
+/// The documents of a stream that are not empty or null, as JSON.
+pub fn json_documents(text: &str, source: SourceId) -> Result<Vec<serde_json::Value>, YamlError> {
+    Ok(parse_stream(text, source)?
+        .into_iter()
+        .filter(|node| !matches!(node.value, Value::Null))
+        .map(Node::into_json)
+        .collect())
+}
+
 fn point(source: SourceId, p: Pos) -> Span {
     Span {
         source,

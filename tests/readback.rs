@@ -17,14 +17,7 @@ use std::path::Path;
 
 /// The non-null documents of `text` by the full parser, or `None` on error.
 fn full(text: &str) -> Option<Vec<Value>> {
-    let nodes = yaml::parse_stream(text, SourceId(0)).ok()?;
-    Some(
-        nodes
-            .into_iter()
-            .filter(|n| !matches!(n.value, yaml::Value::Null))
-            .map(yaml::Node::into_json)
-            .collect(),
-    )
+    yaml::json_documents(text, SourceId(0)).ok()
 }
 
 /// `Some(documents)` when the fast reader accepts `text`, having checked
