@@ -26,6 +26,10 @@ fuzz_target!(|bytes: &[u8]| {
         let docs = kafkagen::yaml::parse_stream(&text, kafkagen::source::SourceId(0))
             .expect("emitted YAML parses back");
         assert!(!docs.is_empty());
-        assert_eq!(render(bytes).as_deref(), Some(text.as_str()), "second render differs");
+        assert_eq!(
+            render(bytes).as_deref(),
+            Some(text.as_str()),
+            "second render differs"
+        );
     }
 });
