@@ -309,6 +309,39 @@ fn overridden_templates_are_checked_like_the_builtin_ones() {
     assert!(err.contains("broker `prod-kafka-1` advertises EXTERNAL://b1.kafka.example.com:9094, but no LoadBalancer"), "{err}");
 }
 
+/// Templates are read back by a fast reader of what the built-in ones print;
+/// an override that writes YAML any other way goes to the full parser.
+#[test]
+fn overridden_templates_may_use_any_yaml() {
+    let namespace = "{% if create_namespace %}\n\
+        apiVersion: 'v1'\n\
+        kind: !!str Namespace\n\
+        metadata: &m\n  name: {{ namespace }}\n  labels:\n\
+        \x20   app.kubernetes.io/managed-by: >-\n      kafkagen\n\
+        {% endif %}\n";
+    let dir = workdir("templates-any-yaml", &[("t/namespace.yaml.j2", namespace)]);
+    let built_in = ok(&kafkagen(&dir, &["render"]));
+    assert!(built_in.contains("kind: Namespace\n"), "{built_in}");
+    assert_eq!(
+        ok(&kafkagen(&dir, &["render", "--templates", "t"])),
+        built_in
+    );
+
+    // Output that is not YAML: the template and the line are named.
+    let dir = workdir(
+        "templates-bad-yaml",
+        &[(
+            "t/namespace.yaml.j2",
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {{ namespace }}\n   labels: {}\n",
+        )],
+    );
+    let err = fails(&kafkagen(&dir, &["render", "--templates", "t"]));
+    assert!(
+        err.contains("template `namespace.yaml.j2` produced invalid YAML at line 5"),
+        "{err}"
+    );
+}
+
 #[test]
 fn a_closed_pipe_ends_quietly() {
     let dir = workdir("pipe", &[]);
