@@ -2,10 +2,10 @@
 # Whole-process speed and peak memory of `kafkagen render`, as users run it.
 # Needs hyperfine and GNU time (Debian packages `hyperfine` and `time`);
 # installs them with apt-get when missing and run as root.
-# Usage: bench/run.sh [RUNS]   (prints a Markdown table; README, "Speed")
+# Usage: bench/run.sh [RUNS]   (default 500; prints Markdown tables; README, "Speed")
 set -euo pipefail
 cd "$(dirname "$0")/.."
-runs=${1:-50}
+runs=${1:-500}
 
 need=()
 command -v hyperfine >/dev/null || need+=(hyperfine)
@@ -35,10 +35,18 @@ linking=static
 readelf -l "$bin" | grep -q 'program interpreter' && linking=dynamic
 echo "kafkagen $("$bin" --version | cut -d' ' -f2) (linked $linking), hyperfine $(hyperfine --version | cut -d' ' -f2)"
 echo
-# Median of a command in milliseconds, one decimal.
+# Median, mean and standard deviation of a command over RUNS runs, in ms.
+stats() {
+  local n=$1
+  shift
+  hyperfine -N --warmup 3 --runs "$n" --export-json "$dir/m.json" "$@" >/dev/null 2>&1
+  python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))["results"][0]
+print(r["median"] * 1000, r["mean"] * 1000, r["stddev"] * 1000)' "$dir/m.json"
+}
 median() {
-  hyperfine -N --warmup 3 --runs "$runs" --export-json "$dir/m.json" "$@" >/dev/null 2>&1
-  python3 -c 'import json, sys; print("%.1f" % (json.load(open(sys.argv[1]))["results"][0]["median"] * 1000))' "$dir/m.json"
+  LC_ALL=C printf '%.1f' "$(stats "$runs" "$@" | cut -d' ' -f1)"
 }
 echo "process start floor on this machine: /bin/true takes $(median /bin/true) ms (median)"
 echo
@@ -48,12 +56,7 @@ for spec in production-3 lb-3 lb-30 lb-300 lb-3000; do
   file="$dir/$spec.yaml"
   n=$runs
   [ "$spec" = lb-3000 ] && n=$(( runs < 30 ? runs : 30 ))
-  hyperfine -N --warmup 3 --runs "$n" --export-json "$dir/$spec.json" \
-    "$bin render $file" >/dev/null 2>&1
-  read -r median mean sd < <(python3 -c '
-import json, sys
-r = json.load(open(sys.argv[1]))["results"][0]
-print(r["median"] * 1000, r["mean"] * 1000, r["stddev"] * 1000)' "$dir/$spec.json")
+  read -r median mean sd < <(stats "$n" "$bin render $file")
   objects=$("$bin" render "$file" | grep -c '^kind:')
   bytes=$("$bin" render "$file" | wc -c)
   # Peak resident memory, the largest of 5 runs.
