@@ -1090,9 +1090,14 @@ fn topics_job(c: &Cluster, names: &Names, bootstrap: &str) -> Option<TopicsJob> 
         })
         .collect();
     let (_, topics_tool, api_versions_tool) = commands(c.kafka.flavor);
-    // A Job's pod template cannot change once created: a new topic list
-    // gets a new Job name, so `kubectl apply` never hits an immutable field.
-    let hash = digest(&format!("{}\n{bootstrap}\n{topics}", c.kafka.image), 8);
+    // A Job's pod template cannot change once created: a new topic list, or
+    // a new script in the built-in template, gets a new Job name, so
+    // `kubectl apply` never hits an immutable field.
+    let script = crate::render::builtin("kafka/topics-job.yaml.j2").unwrap_or_default();
+    let hash = digest(
+        &format!("{}\n{bootstrap}\n{topics}\n{script}", c.kafka.image),
+        8,
+    );
     Some(TopicsJob {
         name: names.topics_job(&hash),
         image: c.kafka.image.clone(),

@@ -58,6 +58,11 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
 ];
 
+/// The text of a built-in template.
+pub fn builtin(name: &str) -> Option<&'static str> {
+    TEMPLATES.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
+}
+
 const COMPONENT_TEMPLATES: &[&str] = &[
     "component/pods-config.yaml.j2",
     "component/services.yaml.j2",
@@ -190,10 +195,7 @@ fn environment(dir: Option<PathBuf>) -> Environment<'static> {
                 });
             }
         }
-        Ok(TEMPLATES
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, text)| text.to_string()))
+        Ok(builtin(name).map(str::to_string))
     });
     env
 }
