@@ -1,0 +1,305 @@
+package io.kafkagen.live;
+
+import java.io.BufferedReader;
+import java.io.FileInputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.*;
+import java.util.concurrent.*;
+import java.util.concurrent.atomic.*;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.CommonClientConfigs;
+import org.apache.kafka.clients.admin.*;
+import org.apache.kafka.clients.consumer.*;
+import org.apache.kafka.clients.producer.*;
+import org.apache.kafka.common.*;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.serialization.*;
+
+/**
+ * The Kafka client of kafkagen's live boot, run inside a pod's network
+ * namespace or outside the cluster. It reads one command per line on stdin
+ * and answers each with one line on stdout, `ok ...` or `fail ...`:
+ *
+ *   props FILE                        client properties for later commands
+ *   cluster BOOTSTRAP                 brokers=ID@HOST:PORT,... controller=ID
+ *   quorum BOOTSTRAP                  leader=ID voters=ID,... observers=ID,...
+ *   topic BOOTSTRAP NAME              partitions=N rf=R configs=K=V;...
+ *   create BOOTSTRAP NAME PARTITIONS RF
+ *   produce BOOTSTRAP TOPIC N TAG     N records TAG-0.. with acks=all
+ *   consume BOOTSTRAP TOPIC TAG N     reads back until N records of TAG
+ *   leaders BOOTSTRAP TOPIC           leader of each partition: P=ID,...
+ *   produce-start BOOTSTRAP TOPIC TAG keeps producing TAG-0, TAG-1, ...
+ *   produce-stop                      acked=N failed=F
+ *   verify BOOTSTRAP TOPIC TAG        every acknowledged TAG record is there
+ */
+public final class LiveClient {
+    private static final Properties extra = new Properties();
+    private static final Duration TIMEOUT = Duration.ofSeconds(90);
+
+    private static Properties base(String bootstrap) {
+        Properties p = new Properties();
+        p.putAll(extra);
+        p.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(CommonClientConfigs.REQUEST_TIMEOUT_MS_CONFIG, "30000");
+        p.put(CommonClientConfigs.DEFAULT_API_TIMEOUT_MS_CONFIG, "90000");
+        return p;
+    }
+
+    private static Admin admin(String bootstrap) {
+        return Admin.create(base(bootstrap));
+    }
+
+    private static KafkaProducer<String, String> producer(String bootstrap) {
+        Properties p = base(bootstrap);
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "120000");
+        p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+        return new KafkaProducer<>(p, new StringSerializer(), new StringSerializer());
+    }
+
+    private static KafkaConsumer<String, String> consumer(String bootstrap) {
+        Properties p = base(bootstrap);
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        return new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer());
+    }
+
+    private static String nodes(Collection<Node> nodes) {
+        return nodes.stream()
+                .sorted(Comparator.comparingInt(Node::id))
+                .map(n -> n.id() + "@" + n.host() + ":" + n.port())
+                .collect(Collectors.joining(","));
+    }
+
+    private static String ids(Collection<Integer> ids) {
+        return ids.stream().sorted().map(String::valueOf).collect(Collectors.joining(","));
+    }
+
+    private static String cluster(String bootstrap) throws Exception {
+        try (Admin a = admin(bootstrap)) {
+            DescribeClusterResult r = a.describeCluster();
+            Node controller = r.controller().get();
+            return "brokers=" + nodes(r.nodes().get())
+                    + " controller=" + (controller == null ? "none" : controller.id())
+                    + " cluster_id=" + r.clusterId().get();
+        }
+    }
+
+    private static String quorum(String bootstrap) throws Exception {
+        try (Admin a = admin(bootstrap)) {
+            QuorumInfo q = a.describeMetadataQuorum().quorumInfo().get();
+            return "leader=" + q.leaderId()
+                    + " voters=" + ids(q.voters().stream().map(QuorumInfo.ReplicaState::replicaId).toList())
+                    + " observers=" + ids(q.observers().stream().map(QuorumInfo.ReplicaState::replicaId).toList());
+        }
+    }
+
+    private static String topic(String bootstrap, String name) throws Exception {
+        try (Admin a = admin(bootstrap)) {
+            TopicDescription d;
+            try {
+                d = a.describeTopics(List.of(name)).allTopicNames().get().get(name);
+            } catch (ExecutionException e) {
+                throw new Exception("no topic " + name + ": " + e.getCause().getMessage());
+            }
+            ConfigResource res = new ConfigResource(ConfigResource.Type.TOPIC, name);
+            Config config = a.describeConfigs(List.of(res)).all().get().get(res);
+            String configs = config.entries().stream()
+                    .filter(e -> e.source() == ConfigEntry.ConfigSource.DYNAMIC_TOPIC_CONFIG)
+                    .map(e -> e.name() + "=" + e.value())
+                    .sorted()
+                    .collect(Collectors.joining(";"));
+            Set<Integer> rfs = d.partitions().stream().map(p -> p.replicas().size()).collect(Collectors.toSet());
+            return "partitions=" + d.partitions().size()
+                    + " rf=" + rfs.stream().map(String::valueOf).collect(Collectors.joining("|"))
+                    + " configs=" + configs;
+        }
+    }
+
+    private static String create(String bootstrap, String name, int partitions, short rf) throws Exception {
+        try (Admin a = admin(bootstrap)) {
+            try {
+                a.createTopics(List.of(new NewTopic(name, partitions, rf))).all().get();
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException)) {
+                    throw e;
+                }
+            }
+            return "created " + name;
+        }
+    }
+
+    private static String leaders(String bootstrap, String name) throws Exception {
+        try (Admin a = admin(bootstrap)) {
+            TopicDescription d = a.describeTopics(List.of(name)).allTopicNames().get().get(name);
+            return d.partitions().stream()
+                    .map(p -> p.partition() + "=" + (p.leader() == null ? "none" : p.leader().id())
+                            + "/isr:" + p.isr().stream().map(n -> String.valueOf(n.id())).collect(Collectors.joining("+")))
+                    .collect(Collectors.joining(","));
+        }
+    }
+
+    private static String produce(String bootstrap, String topic, int n, String tag) throws Exception {
+        try (KafkaProducer<String, String> p = producer(bootstrap)) {
+            List<Future<RecordMetadata>> sent = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                sent.add(p.send(new ProducerRecord<>(topic, tag + "-" + i, tag + "-" + i)));
+            }
+            Set<Integer> partitions = new TreeSet<>();
+            for (Future<RecordMetadata> f : sent) {
+                partitions.add(f.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS).partition());
+            }
+            return "acked=" + n + " partitions=" + partitions.size();
+        }
+    }
+
+    /** Reads the whole topic from the beginning; returns the values seen. */
+    private static Set<String> readAll(String bootstrap, String topic, String tag, int want) throws Exception {
+        Set<String> seen = new HashSet<>();
+        try (KafkaConsumer<String, String> c = consumer(bootstrap)) {
+            List<TopicPartition> parts = c.partitionsFor(topic, TIMEOUT).stream()
+                    .map(i -> new TopicPartition(topic, i.partition()))
+                    .toList();
+            c.assign(parts);
+            c.seekToBeginning(parts);
+            Map<TopicPartition, Long> end = c.endOffsets(parts, TIMEOUT);
+            long deadline = System.nanoTime() + TIMEOUT.toNanos();
+            while (System.nanoTime() < deadline) {
+                for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(500))) {
+                    if (r.value() != null && r.value().startsWith(tag + "-")) {
+                        seen.add(r.value());
+                    }
+                }
+                boolean atEnd = parts.stream().allMatch(tp -> c.position(tp, TIMEOUT) >= end.get(tp));
+                if ((want >= 0 && seen.size() >= want) || (want < 0 && atEnd)) {
+                    break;
+                }
+            }
+        }
+        return seen;
+    }
+
+    private static String consume(String bootstrap, String topic, String tag, int n) throws Exception {
+        Set<String> seen = readAll(bootstrap, topic, tag, n);
+        List<String> missing = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            if (!seen.contains(tag + "-" + i)) {
+                missing.add(String.valueOf(i));
+            }
+        }
+        if (!missing.isEmpty()) {
+            throw new Exception("read " + seen.size() + " of " + n + " records; missing " + String.join(",", missing.subList(0, Math.min(10, missing.size()))));
+        }
+        return "read=" + n;
+    }
+
+    private static final class Background {
+        final KafkaProducer<String, String> producer;
+        final Set<Integer> acked = ConcurrentHashMap.newKeySet();
+        final AtomicInteger failed = new AtomicInteger();
+        final AtomicBoolean stop = new AtomicBoolean();
+        Thread thread;
+        String tag;
+
+        Background(String bootstrap) {
+            producer = producer(bootstrap);
+        }
+    }
+
+    private static Background background;
+    private static final Map<String, Set<Integer>> ackedByTag = new HashMap<>();
+
+    private static String produceStart(String bootstrap, String topic, String tag) {
+        Background b = new Background(bootstrap);
+        b.tag = tag;
+        b.thread = new Thread(() -> {
+            int i = 0;
+            while (!b.stop.get()) {
+                final int seq = i++;
+                b.producer.send(new ProducerRecord<>(topic, tag + "-" + seq, tag + "-" + seq), (m, e) -> {
+                    if (e == null) {
+                        b.acked.add(seq);
+                    } else {
+                        b.failed.incrementAndGet();
+                    }
+                });
+                try {
+                    Thread.sleep(5);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        });
+        b.thread.start();
+        background = b;
+        return "producing";
+    }
+
+    private static String produceStop() throws Exception {
+        Background b = background;
+        b.stop.set(true);
+        b.thread.join();
+        b.producer.flush();
+        b.producer.close(Duration.ofSeconds(150));
+        ackedByTag.put(b.tag, b.acked);
+        background = null;
+        return "acked=" + b.acked.size() + " failed=" + b.failed.get();
+    }
+
+    private static String verify(String bootstrap, String topic, String tag) throws Exception {
+        Set<Integer> acked = ackedByTag.getOrDefault(tag, Set.of());
+        Set<String> seen = readAll(bootstrap, topic, tag, -1);
+        List<Integer> lost = acked.stream().filter(i -> !seen.contains(tag + "-" + i)).sorted().toList();
+        if (!lost.isEmpty()) {
+            throw new Exception("lost " + lost.size() + " of " + acked.size() + " acknowledged records, first " + lost.subList(0, Math.min(10, lost.size())));
+        }
+        return "acked=" + acked.size() + " found=" + acked.size() + " lost=0";
+    }
+
+    private static String run(String[] w) throws Exception {
+        switch (w[0]) {
+            case "props":
+                try (FileInputStream in = new FileInputStream(w[1])) {
+                    extra.clear();
+                    extra.load(in);
+                }
+                return "props " + extra.size();
+            case "cluster": return cluster(w[1]);
+            case "quorum": return quorum(w[1]);
+            case "topic": return topic(w[1], w[2]);
+            case "create": return create(w[1], w[2], Integer.parseInt(w[3]), Short.parseShort(w[4]));
+            case "leaders": return leaders(w[1], w[2]);
+            case "produce": return produce(w[1], w[2], Integer.parseInt(w[3]), w[4]);
+            case "consume": return consume(w[1], w[2], w[3], Integer.parseInt(w[4]));
+            case "produce-start": return produceStart(w[1], w[2], w[3]);
+            case "produce-stop": return produceStop();
+            case "verify": return verify(w[1], w[2], w[3]);
+            default: throw new Exception("unknown command " + w[0]);
+        }
+    }
+
+    public static void main(String[] args) throws Exception {
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        System.out.println("ready");
+        System.out.flush();
+        String line;
+        while ((line = in.readLine()) != null) {
+            if (line.isBlank()) {
+                continue;
+            }
+            String answer;
+            try {
+                answer = "ok " + run(line.trim().split("\\s+"));
+            } catch (Exception e) {
+                Throwable c = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+                answer = "fail " + (c.getClass().getSimpleName() + ": " + c.getMessage()).replace('\n', ' ');
+            }
+            System.out.println(answer);
+            System.out.flush();
+        }
+        System.exit(0);
+    }
+}

@@ -1,0 +1,520 @@
+//! One booted cluster: the objects, the images, the pods the kubelet runs,
+//! the Services' addresses and endpoints, and the names every pod resolves.
+
+use crate::images::Image;
+use crate::kubelet::{self, PodStatus};
+use crate::network::{self, NODE_IP, ServiceRule};
+use crate::objects::{Labels, Objects, Owner, PodDef, selects};
+use crate::pods::{ContainerRun, Kubelet, Launch, Phase, Pod};
+use anyhow::{Context, Result, bail};
+use k8s_openapi::api::core::v1::{Container, Service, ServicePort, Volume};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::fs;
+use std::net::Ipv4Addr;
+use std::os::unix::fs::{PermissionsExt, chown};
+use std::path::{Path, PathBuf};
+
+pub const NODE_NAME: &str = "kafkagen-live";
+
+/// A Service as the cluster runs it.
+#[derive(Debug, Clone)]
+pub struct ServiceInfo {
+    pub name: String,
+    pub spec: Service,
+    pub cluster_ip: Option<Ipv4Addr>,
+    pub lb_ip: Option<Ipv4Addr>,
+}
+
+impl ServiceInfo {
+    pub fn selector(&self) -> Labels {
+        self.spec.spec.as_ref().and_then(|s| s.selector.clone()).unwrap_or_default()
+    }
+
+    pub fn ports(&self) -> Vec<ServicePort> {
+        self.spec.spec.as_ref().and_then(|s| s.ports.clone()).unwrap_or_default()
+    }
+
+    pub fn service_type(&self) -> String {
+        self.spec.spec.as_ref().and_then(|s| s.type_.clone()).unwrap_or_else(|| "ClusterIP".into())
+    }
+
+    pub fn headless(&self) -> bool {
+        self.cluster_ip.is_none()
+    }
+
+    fn publishes_not_ready(&self) -> bool {
+        self.spec.spec.as_ref().and_then(|s| s.publish_not_ready_addresses).unwrap_or(false)
+    }
+
+    fn source_ranges(&self) -> Vec<String> {
+        self.spec.spec.as_ref().and_then(|s| s.load_balancer_source_ranges.clone()).unwrap_or_default()
+    }
+}
+
+pub struct Cluster {
+    pub objects: Objects,
+    pub images: BTreeMap<String, Image>,
+    pub kubelet: Kubelet,
+    pub services: Vec<ServiceInfo>,
+    pub domain: String,
+    pub work: PathBuf,
+    pub heap_mib: Option<u32>,
+    /// Host names outside clients resolve (the DNS records a user makes
+    /// for load-balanced brokers), name -> address.
+    pub external_names: BTreeMap<String, Ipv4Addr>,
+    next_index: usize,
+    last_rules: String,
+    last_hosts: BTreeMap<String, String>,
+    /// Extra namespaces that get the cluster's names: the inside client.
+    pub client_netns: Vec<(String, Ipv4Addr, String)>,
+}
+
+fn port_of(container_ports: &[(String, i32)], target: &IntOrString) -> Option<u16> {
+    match target {
+        IntOrString::Int(n) => u16::try_from(*n).ok(),
+        IntOrString::String(name) => container_ports
+            .iter()
+            .find(|(n, _)| n == name)
+            .and_then(|(_, p)| u16::try_from(*p).ok()),
+    }
+}
+
+impl Cluster {
+    pub fn new(objects: Objects, images: BTreeMap<String, Image>, domain: String, work: PathBuf, heap_mib: Option<u32>, runtime: PathBuf) -> Self {
+        let services = services_of(&objects, &[]);
+        Cluster {
+            objects,
+            images,
+            kubelet: Kubelet::new(runtime),
+            services,
+            domain,
+            work,
+            heap_mib,
+            external_names: BTreeMap::new(),
+            next_index: 0,
+            last_rules: String::new(),
+            last_hosts: BTreeMap::new(),
+            client_netns: Vec::new(),
+        }
+    }
+
+    pub fn namespace(&self) -> &str {
+        &self.objects.namespace
+    }
+
+    /// `name`, `name.ns`, `name.ns.svc`, `name.ns.svc.domain`.
+    fn forms(&self, name: &str) -> Vec<String> {
+        let ns = self.namespace();
+        vec![
+            name.to_string(),
+            format!("{name}.{ns}"),
+            format!("{name}.{ns}.svc"),
+            format!("{name}.{ns}.svc.{}", self.domain),
+        ]
+    }
+
+    pub fn service(&self, name: &str) -> Option<&ServiceInfo> {
+        self.services.iter().find(|s| s.name == name)
+    }
+
+    /// A new pod's network namespace, address and index.
+    pub fn allocate(&mut self) -> Result<(usize, Ipv4Addr, String)> {
+        let index = self.next_index;
+        self.next_index += 1;
+        let ip = network::pod_ip(index);
+        let netns = format!("{}{index}", network::NETNS_PREFIX);
+        network::add_pod(&netns, index, ip)?;
+        fs::create_dir_all(format!("/etc/netns/{netns}"))?;
+        fs::write(format!("/etc/netns/{netns}/hosts"), "127.0.0.1\tlocalhost\n")?;
+        Ok((index, ip, netns))
+    }
+
+    /// Creates a pod as its controller would, and hands it to the kubelet.
+    pub fn create_pod(&mut self, def: PodDef) -> Result<()> {
+        let (index, ip, netns) = self.allocate()?;
+        let dir = self.work.join("pods").join(&def.name);
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(dir.join("logs"))?;
+        let status = PodStatus {
+            pod: &def,
+            namespace: &self.objects.namespace,
+            uid: format!("{:08x}-live-{index}", index),
+            pod_ip: ip.to_string(),
+            host_ip: NODE_IP.to_string(),
+            node_name: NODE_NAME,
+        };
+        let cluster_ips: BTreeMap<String, String> = self
+            .services
+            .iter()
+            .filter_map(|s| Some((s.name.clone(), s.cluster_ip?.to_string())))
+            .collect();
+        let links = def.spec.enable_service_links.unwrap_or(true);
+        let service_env = kubelet::service_env(&self.objects, &cluster_ips, links);
+        let volumes = self.volumes(&def, &dir)?;
+        let mut launches = Vec::new();
+        for (init, c) in def
+            .spec
+            .init_containers
+            .iter()
+            .flatten()
+            .map(|c| (true, c))
+            .chain(def.spec.containers.iter().map(|c| (false, c)))
+        {
+            launches.push(self.launch(&def, &status, c, init, &service_env, &volumes)?);
+        }
+        let restart_policy = def.spec.restart_policy.clone().unwrap_or_else(|| "Always".into());
+        let (init, containers): (Vec<_>, Vec<_>) = launches.into_iter().partition(|l| l.init);
+        let mk = |l: Launch| {
+            let log = dir.join("logs").join(format!("{}.log", l.container.name));
+            ContainerRun::new(l, log)
+        };
+        let pod = Pod {
+            ip,
+            netns,
+            dir: dir.clone(),
+            restart_policy,
+            init: init.into_iter().map(mk).collect(),
+            containers: containers.into_iter().map(mk).collect(),
+            phase: Phase::Pending,
+            deleted: false,
+            def,
+        };
+        let _ = index;
+        self.kubelet.add(pod);
+        self.sync()?;
+        Ok(())
+    }
+
+    /// Volume name -> (host directory, read-only).
+    fn volumes(&self, def: &PodDef, dir: &Path) -> Result<BTreeMap<String, (PathBuf, bool)>> {
+        let fs_group = def.spec.security_context.as_ref().and_then(|s| s.fs_group).map(|g| g as u32);
+        let mut out = BTreeMap::new();
+        for v in def.spec.volumes.iter().flatten() {
+            let (path, ro) = self.volume(def, dir, v, fs_group)?;
+            out.insert(v.name.clone(), (path, ro));
+        }
+        Ok(out)
+    }
+
+    fn volume(&self, def: &PodDef, dir: &Path, v: &Volume, fs_group: Option<u32>) -> Result<(PathBuf, bool)> {
+        if v.empty_dir.is_some() {
+            let p = dir.join("volumes").join(&v.name);
+            fs::create_dir_all(&p)?;
+            fs::set_permissions(&p, fs::Permissions::from_mode(0o777))?;
+            own_by_group(&p, fs_group)?;
+            return Ok((p, false));
+        }
+        if let Some(claim) = def.claims.get(&v.name) {
+            // A claim outlives its pod: one directory per claim for the run,
+            // like a fresh ext4 volume (root-owned, with lost+found).
+            let p = self.work.join("claims").join(claim);
+            if !p.exists() {
+                fs::create_dir_all(p.join("lost+found"))?;
+                fs::set_permissions(p.join("lost+found"), fs::Permissions::from_mode(0o700))?;
+                fs::set_permissions(&p, fs::Permissions::from_mode(0o755))?;
+            }
+            own_by_group(&p, fs_group)?;
+            return Ok((p, false));
+        }
+        let (kind, name, items, mode, optional) = if let Some(c) = &v.config_map {
+            ("ConfigMap", c.name.clone(), c.items.clone(), c.default_mode, c.optional)
+        } else if let Some(s) = &v.secret {
+            ("Secret", s.secret_name.clone().unwrap_or_default(), s.items.clone(), s.default_mode, s.optional)
+        } else {
+            bail!("pod {}: volume `{}` is of a type the harness does not provide", def.name, v.name);
+        };
+        let p = dir.join("volumes").join(&v.name);
+        fs::create_dir_all(&p)?;
+        match kubelet::data_keys(&self.objects, kind, &name) {
+            Some(data) => {
+                let chosen: Vec<(String, String)> = match items {
+                    Some(items) => items.iter().map(|i| (i.key.clone(), i.path.clone())).collect(),
+                    None => data.keys().map(|k| (k.clone(), k.clone())).collect(),
+                };
+                for (key, path) in chosen {
+                    let bytes = data.get(&key).with_context(|| format!("{kind} {name} has no key {key}"))?;
+                    let f = p.join(&path);
+                    fs::create_dir_all(f.parent().unwrap())?;
+                    fs::write(&f, bytes)?;
+                    fs::set_permissions(&f, fs::Permissions::from_mode(mode.unwrap_or(0o644) as u32))?;
+                    if let Some(g) = fs_group {
+                        chown(&f, Some(0), Some(g))?;
+                    }
+                }
+            }
+            None if optional == Some(true) => {}
+            None => bail!("pod {}: {kind} `{name}` of volume `{}` does not exist (the pod would not start)", def.name, v.name),
+        }
+        Ok((p, true))
+    }
+
+    fn launch(
+        &self,
+        def: &PodDef,
+        status: &PodStatus,
+        c: &Container,
+        init: bool,
+        service_env: &BTreeMap<String, String>,
+        volumes: &BTreeMap<String, (PathBuf, bool)>,
+    ) -> Result<Launch> {
+        let image = self
+            .images
+            .get(&c.image.clone().unwrap_or_default())
+            .with_context(|| format!("container {} has no image the harness prepared", c.name))?;
+        let built = kubelet::environment(&self.objects, status, c, service_env)
+            .with_context(|| format!("pod {} container {}", def.name, c.name))?;
+        let mut env = image.env.clone();
+        env.insert("HOSTNAME".into(), def.hostname.clone());
+        env.extend(built);
+        if let (Some(mib), Some(_)) = (self.heap_mib, env.get("KAFKA_HEAP_OPTS")) {
+            env.insert("KAFKA_HEAP_OPTS".into(), format!("-Xms{mib}m -Xmx{mib}m"));
+        }
+        let argv = kubelet::argv(c, &env, &[], &image.cmd);
+        let pod_sc = def.spec.security_context.clone().unwrap_or_default();
+        let sc = c.security_context.clone().unwrap_or_default();
+        let uid = sc.run_as_user.or(pod_sc.run_as_user).unwrap_or(1000);
+        let gid = sc.run_as_group.or(pod_sc.run_as_group).unwrap_or(1000);
+        if sc.run_as_non_root.or(pod_sc.run_as_non_root) == Some(true) && uid == 0 {
+            bail!("pod {} container {}: runAsNonRoot with user 0 (the kubelet refuses to start it)", def.name, c.name);
+        }
+        let mut groups = vec![gid];
+        groups.extend(pod_sc.fs_group);
+        groups.extend(pod_sc.supplemental_groups.iter().flatten());
+        let home = if uid == 0 { "/root" } else { "/home/appuser" };
+        env.entry("HOME".into()).or_insert_with(|| home.into());
+        let mut mounts = Vec::new();
+        for m in c.volume_mounts.iter().flatten() {
+            let (src, vol_ro) = volumes
+                .get(&m.name)
+                .with_context(|| format!("container {} mounts `{}`, which is not a volume of the pod", c.name, m.name))?;
+            let src = match &m.sub_path {
+                Some(sp) if !sp.is_empty() => {
+                    let p = src.join(sp);
+                    if !p.exists() {
+                        fs::create_dir_all(&p)?;
+                    }
+                    p
+                }
+                _ => src.clone(),
+            };
+            mounts.push((src, m.mount_path.clone(), *vol_ro || m.read_only == Some(true)));
+        }
+        let caps = sc.capabilities.clone().unwrap_or_default();
+        Ok(Launch {
+            container: c.clone(),
+            init,
+            env,
+            argv,
+            hostname: def.hostname.clone(),
+            uid,
+            gid,
+            groups,
+            read_only_root: sc.read_only_root_filesystem == Some(true),
+            no_new_privs: sc.allow_privilege_escalation == Some(false),
+            drop_all_caps: caps.drop.iter().flatten().any(|d| d == "ALL"),
+            workdir: c.working_dir.clone().unwrap_or_else(|| image.workdir.clone()),
+            image_dir: image.dir.clone(),
+            image_mounts: image.binds.clone(),
+            mounts,
+        })
+    }
+
+    /// Live pods (not deleted) with their labels and addresses.
+    pub fn live_pods(&self) -> impl Iterator<Item = &Pod> {
+        self.kubelet.pods.iter().filter(|p| !p.deleted)
+    }
+
+    /// The pods a Service selects, with whether each is ready.
+    pub fn selected(&self, s: &ServiceInfo) -> Vec<(&Pod, bool)> {
+        let sel = s.selector();
+        self.live_pods()
+            .filter(|p| selects(&sel, &p.def.labels) && p.phase == Phase::Running)
+            .map(|p| (p, self.kubelet.ready(&p.def.name)))
+            .collect()
+    }
+
+    fn container_ports(p: &Pod) -> Vec<(String, i32)> {
+        p.def
+            .spec
+            .containers
+            .iter()
+            .flat_map(|c| c.ports.iter().flatten())
+            .filter_map(|p| Some((p.name.clone()?, p.container_port)))
+            .collect()
+    }
+
+    /// kube-proxy's rules and every pod's hosts file, rewritten when they change.
+    pub fn sync(&mut self) -> Result<()> {
+        let mut rules = Vec::new();
+        for s in &self.services {
+            if s.headless() {
+                continue;
+            }
+            let pods = self.selected(s);
+            for port in s.ports() {
+                let target = port.target_port.clone().unwrap_or(IntOrString::Int(port.port));
+                let endpoints: Vec<(Ipv4Addr, u16)> = pods
+                    .iter()
+                    .filter(|(_, ready)| *ready)
+                    .filter_map(|(p, _)| Some((p.ip, port_of(&Self::container_ports(p), &target)?)))
+                    .collect();
+                let mut frontends = vec![(s.cluster_ip.unwrap(), port.port as u16)];
+                if let Some(np) = port.node_port {
+                    frontends.push((NODE_IP, np as u16));
+                }
+                if let Some(lb) = s.lb_ip {
+                    frontends.push((lb, port.port as u16));
+                }
+                rules.push(ServiceRule {
+                    service: s.name.clone(),
+                    port: port.port as u16,
+                    frontends,
+                    endpoints,
+                    source_ranges: if s.lb_ip.is_some() { s.source_ranges() } else { Vec::new() },
+                });
+            }
+        }
+        let text = format!("{rules:?}");
+        if text != self.last_rules {
+            network::sync_services(&rules)?;
+            self.last_rules = text;
+        }
+        let records = self.records();
+        let mut files: Vec<(String, String)> = Vec::new();
+        for p in self.live_pods() {
+            let mut h = String::from("# Kubernetes-managed hosts file (kafkagen live boot).\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
+            match &p.def.subdomain {
+                Some(sub) if !sub.is_empty() => {
+                    let _ = writeln!(h, "{}\t{}.{sub}.{}.svc.{}\t{}", p.ip, p.def.hostname, self.namespace(), self.domain, p.def.hostname);
+                }
+                _ => {
+                    let _ = writeln!(h, "{}\t{}", p.ip, p.def.hostname);
+                }
+            }
+            h.push_str(&records);
+            files.push((p.netns.clone(), h));
+        }
+        for (netns, ip, name) in &self.client_netns {
+            let h = format!("127.0.0.1\tlocalhost\n{ip}\t{name}\n{records}");
+            files.push((netns.clone(), h));
+        }
+        let mut outside = String::from("127.0.0.1\tlocalhost\n");
+        for (name, ip) in &self.external_names {
+            let _ = writeln!(outside, "{ip}\t{name}");
+        }
+        files.push((network::OUTSIDE_NETNS.to_string(), outside));
+        for (netns, text) in files {
+            if self.last_hosts.get(&netns) != Some(&text) {
+                let path = format!("/etc/netns/{netns}/hosts");
+                fs::create_dir_all(format!("/etc/netns/{netns}"))?;
+                // In place: the file is bind-mounted into running containers.
+                fs::write(&path, &text)?;
+                self.last_hosts.insert(netns, text);
+            }
+        }
+        Ok(())
+    }
+
+    /// The cluster DNS as hosts-file lines: Services with a ClusterIP by
+    /// that address; headless Services by their pods' addresses (ready
+    /// ones, or all with publishNotReadyAddresses); a pod's own name under
+    /// the headless Service its `subdomain` names.
+    fn records(&self) -> String {
+        let mut out = String::new();
+        let mut seen = BTreeSet::new();
+        for s in &self.services {
+            if let Some(ip) = s.cluster_ip {
+                for f in self.forms(&s.name) {
+                    let _ = writeln!(out, "{ip}\t{f}");
+                }
+                continue;
+            }
+            let all = s.publishes_not_ready();
+            for (p, ready) in self.selected(s) {
+                if !(ready || all) {
+                    continue;
+                }
+                for f in self.forms(&s.name) {
+                    let _ = writeln!(out, "{}\t{f}", p.ip);
+                }
+                if p.def.subdomain.as_deref() == Some(&s.name) && seen.insert(p.def.name.clone()) {
+                    for f in self.forms(&format!("{}.{}", p.def.hostname, s.name)) {
+                        let _ = writeln!(out, "{}\t{f}", p.ip);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The running pods a workload made, by owner name.
+    pub fn pods_of(&self, owner: &Owner) -> Vec<&Pod> {
+        self.live_pods().filter(|p| &p.def.owner == owner).collect()
+    }
+
+    /// A file in a pod's container filesystem, found through its mounts.
+    pub fn read_in_pod(&self, pod: &Pod, container: usize, path: &str) -> Option<String> {
+        let c = pod.containers.get(container)?;
+        let mut best: Option<(&PathBuf, &str)> = None;
+        for (src, dest, _) in &c.launch.mounts {
+            if let Some(rest) = path.strip_prefix(dest.as_str())
+                && (rest.is_empty() || rest.starts_with('/'))
+                && best.is_none_or(|(_, d)| dest.len() > d.len())
+            {
+                best = Some((src, dest));
+            }
+        }
+        let (src, dest) = best?;
+        fs::read_to_string(src.join(path[dest.len()..].trim_start_matches('/'))).ok()
+    }
+}
+
+/// The Services of `objects`, keeping the addresses of those in `old`
+/// (as the API server keeps a Service's ClusterIP across updates).
+pub fn services_of(objects: &Objects, old: &[ServiceInfo]) -> Vec<ServiceInfo> {
+    let mut used_vip: BTreeSet<Ipv4Addr> = old.iter().filter_map(|s| s.cluster_ip).collect();
+    let mut used_lb: BTreeSet<Ipv4Addr> = old.iter().filter_map(|s| s.lb_ip).collect();
+    let mut services = Vec::new();
+    for s in &objects.services {
+        let name = s.metadata.name.clone().unwrap_or_default();
+        let spec = s.spec.clone().unwrap_or_default();
+        let previous = old.iter().find(|o| o.name == name);
+        let headless = spec.cluster_ip.as_deref() == Some("None");
+        let cluster_ip = (!headless).then(|| {
+            previous.and_then(|p| p.cluster_ip).unwrap_or_else(|| {
+                let ip = (11..=250u8).map(|i| Ipv4Addr::new(10, 96, 0, i)).find(|ip| !used_vip.contains(ip)).expect("a free ClusterIP");
+                used_vip.insert(ip);
+                ip
+            })
+        });
+        let lb_ip = (spec.type_.as_deref() == Some("LoadBalancer")).then(|| {
+            match spec.load_balancer_ip.as_deref().and_then(|ip| ip.parse().ok()) {
+                Some(ip) => ip,
+                None => previous.and_then(|p| p.lb_ip).unwrap_or_else(|| {
+                    let ip = (11..=250u8).map(|i| Ipv4Addr::new(172, 18, 0, i)).find(|ip| !used_lb.contains(ip)).expect("a free load-balancer address");
+                    used_lb.insert(ip);
+                    ip
+                }),
+            }
+        });
+        services.push(ServiceInfo {
+            name,
+            spec: s.clone(),
+            cluster_ip,
+            lb_ip,
+        });
+    }
+    services
+}
+
+/// Volume ownership as the kubelet applies `fsGroup`: the group owns the
+/// volume and can write it; new files inherit the group (setgid).
+fn own_by_group(p: &Path, fs_group: Option<u32>) -> Result<()> {
+    let Some(g) = fs_group else { return Ok(()) };
+    chown(p, None, Some(g))?;
+    let mode = fs::metadata(p)?.permissions().mode();
+    fs::set_permissions(p, fs::Permissions::from_mode(mode | 0o2070))?;
+    Ok(())
+}

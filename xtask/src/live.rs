@@ -1,0 +1,457 @@
+//! `cargo xtask live MANIFESTS`: boot a render as a kubelet and kube-proxy
+//! would, with the real Kafka and ZooKeeper, check that it works, and with
+//! `--faults` and `--scale` that it survives failures and growth.
+
+use crate::checks::{self, Report, kafka_nodes};
+use crate::client::{Client, field};
+use crate::cluster::Cluster;
+use crate::images::{self, Image};
+use crate::network;
+use crate::objects::{self, Objects, Owner};
+use crate::pods::Phase;
+use crate::{fetch, versions};
+use anyhow::{Context, Result, bail};
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+pub struct Options {
+    pub manifests: PathBuf,
+    pub faults: bool,
+    pub scale: Option<PathBuf>,
+    pub heap_mib: Option<u32>,
+    pub domain: String,
+    pub boot_timeout: Duration,
+}
+
+/// The repository root (xtask's parent).
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+/// Records per produce-and-consume check.
+pub const RECORDS: u32 = 200;
+/// The topic the harness writes to, beside the declared ones.
+pub const TOPIC: &str = "kafkagen-live";
+
+pub struct Session {
+    pub cluster: Cluster,
+    pub report: Report,
+    started: Instant,
+    printed: usize,
+    /// Helper jar and Kafka jars per Kafka version.
+    helpers: BTreeMap<String, (PathBuf, PathBuf)>,
+    notes: Vec<String>,
+}
+
+impl Session {
+    pub fn tick_until(&mut self, timeout: Duration, mut done: impl FnMut(&Cluster) -> bool) -> Result<bool> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            self.cluster.kubelet.tick()?;
+            self.cluster.sync()?;
+            self.print_events();
+            if done(&self.cluster) {
+                return Ok(true);
+            }
+            if Instant::now() >= deadline {
+                return Ok(false);
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    pub fn wait(&mut self, d: Duration) -> Result<()> {
+        self.tick_until(d, |_| false).map(|_| ())
+    }
+
+    fn print_events(&mut self) {
+        let events = &self.cluster.kubelet.events;
+        for e in &events[self.printed..] {
+            eprintln!("  {:>5.1}s {e}", self.started.elapsed().as_secs_f64());
+        }
+        self.printed = events.len();
+    }
+
+    /// The Kafka line of the brokers' image, for clients.
+    fn kafka_image(&self) -> Option<&Image> {
+        self.cluster.images.values().find(|i| i.kind != images::Kind::ConfluentZooKeeper)
+    }
+
+    fn client(&mut self, name: &str, netns: &str) -> Result<Client> {
+        let image = self.kafka_image().context("no Kafka image in the render")?;
+        let (helper, jars) = self.helpers.get(image.line.version).cloned().context("no helper jar")?;
+        let log = self.cluster.work.join(format!("client-{name}.log"));
+        Client::start(name, netns, &jars, &helper, &log)
+    }
+}
+
+fn workload_pods_ready(c: &Cluster) -> bool {
+    c.live_pods()
+        .filter(|p| !matches!(p.def.owner, Owner::Job(_)))
+        .all(|p| c.kubelet.ready(&p.def.name))
+}
+
+/// A workload container that exited three times: the pod, the container
+/// and the last lines of its log.
+fn crash_looping(c: &Cluster) -> Option<(String, String, String)> {
+    c.live_pods()
+        .filter(|p| !matches!(p.def.owner, Owner::Job(_)))
+        .flat_map(|p| p.init.iter().chain(p.containers.iter()).map(move |c| (p, c)))
+        .find(|(_, c)| c.exit_codes.len() >= 3)
+        .map(|(p, c)| {
+            let log = std::fs::read_to_string(&c.log).unwrap_or_default();
+            let lines: Vec<&str> = log.lines().collect();
+            let tail = lines[lines.len().saturating_sub(25)..].join("\n");
+            (p.def.name.clone(), c.name().to_string(), tail)
+        })
+}
+
+fn jobs_done(c: &Cluster) -> bool {
+    c.live_pods()
+        .filter(|p| matches!(p.def.owner, Owner::Job(_)))
+        .all(|p| matches!(p.phase, Phase::Succeeded | Phase::Failed))
+}
+
+/// Compiles the harness's Java helpers against a Kafka line's jars.
+fn helper_jar(work: &Path, jars: &Path, line: &versions::KafkaLine) -> Result<PathBuf> {
+    let dir = work.join("helpers").join(line.version);
+    let classes = dir.join("classes");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&classes)?;
+    let java = repo().join("xtask/java");
+    let mut sources = vec![java.join("client/LiveClient.java")];
+    if line.extra.iter().any(|(_, a, _)| *a == "zookeeper") {
+        sources.push(java.join("zk/ZkReady.java"));
+    }
+    let ok = Command::new("javac")
+        .args(["-nowarn", "-d"])
+        .arg(&classes)
+        .arg("-cp")
+        .arg(format!("{}/*", jars.display()))
+        .args(&sources)
+        .status()
+        .context("cannot run javac")?
+        .success();
+    if !ok {
+        bail!("javac failed on the harness's Java helpers");
+    }
+    let jar = dir.join("lib").join("kafkagen-live.jar");
+    std::fs::create_dir_all(jar.parent().unwrap())?;
+    // The Confluent images' cp-base-new holds its own ZooKeeper client and
+    // logging beside the utility belt: the same jars, from this line.
+    for entry in std::fs::read_dir(jars)? {
+        let path = entry?.path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let wanted = ["zookeeper-", "slf4j-", "reload4j-", "audience-annotations-"];
+        if wanted.iter().any(|w| name.starts_with(w)) {
+            std::fs::copy(&path, dir.join("lib").join(&name))?;
+        }
+    }
+    let ok = Command::new("jar").arg("cf").arg(&jar).arg("-C").arg(&classes).arg(".").status()?.success();
+    if !ok {
+        bail!("jar failed");
+    }
+    Ok(dir.join("lib"))
+}
+
+/// Where the outside client sits: inside the load balancers' source ranges
+/// when they have any, so that it is allowed in.
+fn outside_address(objects: &Objects) -> Ipv4Addr {
+    for s in &objects.services {
+        let ranges = s.spec.as_ref().and_then(|s| s.load_balancer_source_ranges.clone()).unwrap_or_default();
+        for r in ranges {
+            if let Some((addr, bits)) = r.split_once('/')
+                && let (Ok(a), Ok(b)) = (addr.parse::<Ipv4Addr>(), bits.parse::<u32>())
+                && b <= 30
+            {
+                let base = u32::from(a) & (!0u32).checked_shl(32 - b).unwrap_or(0);
+                return Ipv4Addr::from(base + 10);
+            }
+        }
+    }
+    Ipv4Addr::new(192, 168, 49, 100)
+}
+
+pub fn run(opts: Options) -> Result<bool> {
+    if unsafe_geteuid() != 0 {
+        bail!("the live boot needs root: it makes network namespaces, mounts and iptables rules");
+    }
+    let objects = objects::load(&opts.manifests)?;
+    let stem = opts
+        .manifests
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_else(|| "cluster".into());
+    let stem = if stem == "expected" {
+        opts.manifests.parent().and_then(|p| p.file_name()).map(|s| s.to_string_lossy().to_string()).unwrap_or(stem)
+    } else {
+        stem
+    };
+    let work = repo().join("target/live").join(&stem);
+    let lock_path = repo().join("target/live/.lock");
+    std::fs::create_dir_all(lock_path.parent().unwrap())?;
+    let lock = std::fs::File::create(&lock_path)?;
+    lock.try_lock().map_err(|_| anyhow::anyhow!("another live boot is running on this machine"))?;
+    network::teardown();
+    if work.exists() {
+        let _ = Command::new("umount").arg("-R").arg(&work).output();
+        std::fs::remove_dir_all(&work).with_context(|| format!("cannot clear {}", work.display()))?;
+    }
+    std::fs::create_dir_all(&work)?;
+    let cache = std::env::var_os("KAFKAGEN_LIVE_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("target/live-cache"));
+
+    println!("live: {} (namespace {})", opts.manifests.display(), objects.namespace);
+    let mut notes = Vec::new();
+    let mut refs = BTreeSet::new();
+    let templates = objects
+        .statefulsets
+        .iter()
+        .filter_map(|s| s.spec.as_ref()?.template.spec.clone())
+        .chain(objects.deployments.iter().filter_map(|d| d.spec.as_ref()?.template.spec.clone()))
+        .chain(objects.jobs.iter().filter_map(|j| j.spec.as_ref()?.template.spec.clone()));
+    for spec in templates {
+        for c in spec.init_containers.iter().flatten().chain(spec.containers.iter()) {
+            refs.insert(c.image.clone().unwrap_or_default());
+        }
+    }
+    let mut helpers = BTreeMap::new();
+    let mut imgs = BTreeMap::new();
+    for r in &refs {
+        let (_, line, note) = images::identify(r)?;
+        if let Some(n) = note {
+            notes.push(n);
+        }
+        if !helpers.contains_key(line.version) {
+            let jars = fetch::jars(&cache, line)?;
+            let helper = helper_jar(&work, &jars, line)?;
+            helpers.insert(line.version.to_string(), (helper, jars));
+        }
+        let (helper, jars) = &helpers[line.version];
+        let image = images::build(r, &work, &repo().join("xtask/images"), jars, helper)?;
+        imgs.insert(r.clone(), image);
+    }
+    for r in &refs {
+        let i = &imgs[r];
+        println!("live: {r} stands in with Apache Kafka {} jars ({:?})", i.line.version, i.kind);
+    }
+    let outside = outside_address(&objects);
+    network::setup_node(outside)?;
+    let runtime = repo().join("xtask/runtime/container.sh");
+    let cluster = Cluster::new(objects, imgs, opts.domain.clone(), work.clone(), opts.heap_mib, runtime);
+    let mut s = Session {
+        cluster,
+        report: Report::default(),
+        started: Instant::now(),
+        printed: 0,
+        helpers,
+        notes,
+    };
+    let result = boot(&mut s, &opts);
+    s.cluster.kubelet.shutdown();
+    network::teardown();
+    if let Err(e) = result {
+        s.report.fail(format!("the harness stopped: {e:#}"));
+    }
+    for n in &s.notes {
+        println!("note: {n}");
+    }
+    let heap = match opts.heap_mib {
+        Some(m) => format!(" (JVM heaps lowered to {m} MiB by --heap)"),
+        None => " (JVM heaps as rendered)".into(),
+    };
+    println!(
+        "live: {} passed, {} failed in {:.0} s{heap}; logs in {}",
+        s.report.passed(),
+        s.report.failed(),
+        s.started.elapsed().as_secs_f64(),
+        work.display()
+    );
+    Ok(s.report.failed() == 0)
+}
+
+fn unsafe_geteuid() -> u32 {
+    // No libc dependency: the effective uid from /proc.
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .and_then(|l| l.split_whitespace().nth(2)?.parse().ok())
+        })
+        .unwrap_or(u32::MAX)
+}
+
+fn start_workloads(s: &mut Session) -> Result<()> {
+    let mut defs = Vec::new();
+    for st in &s.cluster.objects.statefulsets {
+        defs.extend(objects::statefulset_pods(st, None)?);
+    }
+    for d in &s.cluster.objects.deployments {
+        defs.extend(objects::deployment_pods(d)?);
+    }
+    for j in &s.cluster.objects.jobs {
+        defs.push(objects::job_pod(j, 0)?);
+    }
+    for d in defs {
+        s.cluster.create_pod(d)?;
+    }
+    Ok(())
+}
+
+fn boot(s: &mut Session, opts: &Options) -> Result<()> {
+    start_workloads(s)?;
+    let workloads = s.cluster.live_pods().filter(|p| !matches!(p.def.owner, Owner::Job(_))).count();
+    let t0 = Instant::now();
+    let ready = s.tick_until(opts.boot_timeout, |c| workload_pods_ready(c) || crash_looping(c).is_some())?
+        && crash_looping(&s.cluster).is_none();
+    if let Some((pod, container, log)) = crash_looping(&s.cluster) {
+        s.report.fail(format!("pods: {pod}/{container} keeps exiting; the end of its log:\n{log}"));
+    }
+    let not_ready: Vec<String> = s
+        .cluster
+        .live_pods()
+        .filter(|p| !matches!(p.def.owner, Owner::Job(_)) && !s.cluster.kubelet.ready(&p.def.name))
+        .map(|p| p.def.name.clone())
+        .collect();
+    s.report.check(
+        ready,
+        if ready {
+            format!("pods: all {workloads} workload pods ready in {:.0} s", t0.elapsed().as_secs_f64())
+        } else {
+            format!("pods: not ready after {:.0} s: {}", t0.elapsed().as_secs_f64(), not_ready.join(", "))
+        },
+    );
+    if !ready {
+        return Ok(());
+    }
+    let restarts: Vec<String> = s
+        .cluster
+        .live_pods()
+        .flat_map(|p| p.containers.iter().map(move |c| (p, c)))
+        .filter(|(p, c)| c.starts > 1 && !matches!(p.def.owner, Owner::Job(_)))
+        .map(|(p, c)| format!("{}/{} started {} times", p.def.name, c.name(), c.starts))
+        .collect();
+    s.report.check(restarts.is_empty(), format!("pods: no container restarted while booting{}", if restarts.is_empty() { String::new() } else { format!(" ({})", restarts.join(", ")) }));
+
+    // The inside client: a pod of the namespace, resolving the cluster's names.
+    let (_, ip, netns) = s.cluster.allocate()?;
+    s.cluster.client_netns.push((netns.clone(), ip, "kafkagen-live-client".into()));
+    s.cluster.sync()?;
+    let mut inside = s.client("inside", &netns)?;
+    checks::zookeeper(&s.cluster, &mut s.report);
+    let Some(bootstrap) = checks::inside_bootstrap(&s.cluster) else {
+        s.report.fail("no ClusterIP Service selects exactly the broker pods: no bootstrap for clients");
+        return Ok(());
+    };
+    checks::kraft(&s.cluster, &mut inside, &bootstrap, &mut s.report);
+    checks::brokers(&s.cluster, &mut inside, &bootstrap, &mut s.report);
+
+    // The topics Job: done once while the cluster booted; run it again.
+    jobs(s)?;
+    checks::topics(&s.cluster, &mut inside, &bootstrap, &mut s.report);
+
+    let brokers = kafka_nodes(&s.cluster).iter().filter(|n| n.broker).count() as u32;
+    let rf = brokers.min(3);
+    match inside.call(&format!("create {bootstrap} {TOPIC} {} {rf}", brokers * 2)) {
+        Ok(_) => s.report.pass(format!("{TOPIC}: created with {} partitions, replication factor {rf}", brokers * 2)),
+        Err(e) => s.report.fail(format!("{TOPIC}: create: {e:#}")),
+    }
+    checks::round_trip(&mut inside, &bootstrap, TOPIC, "inside", RECORDS, "inside", &mut s.report);
+    for (name, ..) in checks::declared_topics(&s.cluster) {
+        checks::round_trip(&mut inside, &bootstrap, &name, "inside", RECORDS, "inside", &mut s.report);
+    }
+    outside(s)?;
+    if opts.faults {
+        crate::faults::run(s, &mut inside, &bootstrap)?;
+    }
+    if let Some(spec) = &opts.scale {
+        crate::scale::run(s, &mut inside, &bootstrap, spec)?;
+    }
+    Ok(())
+}
+
+fn jobs(s: &mut Session) -> Result<()> {
+    if s.cluster.objects.jobs.is_empty() {
+        return Ok(());
+    }
+    let done = s.tick_until(Duration::from_secs(600), jobs_done)?;
+    let names: Vec<String> = s.cluster.objects.jobs.iter().filter_map(|j| j.metadata.name.clone()).collect();
+    for (i, job) in names.iter().enumerate() {
+        let owner = Owner::Job(job.clone());
+        let pods = s.cluster.pods_of(&owner);
+        let Some(pod) = pods.first() else { continue };
+        let codes = &pod.containers[0].exit_codes;
+        s.report.check(
+            done && pod.phase == Phase::Succeeded,
+            format!("job {job}: completed (exit codes {codes:?})"),
+        );
+        // Again, as after `kubectl delete job` and a new apply.
+        let name = pod.def.name.clone();
+        s.cluster.kubelet.delete(&name);
+        let def = objects::job_pod(&s.cluster.objects.jobs[i], 1)?;
+        let second = def.name.clone();
+        s.cluster.create_pod(def)?;
+        let done = s.tick_until(Duration::from_secs(600), |c| {
+            c.kubelet.pod(&second).is_some_and(|p| matches!(p.phase, Phase::Succeeded | Phase::Failed))
+        })?;
+        let pod = s.cluster.kubelet.pod(&second).context("the second run's pod")?;
+        s.report.check(
+            done && pod.phase == Phase::Succeeded,
+            format!("job {job}: run again, completed again (exit codes {:?})", pod.containers[0].exit_codes),
+        );
+    }
+    Ok(())
+}
+
+/// Names outside clients resolve, and the outside checks.
+pub fn outside(s: &mut Session) -> Result<()> {
+    let (bootstrap, per) = checks::external_services(&s.cluster);
+    let Some(boot) = bootstrap.cloned() else {
+        return Ok(());
+    };
+    let per = per.len();
+    let advertised = checks::advertised_external(&s.cluster);
+    for (host, _, ip) in advertised.values() {
+        if host.parse::<Ipv4Addr>().is_err() {
+            s.cluster.external_names.insert(host.clone(), *ip);
+        }
+    }
+    s.cluster.sync()?;
+    let (ip, port) = checks::frontend(&boot).context("bootstrap frontend")?;
+    let ext = format!("{ip}:{port}");
+    let brokers = kafka_nodes(&s.cluster).iter().filter(|n| n.broker).count();
+    s.report.check(
+        per == brokers && advertised.len() == brokers,
+        format!(
+            "outside: {} of {brokers} brokers have their own {} Service and advertise its port",
+            advertised.len(),
+            boot.service_type()
+        ),
+    );
+    let mut client = s.client("outside", network::OUTSIDE_NETNS)?;
+    match client.call(&format!("cluster {ext}")) {
+        Ok(c) => {
+            let seen: BTreeMap<u32, String> = field(&c, "brokers")
+                .unwrap_or("")
+                .split(',')
+                .filter_map(|b| {
+                    let (id, addr) = b.split_once('@')?;
+                    Some((id.parse().ok()?, addr.to_string()))
+                })
+                .collect();
+            let want: BTreeMap<u32, String> = advertised.iter().map(|(id, (h, p, _))| (*id, format!("{h}:{p}"))).collect();
+            s.report.check(
+                seen == want,
+                format!("outside: the brokers the client is sent to are their advertised external addresses ({})", want.values().cloned().collect::<Vec<_>>().join(", ")),
+            );
+        }
+        Err(e) => s.report.fail(format!("outside: describe cluster via {ext}: {e:#}")),
+    }
+    checks::round_trip(&mut client, &ext, TOPIC, "outside", RECORDS, "outside", &mut s.report);
+    Ok(())
+}

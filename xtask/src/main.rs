@@ -1,0 +1,102 @@
+//! Project tasks, run with `cargo xtask ...` (the cargo-xtask convention).
+//!
+//!   cargo xtask live MANIFESTS [--faults] [--scale SPEC] [--heap MIB]
+//!       boot a kafkagen render with the real Kafka and ZooKeeper
+//!   cargo xtask fetch
+//!       fetch the pinned Kafka jars (what `live` does when they are missing)
+
+mod checks;
+mod client;
+mod cluster;
+mod expand;
+mod faults;
+mod fetch;
+mod images;
+mod kubelet;
+mod live;
+mod network;
+mod objects;
+mod pods;
+mod scale;
+mod versions;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "kafkagen's project tasks")]
+struct Cli {
+    #[command(subcommand)]
+    task: Task,
+}
+
+#[derive(Subcommand)]
+enum Task {
+    /// Boot a rendered cluster (a YAML stream, a JSON List or a directory)
+    /// as a kubelet and kube-proxy would, with the real Kafka and ZooKeeper,
+    /// and check that it works. Needs root. Exit 0 only if every check passed.
+    Live {
+        manifests: PathBuf,
+        /// Also kill a broker while producing, the ZooKeeper leader and the
+        /// active controller, and check that nothing acknowledged is lost.
+        #[arg(long)]
+        faults: bool,
+        /// The spec the manifests were rendered from: render it with one
+        /// broker more, start only the new pod, check that it joins and
+        /// that no running pod's configuration changes.
+        #[arg(long, value_name = "SPEC")]
+        scale: Option<PathBuf>,
+        /// Run every JVM whose container sets KAFKA_HEAP_OPTS with this heap
+        /// (MiB) instead of the rendered one; the summary says so.
+        #[arg(long, value_name = "MIB")]
+        heap: Option<u32>,
+        /// The cluster's DNS domain.
+        #[arg(long, default_value = "cluster.local")]
+        cluster_domain: String,
+        /// Seconds to wait for every workload pod to be ready.
+        #[arg(long, default_value_t = 600)]
+        boot_timeout: u64,
+    },
+    /// Fetch the jars of every pinned Kafka line with Maven.
+    Fetch,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.task {
+        Task::Live {
+            manifests,
+            faults,
+            scale,
+            heap,
+            cluster_domain,
+            boot_timeout,
+        } => live::run(live::Options {
+            manifests,
+            faults,
+            scale,
+            heap_mib: heap,
+            domain: cluster_domain,
+            boot_timeout: Duration::from_secs(boot_timeout),
+        }),
+        Task::Fetch => {
+            let cache = std::env::var_os("KAFKAGEN_LIVE_CACHE")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| live::repo().join("target/live-cache"));
+            versions::LINES
+                .iter()
+                .try_for_each(|l| fetch::jars(&cache, l).map(|p| println!("{}: {}", l.version, p.display())))
+                .map(|_| true)
+        }
+    };
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,102 @@
+//! Every version the live boot runs, in one place: the Apache Kafka lines
+//! (jars from Maven Central), the ZooKeeper that Kafka 3.9 and the Confluent
+//! 7.9 images ship, the logging each line needs, and which image tag maps to
+//! which line. The main classes of the tools the images call by name.
+
+/// A Kafka release the harness fetches and runs.
+#[derive(Debug)]
+pub struct KafkaLine {
+    pub version: &'static str,
+    /// Maven artifacts beside `org.apache.kafka:<artifact>:<version>`:
+    /// (group, artifact, version).
+    pub extra: &'static [(&'static str, &'static str, &'static str)],
+    /// log4j 2 (`-Dlog4j2.configurationFile`, YAML) or log4j 1 (reload4j).
+    pub log4j2: bool,
+    /// Tool name (as the images call it) -> main class.
+    pub tools: &'static [(&'static str, &'static str)],
+}
+
+/// The Kafka artifacts of every line: the broker (`kafka_2.13`, which holds
+/// `kafka.Kafka`, `kafka.docker.KafkaDockerWrapper` and `StorageTool`) and
+/// the command-line tools.
+pub const KAFKA_ARTIFACTS: &[&str] = &[
+    "kafka_2.13",
+    "kafka-tools",
+    "kafka-server",
+    "kafka-metadata",
+    "kafka-raft",
+    "kafka-storage",
+];
+
+/// ZooKeeper as Kafka 3.9 depends on it and cp-zookeeper 7.9 ships it.
+pub const ZOOKEEPER: &str = "3.8.4";
+
+const TOOLS_3: &[(&str, &str)] = &[
+    ("kafka-storage", "kafka.tools.StorageTool"),
+    ("kafka-topics", "org.apache.kafka.tools.TopicCommand"),
+    ("kafka-metadata-quorum", "org.apache.kafka.tools.MetadataQuorumCommand"),
+    ("kafka-broker-api-versions", "kafka.admin.BrokerApiVersionsCommand"),
+    ("kafka-configs", "kafka.admin.ConfigCommand"),
+    ("kafka-acls", "kafka.admin.AclCommand"),
+    ("kafka-console-producer", "kafka.tools.ConsoleProducer"),
+    ("kafka-console-consumer", "kafka.tools.ConsoleConsumer"),
+];
+
+const TOOLS_4: &[(&str, &str)] = &[
+    ("kafka-storage", "kafka.tools.StorageTool"),
+    ("kafka-topics", "org.apache.kafka.tools.TopicCommand"),
+    ("kafka-metadata-quorum", "org.apache.kafka.tools.MetadataQuorumCommand"),
+    ("kafka-broker-api-versions", "org.apache.kafka.tools.BrokerApiVersionsCommand"),
+    ("kafka-configs", "kafka.admin.ConfigCommand"),
+    ("kafka-acls", "org.apache.kafka.tools.AclCommand"),
+    ("kafka-console-producer", "org.apache.kafka.tools.ConsoleProducer"),
+    ("kafka-console-consumer", "org.apache.kafka.tools.consumer.ConsoleConsumer"),
+];
+
+pub const LINES: &[KafkaLine] = &[
+    KafkaLine {
+        version: "3.9.1",
+        extra: &[
+            ("org.apache.zookeeper", "zookeeper", ZOOKEEPER),
+            // ZooKeeper's server needs these at run time; its pom has them
+            // `provided`, and Kafka's distribution ships them.
+            ("io.dropwizard.metrics", "metrics-core", "4.1.12.1"),
+            ("commons-cli", "commons-cli", "1.5.0"),
+            ("ch.qos.reload4j", "reload4j", "1.2.25"),
+            ("org.slf4j", "slf4j-reload4j", "1.7.36"),
+        ],
+        log4j2: false,
+        tools: TOOLS_3,
+    },
+    KafkaLine {
+        version: "4.1.0",
+        extra: &[("org.apache.logging.log4j", "log4j-slf4j-impl", "2.24.3")],
+        log4j2: true,
+        tools: TOOLS_4,
+    },
+];
+
+/// The Kafka line a Kafka version runs on: its own, or the nearest pinned
+/// one (the same major version first, then the closest minor).
+pub fn line_for(major: u32, minor: u32) -> &'static KafkaLine {
+    let parse = |v: &str| -> (u32, u32) {
+        let mut it = v.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+        (it.next().unwrap_or(0), it.next().unwrap_or(0))
+    };
+    LINES
+        .iter()
+        .min_by_key(|l| {
+            let (ma, mi) = parse(l.version);
+            (ma != major, (ma * 100 + mi).abs_diff(major * 100 + minor))
+        })
+        .expect("at least one line")
+}
+
+/// The Apache Kafka version inside a Confluent Platform release: CP 7.x is
+/// Kafka 3.x, CP 8.x is Kafka 4.(x).
+pub fn confluent_to_kafka(major: u32, minor: u32) -> (u32, u32) {
+    match major {
+        8.. => (4, minor),
+        _ => (3, minor),
+    }
+}
