@@ -101,7 +101,11 @@ fn topics_job_creates_each_declared_topic_once_and_exits_0() {
         ("confluent", "confluentinc/cp-kafka:7.9.1"),
         ("apache", "apache/kafka:4.1.0"),
     ] {
-        let mode = if case == "apache" { "kraft" } else { "zookeeper" };
+        let mode = if case == "apache" {
+            "kraft"
+        } else {
+            "zookeeper"
+        };
         let spec = format!(
             "name: t\nprofile: production\nmode: {mode}\nkafka:\n  image: {image}\ntopics:\n  - name: orders\n    partitions: 12\n    config:\n      cleanup.policy: compact\n      retention.ms: 1000\n  - name: audit.log\n"
         );

@@ -91,16 +91,24 @@ pub fn kafka_nodes(cluster: &Cluster) -> Vec<Node<'_>> {
         if matches!(pod.def.owner, Owner::Job(_)) {
             continue;
         }
-        if !matches!(kind_of(cluster, pod), Some(Kind::ConfluentKafka | Kind::ConfluentServer | Kind::ApacheKafka)) {
+        if !matches!(
+            kind_of(cluster, pod),
+            Some(Kind::ConfluentKafka | Kind::ConfluentServer | Kind::ApacheKafka)
+        ) {
             continue;
         }
-        let Some(props) = effective_config(cluster, pod) else { continue };
+        let Some(props) = effective_config(cluster, pod) else {
+            continue;
+        };
         let id = props
             .get("node.id")
             .or_else(|| props.get("broker.id"))
             .and_then(|v| v.parse().ok())
             .unwrap_or(u32::MAX);
-        let roles = props.get("process.roles").cloned().unwrap_or_else(|| "broker".into());
+        let roles = props
+            .get("process.roles")
+            .cloned()
+            .unwrap_or_else(|| "broker".into());
         nodes.push(Node {
             pod,
             id,
@@ -115,17 +123,22 @@ pub fn kafka_nodes(cluster: &Cluster) -> Vec<Node<'_>> {
 
 fn ids(it: impl IntoIterator<Item = u32>) -> String {
     let set: BTreeSet<u32> = it.into_iter().collect();
-    set.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",")
+    set.iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// `srvr` on a ZooKeeper server's client port: its `Mode:`.
 pub fn zk_mode(ip: Ipv4Addr, port: u16) -> Option<String> {
-    let mut s = TcpStream::connect_timeout(&SocketAddr::from((ip, port)), Duration::from_secs(5)).ok()?;
+    let mut s =
+        TcpStream::connect_timeout(&SocketAddr::from((ip, port)), Duration::from_secs(5)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
     s.write_all(b"srvr").ok()?;
     let mut out = String::new();
     s.read_to_string(&mut out).ok()?;
-    out.lines().find_map(|l| l.strip_prefix("Mode: ").map(str::to_string))
+    out.lines()
+        .find_map(|l| l.strip_prefix("Mode: ").map(str::to_string))
 }
 
 /// The ZooKeeper pods with their client port.
@@ -150,20 +163,36 @@ pub fn zookeeper(cluster: &Cluster, report: &mut Report) {
     for (pod, port, props) in &servers {
         let mode = zk_mode(pod.ip, *port).unwrap_or_else(|| "no answer".into());
         modes.insert(pod.def.name.clone(), mode);
-        let own = format!("{}.{}.{}.svc.{}", pod.def.hostname, pod.def.subdomain.clone().unwrap_or_default(), cluster.namespace(), cluster.domain);
+        let own = format!(
+            "{}.{}.{}.svc.{}",
+            pod.def.hostname,
+            pod.def.subdomain.clone().unwrap_or_default(),
+            cluster.namespace(),
+            cluster.domain
+        );
         let listed: Vec<(String, String)> = props
             .iter()
-            .filter_map(|(k, v)| Some((k.strip_prefix("server.")?.to_string(), v.split(':').next()?.to_string())))
+            .filter_map(|(k, v)| {
+                Some((
+                    k.strip_prefix("server.")?.to_string(),
+                    v.split(':').next()?.to_string(),
+                ))
+            })
             .collect();
         let data_dir = props.get("dataDir").cloned().unwrap_or_default();
         let myid = pod.containers[0]
             .init_pid()
-            .and_then(|pid| std::fs::read_to_string(format!("/proc/{pid}/root{data_dir}/myid")).ok())
+            .and_then(|pid| {
+                std::fs::read_to_string(format!("/proc/{pid}/root{data_dir}/myid")).ok()
+            })
             .map(|s| s.trim().to_string());
         if listed.is_empty() {
             continue;
         }
-        let position = listed.iter().find(|(_, host)| host == &own).map(|(n, _)| n.clone());
+        let position = listed
+            .iter()
+            .find(|(_, host)| host == &own)
+            .map(|(n, _)| n.clone());
         report.check(
             myid.is_some() && myid == position,
             format!(
@@ -177,13 +206,23 @@ pub fn zookeeper(cluster: &Cluster, report: &mut Report) {
     let leaders = modes.values().filter(|m| *m == "leader").count();
     let followers = modes.values().filter(|m| *m == "follower").count();
     let standalone = modes.values().filter(|m| *m == "standalone").count();
-    let text = modes.iter().map(|(p, m)| format!("{p}={m}")).collect::<Vec<_>>().join(" ");
+    let text = modes
+        .iter()
+        .map(|(p, m)| format!("{p}={m}"))
+        .collect::<Vec<_>>()
+        .join(" ");
     if servers.len() == 1 {
-        report.check(standalone == 1 || leaders == 1, format!("zookeeper: one server serving ({text})"));
+        report.check(
+            standalone == 1 || leaders == 1,
+            format!("zookeeper: one server serving ({text})"),
+        );
     } else {
         report.check(
             leaders == 1 && followers == servers.len() - 1,
-            format!("zookeeper: one leader, {} followers ({text})", servers.len() - 1),
+            format!(
+                "zookeeper: one leader, {} followers ({text})",
+                servers.len() - 1
+            ),
         );
     }
 }
@@ -191,16 +230,32 @@ pub fn zookeeper(cluster: &Cluster, report: &mut Report) {
 /// The bootstrap address clients in the cluster use: a ClusterIP Service
 /// selecting the brokers, by its DNS name.
 pub fn inside_bootstrap(cluster: &Cluster) -> Option<String> {
-    let brokers: Vec<String> = kafka_nodes(cluster).iter().filter(|n| n.broker).map(|n| n.pod.def.name.clone()).collect();
+    let brokers: Vec<String> = kafka_nodes(cluster)
+        .iter()
+        .filter(|n| n.broker)
+        .map(|n| n.pod.def.name.clone())
+        .collect();
     cluster
         .services
         .iter()
         .filter(|s| s.service_type() == "ClusterIP" && !s.headless())
         .find(|s| {
-            let sel: Vec<String> = cluster.selected(s).iter().map(|(p, _)| p.def.name.clone()).collect();
+            let sel: Vec<String> = cluster
+                .selected(s)
+                .iter()
+                .map(|(p, _)| p.def.name.clone())
+                .collect();
             !sel.is_empty() && sel.iter().all(|p| brokers.contains(p)) && sel.len() == brokers.len()
         })
-        .map(|s| format!("{}.{}.svc.{}:{}", s.name, cluster.namespace(), cluster.domain, s.ports()[0].port))
+        .map(|s| {
+            format!(
+                "{}.{}.svc.{}:{}",
+                s.name,
+                cluster.namespace(),
+                cluster.domain,
+                s.ports()[0].port
+            )
+        })
 }
 
 /// Where an outside client reaches a Service: node address and node port,
@@ -216,16 +271,28 @@ pub fn frontend(s: &ServiceInfo) -> Option<(Ipv4Addr, u16)> {
 
 /// External Services of the brokers: (the shared bootstrap, per-broker
 /// Services by pod name).
-pub fn external_services(cluster: &Cluster) -> (Option<&ServiceInfo>, BTreeMap<String, &ServiceInfo>) {
-    let brokers: BTreeSet<String> = kafka_nodes(cluster).iter().filter(|n| n.broker).map(|n| n.pod.def.name.clone()).collect();
+pub fn external_services(
+    cluster: &Cluster,
+) -> (Option<&ServiceInfo>, BTreeMap<String, &ServiceInfo>) {
+    let brokers: BTreeSet<String> = kafka_nodes(cluster)
+        .iter()
+        .filter(|n| n.broker)
+        .map(|n| n.pod.def.name.clone())
+        .collect();
     let mut bootstrap = None;
     let mut per = BTreeMap::new();
     for s in cluster.services.iter().filter(|s| frontend(s).is_some()) {
-        let sel: BTreeSet<String> = cluster.selected(s).iter().map(|(p, _)| p.def.name.clone()).collect();
+        let sel: BTreeSet<String> = cluster
+            .selected(s)
+            .iter()
+            .map(|(p, _)| p.def.name.clone())
+            .collect();
         if sel.is_empty() || !sel.is_subset(&brokers) {
             continue;
         }
-        let pins_pod = s.selector().contains_key("statefulset.kubernetes.io/pod-name");
+        let pins_pod = s
+            .selector()
+            .contains_key("statefulset.kubernetes.io/pod-name");
         if sel == brokers && !pins_pod {
             bootstrap = Some(s);
         } else if sel.len() == 1 {
@@ -253,9 +320,18 @@ pub fn advertised_external(cluster: &Cluster) -> BTreeMap<u32, (String, u16, Ipv
     let (_, per) = external_services(cluster);
     let mut out = BTreeMap::new();
     for n in kafka_nodes(cluster).iter().filter(|n| n.broker) {
-        let Some(s) = per.get(&n.pod.def.name) else { continue };
-        let Some((ip, port)) = frontend(s) else { continue };
-        let adv = listeners(n.props.get("advertised.listeners").map(String::as_str).unwrap_or(""));
+        let Some(s) = per.get(&n.pod.def.name) else {
+            continue;
+        };
+        let Some((ip, port)) = frontend(s) else {
+            continue;
+        };
+        let adv = listeners(
+            n.props
+                .get("advertised.listeners")
+                .map(String::as_str)
+                .unwrap_or(""),
+        );
         if let Some((_, host, p)) = adv.into_iter().find(|(_, _, p)| *p == port) {
             out.insert(n.id, (host, p, ip));
         }
@@ -265,23 +341,35 @@ pub fn advertised_external(cluster: &Cluster) -> BTreeMap<u32, (String, u16, Ipv
 
 pub fn kraft(cluster: &Cluster, client: &mut Client, bootstrap: &str, report: &mut Report) {
     let nodes = kafka_nodes(cluster);
-    let voters_cfg: BTreeSet<String> = nodes.iter().filter_map(|n| n.props.get("controller.quorum.voters").cloned()).collect();
+    let voters_cfg: BTreeSet<String> = nodes
+        .iter()
+        .filter_map(|n| n.props.get("controller.quorum.voters").cloned())
+        .collect();
     if voters_cfg.is_empty() && !nodes.iter().any(|n| n.props.contains_key("process.roles")) {
         return;
     }
     report.check(
         voters_cfg.len() == 1,
-        format!("kraft: every node runs with the same controller.quorum.voters ({} distinct)", voters_cfg.len()),
+        format!(
+            "kraft: every node runs with the same controller.quorum.voters ({} distinct)",
+            voters_cfg.len()
+        ),
     );
     let controllers = ids(nodes.iter().filter(|n| n.controller).map(|n| n.id));
     let configured = voters_cfg
         .iter()
         .next()
-        .map(|v| ids(v.split(',').filter_map(|e| e.split('@').next()?.parse().ok())))
+        .map(|v| {
+            ids(v
+                .split(',')
+                .filter_map(|e| e.split('@').next()?.parse().ok()))
+        })
         .unwrap_or_default();
     report.check(
         configured == controllers,
-        format!("kraft: the voters ({configured}) are the controller pods' node ids ({controllers})"),
+        format!(
+            "kraft: the voters ({configured}) are the controller pods' node ids ({controllers})"
+        ),
     );
     match client.call(&format!("quorum {bootstrap}")) {
         Ok(q) => {
@@ -301,13 +389,14 @@ pub fn brokers(cluster: &Cluster, client: &mut Client, bootstrap: &str, report: 
     let want = ids(nodes.iter().filter(|n| n.broker).map(|n| n.id));
     match client.call(&format!("cluster {bootstrap}")) {
         Ok(c) => {
-            let got = ids(
-                field(&c, "brokers")
-                    .unwrap_or("")
-                    .split(',')
-                    .filter_map(|b| b.split('@').next()?.parse().ok()),
+            let got = ids(field(&c, "brokers")
+                .unwrap_or("")
+                .split(',')
+                .filter_map(|b| b.split('@').next()?.parse().ok()));
+            report.check(
+                got == want,
+                format!("brokers: registered {got}, the broker pods run {want} (via {bootstrap})"),
             );
-            report.check(got == want, format!("brokers: registered {got}, the broker pods run {want} (via {bootstrap})"));
         }
         Err(e) => report.fail(format!("brokers: describe cluster via {bootstrap}: {e:#}")),
     }
@@ -317,7 +406,11 @@ pub fn brokers(cluster: &Cluster, client: &mut Client, bootstrap: &str, report: 
 pub fn declared_topics(cluster: &Cluster) -> Vec<(String, u32, u32, Vec<String>)> {
     let mut out = Vec::new();
     for job in &cluster.objects.jobs {
-        let spec = job.spec.clone().and_then(|s| s.template.spec).unwrap_or_default();
+        let spec = job
+            .spec
+            .clone()
+            .and_then(|s| s.template.spec)
+            .unwrap_or_default();
         for c in &spec.containers {
             for e in c.env.iter().flatten() {
                 if e.name != "TOPICS" {
@@ -344,12 +437,22 @@ pub fn topics(cluster: &Cluster, client: &mut Client, bootstrap: &str, report: &
     for (name, partitions, rf, configs) in declared_topics(cluster) {
         match client.call(&format!("topic {bootstrap} {name}")) {
             Ok(t) => {
-                let got_cfg: BTreeSet<&str> = field(&t, "configs").unwrap_or("").split(';').filter(|s| !s.is_empty()).collect();
+                let got_cfg: BTreeSet<&str> = field(&t, "configs")
+                    .unwrap_or("")
+                    .split(';')
+                    .filter(|s| !s.is_empty())
+                    .collect();
                 let want_cfg: BTreeSet<&str> = configs.iter().map(String::as_str).collect();
                 let ok = field(&t, "partitions") == Some(&partitions.to_string())
                     && field(&t, "rf") == Some(&rf.to_string())
                     && want_cfg.is_subset(&got_cfg);
-                report.check(ok, format!("topic {name}: {t} (declared partitions={partitions} rf={rf} configs={})", configs.join(";")));
+                report.check(
+                    ok,
+                    format!(
+                        "topic {name}: {t} (declared partitions={partitions} rf={rf} configs={})",
+                        configs.join(";")
+                    ),
+                );
             }
             Err(e) => report.fail(format!("topic {name}: {e:#}")),
         }
@@ -357,12 +460,27 @@ pub fn topics(cluster: &Cluster, client: &mut Client, bootstrap: &str, report: &
 }
 
 /// Produces `n` records with acks=all and reads them back.
-pub fn round_trip(client: &mut Client, bootstrap: &str, topic: &str, tag: &str, n: u32, who: &str, report: &mut Report) {
+pub fn round_trip(
+    client: &mut Client,
+    bootstrap: &str,
+    topic: &str,
+    tag: &str,
+    n: u32,
+    who: &str,
+    report: &mut Report,
+) {
     let r = client
         .call(&format!("produce {bootstrap} {topic} {n} {tag}"))
-        .and_then(|p| Ok((p, client.call(&format!("consume {bootstrap} {topic} {tag} {n}"))?)));
+        .and_then(|p| {
+            Ok((
+                p,
+                client.call(&format!("consume {bootstrap} {topic} {tag} {n}"))?,
+            ))
+        });
     match r {
-        Ok((p, c)) => report.pass(format!("{who}: {topic}: produced with acks=all ({p}) and consumed back ({c}) via {bootstrap}")),
+        Ok((p, c)) => report.pass(format!(
+            "{who}: {topic}: produced with acks=all ({p}) and consumed back ({c}) via {bootstrap}"
+        )),
         Err(e) => report.fail(format!("{who}: {topic} via {bootstrap}: {e:#}")),
     }
 }

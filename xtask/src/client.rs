@@ -24,7 +24,12 @@ impl Client {
         let log = std::fs::File::create(log)?;
         let mut child = Command::new("ip")
             .args(["netns", "exec", netns, "java"])
-            .args(["-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp"])
+            .args([
+                "-Xmx256m",
+                "-XX:+UseSerialGC",
+                "-XX:TieredStopAtLevel=1",
+                "-cp",
+            ])
             .arg(&classpath)
             .arg("io.kafkagen.live.LiveClient")
             .stdin(Stdio::piped())

@@ -4,7 +4,7 @@
 use crate::images::Image;
 use crate::kubelet::{self, PodStatus};
 use crate::network::{self, NODE_IP, ServiceRule};
-use crate::objects::{Labels, Objects, Owner, PodDef, selects};
+use crate::objects::{Labels, Objects, PodDef, selects};
 use crate::pods::{ContainerRun, Kubelet, Launch, Phase, Pod};
 use anyhow::{Context, Result, bail};
 use k8s_openapi::api::core::v1::{Container, Service, ServicePort, Volume};
@@ -29,15 +29,27 @@ pub struct ServiceInfo {
 
 impl ServiceInfo {
     pub fn selector(&self) -> Labels {
-        self.spec.spec.as_ref().and_then(|s| s.selector.clone()).unwrap_or_default()
+        self.spec
+            .spec
+            .as_ref()
+            .and_then(|s| s.selector.clone())
+            .unwrap_or_default()
     }
 
     pub fn ports(&self) -> Vec<ServicePort> {
-        self.spec.spec.as_ref().and_then(|s| s.ports.clone()).unwrap_or_default()
+        self.spec
+            .spec
+            .as_ref()
+            .and_then(|s| s.ports.clone())
+            .unwrap_or_default()
     }
 
     pub fn service_type(&self) -> String {
-        self.spec.spec.as_ref().and_then(|s| s.type_.clone()).unwrap_or_else(|| "ClusterIP".into())
+        self.spec
+            .spec
+            .as_ref()
+            .and_then(|s| s.type_.clone())
+            .unwrap_or_else(|| "ClusterIP".into())
     }
 
     pub fn headless(&self) -> bool {
@@ -45,11 +57,19 @@ impl ServiceInfo {
     }
 
     fn publishes_not_ready(&self) -> bool {
-        self.spec.spec.as_ref().and_then(|s| s.publish_not_ready_addresses).unwrap_or(false)
+        self.spec
+            .spec
+            .as_ref()
+            .and_then(|s| s.publish_not_ready_addresses)
+            .unwrap_or(false)
     }
 
     fn source_ranges(&self) -> Vec<String> {
-        self.spec.spec.as_ref().and_then(|s| s.load_balancer_source_ranges.clone()).unwrap_or_default()
+        self.spec
+            .spec
+            .as_ref()
+            .and_then(|s| s.load_balancer_source_ranges.clone())
+            .unwrap_or_default()
     }
 }
 
@@ -82,7 +102,14 @@ fn port_of(container_ports: &[(String, i32)], target: &IntOrString) -> Option<u1
 }
 
 impl Cluster {
-    pub fn new(objects: Objects, images: BTreeMap<String, Image>, domain: String, work: PathBuf, heap_mib: Option<u32>, runtime: PathBuf) -> Self {
+    pub fn new(
+        objects: Objects,
+        images: BTreeMap<String, Image>,
+        domain: String,
+        work: PathBuf,
+        heap_mib: Option<u32>,
+        runtime: PathBuf,
+    ) -> Self {
         let services = services_of(&objects, &[]);
         Cluster {
             objects,
@@ -115,10 +142,6 @@ impl Cluster {
         ]
     }
 
-    pub fn service(&self, name: &str) -> Option<&ServiceInfo> {
-        self.services.iter().find(|s| s.name == name)
-    }
-
     /// A new pod's network namespace, address and index.
     pub fn allocate(&mut self) -> Result<(usize, Ipv4Addr, String)> {
         let index = self.next_index;
@@ -127,7 +150,10 @@ impl Cluster {
         let netns = format!("{}{index}", network::NETNS_PREFIX);
         network::add_pod(&netns, index, ip)?;
         fs::create_dir_all(format!("/etc/netns/{netns}"))?;
-        fs::write(format!("/etc/netns/{netns}/hosts"), "127.0.0.1\tlocalhost\n")?;
+        fs::write(
+            format!("/etc/netns/{netns}/hosts"),
+            "127.0.0.1\tlocalhost\n",
+        )?;
         Ok((index, ip, netns))
     }
 
@@ -164,7 +190,11 @@ impl Cluster {
         {
             launches.push(self.launch(&def, &status, c, init, &service_env, &volumes)?);
         }
-        let restart_policy = def.spec.restart_policy.clone().unwrap_or_else(|| "Always".into());
+        let restart_policy = def
+            .spec
+            .restart_policy
+            .clone()
+            .unwrap_or_else(|| "Always".into());
         let (init, containers): (Vec<_>, Vec<_>) = launches.into_iter().partition(|l| l.init);
         let mk = |l: Launch| {
             let log = dir.join("logs").join(format!("{}.log", l.container.name));
@@ -189,16 +219,37 @@ impl Cluster {
 
     /// Volume name -> (host directory, read-only).
     fn volumes(&self, def: &PodDef, dir: &Path) -> Result<BTreeMap<String, (PathBuf, bool)>> {
-        let fs_group = def.spec.security_context.as_ref().and_then(|s| s.fs_group).map(|g| g as u32);
+        let fs_group = def
+            .spec
+            .security_context
+            .as_ref()
+            .and_then(|s| s.fs_group)
+            .map(|g| g as u32);
         let mut out = BTreeMap::new();
         for v in def.spec.volumes.iter().flatten() {
             let (path, ro) = self.volume(def, dir, v, fs_group)?;
             out.insert(v.name.clone(), (path, ro));
         }
+        // Claims from volumeClaimTemplates, mounted under the template's name.
+        for name in def.claims.keys() {
+            if !out.contains_key(name) {
+                let v = Volume {
+                    name: name.clone(),
+                    ..Default::default()
+                };
+                out.insert(name.clone(), self.volume(def, dir, &v, fs_group)?);
+            }
+        }
         Ok(out)
     }
 
-    fn volume(&self, def: &PodDef, dir: &Path, v: &Volume, fs_group: Option<u32>) -> Result<(PathBuf, bool)> {
+    fn volume(
+        &self,
+        def: &PodDef,
+        dir: &Path,
+        v: &Volume,
+        fs_group: Option<u32>,
+    ) -> Result<(PathBuf, bool)> {
         if v.empty_dir.is_some() {
             let p = dir.join("volumes").join(&v.name);
             fs::create_dir_all(&p)?;
@@ -219,33 +270,61 @@ impl Cluster {
             return Ok((p, false));
         }
         let (kind, name, items, mode, optional) = if let Some(c) = &v.config_map {
-            ("ConfigMap", c.name.clone(), c.items.clone(), c.default_mode, c.optional)
+            (
+                "ConfigMap",
+                c.name.clone(),
+                c.items.clone(),
+                c.default_mode,
+                c.optional,
+            )
         } else if let Some(s) = &v.secret {
-            ("Secret", s.secret_name.clone().unwrap_or_default(), s.items.clone(), s.default_mode, s.optional)
+            (
+                "Secret",
+                s.secret_name.clone().unwrap_or_default(),
+                s.items.clone(),
+                s.default_mode,
+                s.optional,
+            )
         } else {
-            bail!("pod {}: volume `{}` is of a type the harness does not provide", def.name, v.name);
+            bail!(
+                "pod {}: volume `{}` is of a type the harness does not provide",
+                def.name,
+                v.name
+            );
         };
         let p = dir.join("volumes").join(&v.name);
         fs::create_dir_all(&p)?;
         match kubelet::data_keys(&self.objects, kind, &name) {
             Some(data) => {
                 let chosen: Vec<(String, String)> = match items {
-                    Some(items) => items.iter().map(|i| (i.key.clone(), i.path.clone())).collect(),
+                    Some(items) => items
+                        .iter()
+                        .map(|i| (i.key.clone(), i.path.clone()))
+                        .collect(),
                     None => data.keys().map(|k| (k.clone(), k.clone())).collect(),
                 };
                 for (key, path) in chosen {
-                    let bytes = data.get(&key).with_context(|| format!("{kind} {name} has no key {key}"))?;
+                    let bytes = data
+                        .get(&key)
+                        .with_context(|| format!("{kind} {name} has no key {key}"))?;
                     let f = p.join(&path);
                     fs::create_dir_all(f.parent().unwrap())?;
                     fs::write(&f, bytes)?;
-                    fs::set_permissions(&f, fs::Permissions::from_mode(mode.unwrap_or(0o644) as u32))?;
+                    fs::set_permissions(
+                        &f,
+                        fs::Permissions::from_mode(mode.unwrap_or(0o644) as u32),
+                    )?;
                     if let Some(g) = fs_group {
                         chown(&f, Some(0), Some(g))?;
                     }
                 }
             }
             None if optional == Some(true) => {}
-            None => bail!("pod {}: {kind} `{name}` of volume `{}` does not exist (the pod would not start)", def.name, v.name),
+            None => bail!(
+                "pod {}: {kind} `{name}` of volume `{}` does not exist (the pod would not start)",
+                def.name,
+                v.name
+            ),
         }
         Ok((p, true))
     }
@@ -277,7 +356,11 @@ impl Cluster {
         let uid = sc.run_as_user.or(pod_sc.run_as_user).unwrap_or(1000);
         let gid = sc.run_as_group.or(pod_sc.run_as_group).unwrap_or(1000);
         if sc.run_as_non_root.or(pod_sc.run_as_non_root) == Some(true) && uid == 0 {
-            bail!("pod {} container {}: runAsNonRoot with user 0 (the kubelet refuses to start it)", def.name, c.name);
+            bail!(
+                "pod {} container {}: runAsNonRoot with user 0 (the kubelet refuses to start it)",
+                def.name,
+                c.name
+            );
         }
         let mut groups = vec![gid];
         groups.extend(pod_sc.fs_group);
@@ -286,9 +369,12 @@ impl Cluster {
         env.entry("HOME".into()).or_insert_with(|| home.into());
         let mut mounts = Vec::new();
         for m in c.volume_mounts.iter().flatten() {
-            let (src, vol_ro) = volumes
-                .get(&m.name)
-                .with_context(|| format!("container {} mounts `{}`, which is not a volume of the pod", c.name, m.name))?;
+            let (src, vol_ro) = volumes.get(&m.name).with_context(|| {
+                format!(
+                    "container {} mounts `{}`, which is not a volume of the pod",
+                    c.name, m.name
+                )
+            })?;
             let src = match &m.sub_path {
                 Some(sp) if !sp.is_empty() => {
                     let p = src.join(sp);
@@ -299,7 +385,11 @@ impl Cluster {
                 }
                 _ => src.clone(),
             };
-            mounts.push((src, m.mount_path.clone(), *vol_ro || m.read_only == Some(true)));
+            mounts.push((
+                src,
+                m.mount_path.clone(),
+                *vol_ro || m.read_only == Some(true),
+            ));
         }
         let caps = sc.capabilities.clone().unwrap_or_default();
         Ok(Launch {
@@ -314,7 +404,10 @@ impl Cluster {
             read_only_root: sc.read_only_root_filesystem == Some(true),
             no_new_privs: sc.allow_privilege_escalation == Some(false),
             drop_all_caps: caps.drop.iter().flatten().any(|d| d == "ALL"),
-            workdir: c.working_dir.clone().unwrap_or_else(|| image.workdir.clone()),
+            workdir: c
+                .working_dir
+                .clone()
+                .unwrap_or_else(|| image.workdir.clone()),
             image_dir: image.dir.clone(),
             image_mounts: image.binds.clone(),
             mounts,
@@ -354,7 +447,10 @@ impl Cluster {
             }
             let pods = self.selected(s);
             for port in s.ports() {
-                let target = port.target_port.clone().unwrap_or(IntOrString::Int(port.port));
+                let target = port
+                    .target_port
+                    .clone()
+                    .unwrap_or(IntOrString::Int(port.port));
                 let endpoints: Vec<(Ipv4Addr, u16)> = pods
                     .iter()
                     .filter(|(_, ready)| *ready)
@@ -368,11 +464,13 @@ impl Cluster {
                     frontends.push((lb, port.port as u16));
                 }
                 rules.push(ServiceRule {
-                    service: s.name.clone(),
-                    port: port.port as u16,
                     frontends,
                     endpoints,
-                    source_ranges: if s.lb_ip.is_some() { s.source_ranges() } else { Vec::new() },
+                    source_ranges: if s.lb_ip.is_some() {
+                        s.source_ranges()
+                    } else {
+                        Vec::new()
+                    },
                 });
             }
         }
@@ -384,10 +482,20 @@ impl Cluster {
         let records = self.records();
         let mut files: Vec<(String, String)> = Vec::new();
         for p in self.live_pods() {
-            let mut h = String::from("# Kubernetes-managed hosts file (kafkagen live boot).\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
+            let mut h = String::from(
+                "# Kubernetes-managed hosts file (kafkagen live boot).\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n",
+            );
             match &p.def.subdomain {
                 Some(sub) if !sub.is_empty() => {
-                    let _ = writeln!(h, "{}\t{}.{sub}.{}.svc.{}\t{}", p.ip, p.def.hostname, self.namespace(), self.domain, p.def.hostname);
+                    let _ = writeln!(
+                        h,
+                        "{}\t{}.{sub}.{}.svc.{}\t{}",
+                        p.ip,
+                        p.def.hostname,
+                        self.namespace(),
+                        self.domain,
+                        p.def.hostname
+                    );
                 }
                 _ => {
                     let _ = writeln!(h, "{}\t{}", p.ip, p.def.hostname);
@@ -449,11 +557,6 @@ impl Cluster {
         out
     }
 
-    /// The running pods a workload made, by owner name.
-    pub fn pods_of(&self, owner: &Owner) -> Vec<&Pod> {
-        self.live_pods().filter(|p| &p.def.owner == owner).collect()
-    }
-
     /// A file in a pod's container filesystem, found through its mounts.
     pub fn read_in_pod(&self, pod: &Pod, container: usize, path: &str) -> Option<String> {
         let c = pod.containers.get(container)?;
@@ -484,16 +587,26 @@ pub fn services_of(objects: &Objects, old: &[ServiceInfo]) -> Vec<ServiceInfo> {
         let headless = spec.cluster_ip.as_deref() == Some("None");
         let cluster_ip = (!headless).then(|| {
             previous.and_then(|p| p.cluster_ip).unwrap_or_else(|| {
-                let ip = (11..=250u8).map(|i| Ipv4Addr::new(10, 96, 0, i)).find(|ip| !used_vip.contains(ip)).expect("a free ClusterIP");
+                let ip = (11..=250u8)
+                    .map(|i| Ipv4Addr::new(10, 96, 0, i))
+                    .find(|ip| !used_vip.contains(ip))
+                    .expect("a free ClusterIP");
                 used_vip.insert(ip);
                 ip
             })
         });
         let lb_ip = (spec.type_.as_deref() == Some("LoadBalancer")).then(|| {
-            match spec.load_balancer_ip.as_deref().and_then(|ip| ip.parse().ok()) {
+            match spec
+                .load_balancer_ip
+                .as_deref()
+                .and_then(|ip| ip.parse().ok())
+            {
                 Some(ip) => ip,
                 None => previous.and_then(|p| p.lb_ip).unwrap_or_else(|| {
-                    let ip = (11..=250u8).map(|i| Ipv4Addr::new(172, 18, 0, i)).find(|ip| !used_lb.contains(ip)).expect("a free load-balancer address");
+                    let ip = (11..=250u8)
+                        .map(|i| Ipv4Addr::new(172, 18, 0, i))
+                        .find(|ip| !used_lb.contains(ip))
+                        .expect("a free load-balancer address");
                     used_lb.insert(ip);
                     ip
                 }),

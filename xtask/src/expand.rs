@@ -80,7 +80,10 @@ mod tests {
             ("a$", "a$"),
             ("$(A", "$(A"),
             ("$(", "$("),
-            ("up=$(\"$T\" | grep -c '(id: ' || true)", "up=$(\"$T\" | grep -c '(id: ' || true)"),
+            (
+                "up=$(\"$T\" | grep -c '(id: ' || true)",
+                "up=$(\"$T\" | grep -c '(id: ' || true)",
+            ),
             ("pid $$ now", "pid $ now"),
             ("é$(A)é", "é1é"),
             ("$é", "$é"),

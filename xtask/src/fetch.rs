@@ -40,7 +40,10 @@ pub fn jars(cache: &Path, line: &KafkaLine) -> Result<PathBuf> {
     std::fs::create_dir_all(&dir)?;
     let _ = std::fs::remove_dir_all(&lib);
     std::fs::write(dir.join("pom.xml"), pom(line))?;
-    eprintln!("live: fetching Apache Kafka {} jars with Maven", line.version);
+    eprintln!(
+        "live: fetching Apache Kafka {} jars with Maven",
+        line.version
+    );
     let repo = cache.join("m2");
     let status = Command::new("mvn")
         .args(["-q", "-B", "-f"])

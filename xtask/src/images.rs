@@ -26,7 +26,6 @@ pub enum Kind {
 /// One image as the harness runs it.
 #[derive(Debug, Clone)]
 pub struct Image {
-    pub reference: String,
     pub kind: Kind,
     pub line: &'static KafkaLine,
     /// The layer directory `container.sh` copies into the container's root.
@@ -40,38 +39,52 @@ pub struct Image {
     /// Where the image's entrypoint writes the server's effective
     /// configuration (the file the server is started with).
     pub config_file: String,
-    /// Where the image keeps its tools (for harness commands in pods).
-    pub tools_dir: String,
-    pub tool_suffix: &'static str,
-}
-
-impl Image {
-    pub fn tool(&self, name: &str) -> String {
-        format!("{}/{name}{}", self.tools_dir, self.tool_suffix)
-    }
 }
 
 /// Which image a reference is, and the Kafka line that runs it; a note
 /// when that line is not the image's own version.
 pub fn identify(reference: &str) -> Result<(Kind, &'static KafkaLine, Option<String>)> {
-    let img = image::parse(reference).with_context(|| format!("`{reference}` is not an image reference"))?;
+    let img = image::parse(reference)
+        .with_context(|| format!("`{reference}` is not an image reference"))?;
     let path = reference.split(['@', ':']).next().unwrap_or_default();
     let (kind, kafka) = match img.flavor {
-        Flavor::ConfluentKafka if path.ends_with("cp-server") => (Kind::ConfluentServer, img.version.map(|(a, b)| versions::confluent_to_kafka(a, b))),
-        Flavor::ConfluentKafka => (Kind::ConfluentKafka, img.version.map(|(a, b)| versions::confluent_to_kafka(a, b))),
-        Flavor::ConfluentZooKeeper => (Kind::ConfluentZooKeeper, img.version.map(|(a, b)| versions::confluent_to_kafka(a, b))),
+        Flavor::ConfluentKafka if path.ends_with("cp-server") => (
+            Kind::ConfluentServer,
+            img.version.map(|(a, b)| versions::confluent_to_kafka(a, b)),
+        ),
+        Flavor::ConfluentKafka => (
+            Kind::ConfluentKafka,
+            img.version.map(|(a, b)| versions::confluent_to_kafka(a, b)),
+        ),
+        Flavor::ConfluentZooKeeper => (
+            Kind::ConfluentZooKeeper,
+            img.version.map(|(a, b)| versions::confluent_to_kafka(a, b)),
+        ),
         Flavor::ApacheKafka => (Kind::ApacheKafka, img.version),
-        _ => bail!("`{reference}`: the harness runs cp-kafka, cp-server, cp-zookeeper and apache/kafka images"),
+        _ => bail!(
+            "`{reference}`: the harness runs cp-kafka, cp-server, cp-zookeeper and apache/kafka images"
+        ),
     };
-    let (major, minor) = kafka.with_context(|| format!("`{reference}`: no version in its tag (a digest alone does not say which Kafka it runs)"))?;
+    let (major, minor) = kafka.with_context(|| {
+        format!(
+            "`{reference}`: no version in its tag (a digest alone does not say which Kafka it runs)"
+        )
+    })?;
     let line = versions::line_for(major, minor);
     let exact = match kind {
         Kind::ApacheKafka => img.tag.as_deref() == Some(line.version),
         _ => line.version.starts_with(&format!("{major}.{minor}.")),
     };
-    let note = (!exact).then(|| format!("{reference} runs on Apache Kafka {} (the nearest pinned version)", line.version));
+    let note = (!exact).then(|| {
+        format!(
+            "{reference} runs on Apache Kafka {} (the nearest pinned version)",
+            line.version
+        )
+    });
     if kind != Kind::ApacheKafka && line.log4j2 {
-        bail!("`{reference}`: the harness stands in Confluent images of Kafka 3.x (Confluent Platform 7.x) only");
+        bail!(
+            "`{reference}`: the harness stands in Confluent images of Kafka 3.x (Confluent Platform 7.x) only"
+        );
     }
     Ok((kind, line, note))
 }
@@ -101,7 +114,9 @@ fn copy_tree(from: &Path, to: &Path) -> Result<()> {
             fs::create_dir_all(&dest).with_context(|| format!("create {}", dest.display()))?;
             copy_tree(&entry.path(), &dest)?;
         } else {
-            fs::copy(entry.path(), &dest).with_context(|| format!("copy {} to {}", entry.path().display(), dest.display()))?;
+            fs::copy(entry.path(), &dest).with_context(|| {
+                format!("copy {} to {}", entry.path().display(), dest.display())
+            })?;
         }
     }
     Ok(())
@@ -127,7 +142,8 @@ fn passwd(root: &Path) -> Result<()> {
             .map(|l| format!("{l}\n"))
             .collect()
     };
-    let passwd = keep(fs::read_to_string("/etc/passwd")?) + "appuser:x:1000:1000::/home/appuser:/bin/bash\n";
+    let passwd =
+        keep(fs::read_to_string("/etc/passwd")?) + "appuser:x:1000:1000::/home/appuser:/bin/bash\n";
     let group = keep(fs::read_to_string("/etc/group")?) + "appuser:x:1000:\n";
     write(&root.join("etc/passwd"), &passwd, 0o644)?;
     write(&root.join("etc/group"), &group, 0o644)?;
@@ -138,7 +154,11 @@ fn passwd(root: &Path) -> Result<()> {
 pub fn host_jdk() -> Result<PathBuf> {
     let java = fs::canonicalize("/usr/bin/java").context("no java on this machine")?;
     // .../bin/java -> the JDK's home
-    Ok(java.parent().and_then(Path::parent).context("java's home")?.to_path_buf())
+    Ok(java
+        .parent()
+        .and_then(Path::parent)
+        .context("java's home")?
+        .to_path_buf())
 }
 
 /// Builds the layer of one image under `work`.
@@ -181,30 +201,72 @@ pub fn build(
             let bin = dir.join("opt/kafka/bin");
             write(
                 &bin.join("kafka-run-class.sh"),
-                &fill(&run_class, &[("CLASSPATH", "/opt/kafka/libs/*"), ("LOG_DIR", "/opt/kafka/bin/../logs"), ("TOOLS_LOG4J", tools_log4j)]),
+                &fill(
+                    &run_class,
+                    &[
+                        ("CLASSPATH", "/opt/kafka/libs/*"),
+                        ("LOG_DIR", "/opt/kafka/bin/../logs"),
+                        ("TOOLS_LOG4J", tools_log4j),
+                    ],
+                ),
                 0o755,
             )?;
             write(
                 &bin.join("kafka-server-start.sh"),
-                &fill(&server_start, &[("NAME", "kafkaServer"), ("USAGE", "[-daemon] server.properties [--override property=value]*"), ("HEAP", "-Xmx1G -Xms1G"), ("RUN_CLASS", "kafka-run-class.sh"), ("MAIN", "kafka.Kafka"), ("LOG4J", log4j)]),
+                &fill(
+                    &server_start,
+                    &[
+                        ("NAME", "kafkaServer"),
+                        (
+                            "USAGE",
+                            "[-daemon] server.properties [--override property=value]*",
+                        ),
+                        ("HEAP", "-Xmx1G -Xms1G"),
+                        ("RUN_CLASS", "kafka-run-class.sh"),
+                        ("MAIN", "kafka.Kafka"),
+                        ("LOG4J", log4j),
+                    ],
+                ),
                 0o755,
             )?;
             for (name, main) in line.tools {
                 write(
                     &bin.join(format!("{name}.sh")),
-                    &fill(&tool, &[("TOOL", &format!("{name}.sh")), ("MAIN", main), ("RUN_CLASS", "kafka-run-class.sh")]),
+                    &fill(
+                        &tool,
+                        &[
+                            ("TOOL", &format!("{name}.sh")),
+                            ("MAIN", main),
+                            ("RUN_CLASS", "kafka-run-class.sh"),
+                        ],
+                    ),
                     0o755,
                 )?;
             }
             // The defaults the image keeps in /etc/kafka/docker, and the
             // distribution's config directory (seeded into the config emptyDir).
-            let defaults = sources.join(if line.log4j2 { "apache-config-4" } else { "apache-config-3" });
+            let defaults = sources.join(if line.log4j2 {
+                "apache-config-4"
+            } else {
+                "apache-config-3"
+            });
             copy_tree(&defaults, &dir.join("etc/kafka/docker"))?;
             fs::create_dir_all(dir.join("opt/kafka/config"))?;
             for f in log4j_files.iter().chain(["server.properties"].iter()) {
                 fs::copy(defaults.join(f), dir.join("opt/kafka/config").join(f))?;
             }
-            own_dirs(&dir, &["/opt/kafka", "/opt/kafka/config", "/usr/logs", "/mnt/shared/config", "/var/lib/kafka/data", "/etc/kafka/secrets", "/etc/kafka"])?;
+            own_dirs(
+                &dir,
+                &[
+                    "/opt/kafka",
+                    "/opt/kafka/config",
+                    "/usr/logs",
+                    "/mnt/shared/config",
+                    "/var/lib/kafka/data",
+                    "/etc/kafka/secrets",
+                    "/etc/kafka",
+                ],
+            )?;
             fs::create_dir_all(dir.join("opt/kafka/libs"))?;
             fs::create_dir_all(dir.join("opt/java/openjdk"))?;
             binds.push((jars.to_path_buf(), "/opt/kafka/libs".to_string()));
@@ -213,7 +275,6 @@ pub fn build(
             env.insert("PATH".into(), "/opt/java/openjdk/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into());
             env.insert("LANG".into(), "en_US.UTF-8".into());
             Image {
-                reference: reference.into(),
                 kind,
                 line,
                 dir: dir.clone(),
@@ -222,8 +283,6 @@ pub fn build(
                 cmd: vec!["/etc/kafka/docker/run".into()],
                 workdir: "/".into(),
                 config_file: "/opt/kafka/config/server.properties".into(),
-                tools_dir: "/opt/kafka/bin".into(),
-                tool_suffix: ".sh",
             }
         }
         _ => {
@@ -235,25 +294,81 @@ pub fn build(
             let bin = dir.join("usr/bin");
             write(
                 &bin.join("kafka-run-class"),
-                &fill(&run_class, &[("CLASSPATH", "/usr/share/java/kafka/*"), ("LOG_DIR", "/usr/logs"), ("TOOLS_LOG4J", "-Dlog4j.configuration=file:/etc/kafka/tools-log4j.properties")]),
+                &fill(
+                    &run_class,
+                    &[
+                        ("CLASSPATH", "/usr/share/java/kafka/*"),
+                        ("LOG_DIR", "/usr/logs"),
+                        (
+                            "TOOLS_LOG4J",
+                            "-Dlog4j.configuration=file:/etc/kafka/tools-log4j.properties",
+                        ),
+                    ],
+                ),
                 0o755,
             )?;
             let log4j = "-Dlog4j.configuration=file:/etc/kafka/log4j.properties";
             write(
                 &bin.join("kafka-server-start"),
-                &fill(&server_start, &[("NAME", "kafkaServer"), ("USAGE", "[-daemon] server.properties [--override property=value]*"), ("HEAP", "-Xmx1G -Xms1G"), ("RUN_CLASS", "kafka-run-class"), ("MAIN", "kafka.Kafka"), ("LOG4J", log4j)]),
+                &fill(
+                    &server_start,
+                    &[
+                        ("NAME", "kafkaServer"),
+                        (
+                            "USAGE",
+                            "[-daemon] server.properties [--override property=value]*",
+                        ),
+                        ("HEAP", "-Xmx1G -Xms1G"),
+                        ("RUN_CLASS", "kafka-run-class"),
+                        ("MAIN", "kafka.Kafka"),
+                        ("LOG4J", log4j),
+                    ],
+                ),
                 0o755,
             )?;
             write(
                 &bin.join("zookeeper-server-start"),
-                &fill(&server_start, &[("NAME", "zookeeper"), ("USAGE", "[-daemon] zookeeper.properties"), ("HEAP", "-Xmx512M -Xms512M"), ("RUN_CLASS", "kafka-run-class"), ("MAIN", "org.apache.zookeeper.server.quorum.QuorumPeerMain"), ("LOG4J", log4j)]),
+                &fill(
+                    &server_start,
+                    &[
+                        ("NAME", "zookeeper"),
+                        ("USAGE", "[-daemon] zookeeper.properties"),
+                        ("HEAP", "-Xmx512M -Xms512M"),
+                        ("RUN_CLASS", "kafka-run-class"),
+                        ("MAIN", "org.apache.zookeeper.server.quorum.QuorumPeerMain"),
+                        ("LOG4J", log4j),
+                    ],
+                ),
                 0o755,
             )?;
             for (name, main) in line.tools {
-                write(&bin.join(name), &fill(&tool, &[("TOOL", name), ("MAIN", main), ("RUN_CLASS", "kafka-run-class")]), 0o755)?;
+                write(
+                    &bin.join(name),
+                    &fill(
+                        &tool,
+                        &[
+                            ("TOOL", name),
+                            ("MAIN", main),
+                            ("RUN_CLASS", "kafka-run-class"),
+                        ],
+                    ),
+                    0o755,
+                )?;
             }
             copy_tree(&sources.join("confluent-config"), &dir.join("etc/kafka"))?;
-            own_dirs(&dir, &["/etc/kafka", "/etc/kafka/secrets", "/var/lib/kafka/data", "/var/lib/zookeeper/data", "/var/lib/zookeeper/log", "/var/log/kafka", "/var/log/confluent", "/usr/logs"])?;
+            own_dirs(
+                &dir,
+                &[
+                    "/etc/kafka",
+                    "/etc/kafka/secrets",
+                    "/var/lib/kafka/data",
+                    "/var/lib/zookeeper/data",
+                    "/var/lib/zookeeper/log",
+                    "/var/log/kafka",
+                    "/var/log/confluent",
+                    "/usr/logs",
+                ],
+            )?;
             for f in fs::read_dir(dir.join("etc/kafka"))? {
                 let p = f?.path();
                 chown(&p, Some(APPUSER), Some(0))?;
@@ -261,18 +376,33 @@ pub fn build(
             fs::create_dir_all(dir.join("usr/share/java/kafka"))?;
             fs::create_dir_all(dir.join("usr/share/java/cp-base-new"))?;
             binds.push((jars.to_path_buf(), "/usr/share/java/kafka".to_string()));
-            binds.push((helper_jars.to_path_buf(), "/usr/share/java/cp-base-new".to_string()));
-            env.insert("PATH".into(), "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into());
+            binds.push((
+                helper_jars.to_path_buf(),
+                "/usr/share/java/cp-base-new".to_string(),
+            ));
+            env.insert(
+                "PATH".into(),
+                "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into(),
+            );
             env.insert("LANG".into(), "C.UTF-8".into());
-            env.insert("CUB_CLASSPATH".into(), "\"/usr/share/java/cp-base-new/*\"".into());
-            env.insert("COMPONENT".into(), if zk { "zookeeper" } else { "kafka" }.into());
+            env.insert(
+                "CUB_CLASSPATH".into(),
+                "\"/usr/share/java/cp-base-new/*\"".into(),
+            );
+            env.insert(
+                "COMPONENT".into(),
+                if zk { "zookeeper" } else { "kafka" }.into(),
+            );
             if !zk {
-                for v in ["KAFKA_ZOOKEEPER_CONNECT", "KAFKA_ADVERTISED_LISTENERS", "CLUSTER_ID"] {
+                for v in [
+                    "KAFKA_ZOOKEEPER_CONNECT",
+                    "KAFKA_ADVERTISED_LISTENERS",
+                    "CLUSTER_ID",
+                ] {
                     env.insert(v.into(), String::new());
                 }
             }
             Image {
-                reference: reference.into(),
                 kind,
                 line,
                 dir: dir.clone(),
@@ -280,9 +410,12 @@ pub fn build(
                 env,
                 cmd: vec!["/etc/confluent/docker/run".into()],
                 workdir: "/home/appuser".into(),
-                config_file: if zk { "/etc/kafka/zookeeper.properties" } else { "/etc/kafka/kafka.properties" }.into(),
-                tools_dir: "/usr/bin".into(),
-                tool_suffix: "",
+                config_file: if zk {
+                    "/etc/kafka/zookeeper.properties"
+                } else {
+                    "/etc/kafka/kafka.properties"
+                }
+                .into(),
             }
         }
     };

@@ -8,7 +8,6 @@ use crate::cluster::Cluster;
 use crate::images::{self, Image};
 use crate::network;
 use crate::objects::{self, Objects, Owner};
-use crate::pods::Phase;
 use crate::{fetch, versions};
 use anyhow::{Context, Result, bail};
 use std::collections::{BTreeMap, BTreeSet};
@@ -28,7 +27,10 @@ pub struct Options {
 
 /// The repository root (xtask's parent).
 pub fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 /// Records per produce-and-consume check.
@@ -47,7 +49,11 @@ pub struct Session {
 }
 
 impl Session {
-    pub fn tick_until(&mut self, timeout: Duration, mut done: impl FnMut(&Cluster) -> bool) -> Result<bool> {
+    pub fn tick_until(
+        &mut self,
+        timeout: Duration,
+        mut done: impl FnMut(&Cluster) -> bool,
+    ) -> Result<bool> {
         let deadline = Instant::now() + timeout;
         loop {
             self.cluster.kubelet.tick()?;
@@ -77,12 +83,19 @@ impl Session {
 
     /// The Kafka line of the brokers' image, for clients.
     fn kafka_image(&self) -> Option<&Image> {
-        self.cluster.images.values().find(|i| i.kind != images::Kind::ConfluentZooKeeper)
+        self.cluster
+            .images
+            .values()
+            .find(|i| i.kind != images::Kind::ConfluentZooKeeper)
     }
 
     fn client(&mut self, name: &str, netns: &str) -> Result<Client> {
         let image = self.kafka_image().context("no Kafka image in the render")?;
-        let (helper, jars) = self.helpers.get(image.line.version).cloned().context("no helper jar")?;
+        let (helper, jars) = self
+            .helpers
+            .get(image.line.version)
+            .cloned()
+            .context("no helper jar")?;
         let log = self.cluster.work.join(format!("client-{name}.log"));
         Client::start(name, netns, &jars, &helper, &log)
     }
@@ -99,20 +112,20 @@ fn workload_pods_ready(c: &Cluster) -> bool {
 fn crash_looping(c: &Cluster) -> Option<(String, String, String)> {
     c.live_pods()
         .filter(|p| !matches!(p.def.owner, Owner::Job(_)))
-        .flat_map(|p| p.init.iter().chain(p.containers.iter()).map(move |c| (p, c)))
+        .flat_map(|p| {
+            p.init
+                .iter()
+                .chain(p.containers.iter())
+                .map(move |c| (p, c))
+        })
         .find(|(_, c)| c.exit_codes.len() >= 3)
         .map(|(p, c)| {
-            let log = std::fs::read_to_string(&c.log).unwrap_or_default();
-            let lines: Vec<&str> = log.lines().collect();
-            let tail = lines[lines.len().saturating_sub(25)..].join("\n");
-            (p.def.name.clone(), c.name().to_string(), tail)
+            (
+                p.def.name.clone(),
+                c.name().to_string(),
+                log_tail(&c.log, 25),
+            )
         })
-}
-
-fn jobs_done(c: &Cluster) -> bool {
-    c.live_pods()
-        .filter(|p| matches!(p.def.owner, Owner::Job(_)))
-        .all(|p| matches!(p.phase, Phase::Succeeded | Phase::Failed))
 }
 
 /// Compiles the harness's Java helpers against a Kafka line's jars.
@@ -150,7 +163,14 @@ fn helper_jar(work: &Path, jars: &Path, line: &versions::KafkaLine) -> Result<Pa
             std::fs::copy(&path, dir.join("lib").join(&name))?;
         }
     }
-    let ok = Command::new("jar").arg("cf").arg(&jar).arg("-C").arg(&classes).arg(".").status()?.success();
+    let ok = Command::new("jar")
+        .arg("cf")
+        .arg(&jar)
+        .arg("-C")
+        .arg(&classes)
+        .arg(".")
+        .status()?
+        .success();
     if !ok {
         bail!("jar failed");
     }
@@ -161,7 +181,11 @@ fn helper_jar(work: &Path, jars: &Path, line: &versions::KafkaLine) -> Result<Pa
 /// when they have any, so that it is allowed in.
 fn outside_address(objects: &Objects) -> Ipv4Addr {
     for s in &objects.services {
-        let ranges = s.spec.as_ref().and_then(|s| s.load_balancer_source_ranges.clone()).unwrap_or_default();
+        let ranges = s
+            .spec
+            .as_ref()
+            .and_then(|s| s.load_balancer_source_ranges.clone())
+            .unwrap_or_default();
         for r in ranges {
             if let Some((addr, bits)) = r.split_once('/')
                 && let (Ok(a), Ok(b)) = (addr.parse::<Ipv4Addr>(), bits.parse::<u32>())
@@ -186,7 +210,11 @@ pub fn run(opts: Options) -> Result<bool> {
         .map(|s| s.to_string_lossy().to_string())
         .unwrap_or_else(|| "cluster".into());
     let stem = if stem == "expected" {
-        opts.manifests.parent().and_then(|p| p.file_name()).map(|s| s.to_string_lossy().to_string()).unwrap_or(stem)
+        opts.manifests
+            .parent()
+            .and_then(|p| p.file_name())
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or(stem)
     } else {
         stem
     };
@@ -194,28 +222,49 @@ pub fn run(opts: Options) -> Result<bool> {
     let lock_path = repo().join("target/live/.lock");
     std::fs::create_dir_all(lock_path.parent().unwrap())?;
     let lock = std::fs::File::create(&lock_path)?;
-    lock.try_lock().map_err(|_| anyhow::anyhow!("another live boot is running on this machine"))?;
+    lock.try_lock()
+        .map_err(|_| anyhow::anyhow!("another live boot is running on this machine"))?;
     network::teardown();
     if work.exists() {
         let _ = Command::new("umount").arg("-R").arg(&work).output();
-        std::fs::remove_dir_all(&work).with_context(|| format!("cannot clear {}", work.display()))?;
+        std::fs::remove_dir_all(&work)
+            .with_context(|| format!("cannot clear {}", work.display()))?;
     }
     std::fs::create_dir_all(&work)?;
     let cache = std::env::var_os("KAFKAGEN_LIVE_CACHE")
         .map(PathBuf::from)
         .unwrap_or_else(|| repo().join("target/live-cache"));
 
-    println!("live: {} (namespace {})", opts.manifests.display(), objects.namespace);
+    println!(
+        "live: {} (namespace {})",
+        opts.manifests.display(),
+        objects.namespace
+    );
     let mut notes = Vec::new();
     let mut refs = BTreeSet::new();
     let templates = objects
         .statefulsets
         .iter()
         .filter_map(|s| s.spec.as_ref()?.template.spec.clone())
-        .chain(objects.deployments.iter().filter_map(|d| d.spec.as_ref()?.template.spec.clone()))
-        .chain(objects.jobs.iter().filter_map(|j| j.spec.as_ref()?.template.spec.clone()));
+        .chain(
+            objects
+                .deployments
+                .iter()
+                .filter_map(|d| d.spec.as_ref()?.template.spec.clone()),
+        )
+        .chain(
+            objects
+                .jobs
+                .iter()
+                .filter_map(|j| j.spec.as_ref()?.template.spec.clone()),
+        );
     for spec in templates {
-        for c in spec.init_containers.iter().flatten().chain(spec.containers.iter()) {
+        for c in spec
+            .init_containers
+            .iter()
+            .flatten()
+            .chain(spec.containers.iter())
+        {
             refs.insert(c.image.clone().unwrap_or_default());
         }
     }
@@ -237,12 +286,22 @@ pub fn run(opts: Options) -> Result<bool> {
     }
     for r in &refs {
         let i = &imgs[r];
-        println!("live: {r} stands in with Apache Kafka {} jars ({:?})", i.line.version, i.kind);
+        println!(
+            "live: {r} stands in with Apache Kafka {} jars ({:?})",
+            i.line.version, i.kind
+        );
     }
     let outside = outside_address(&objects);
     network::setup_node(outside)?;
     let runtime = repo().join("xtask/runtime/container.sh");
-    let cluster = Cluster::new(objects, imgs, opts.domain.clone(), work.clone(), opts.heap_mib, runtime);
+    let cluster = Cluster::new(
+        objects,
+        imgs,
+        opts.domain.clone(),
+        work.clone(),
+        opts.heap_mib,
+        runtime,
+    );
     let mut s = Session {
         cluster,
         report: Report::default(),
@@ -294,6 +353,8 @@ fn start_workloads(s: &mut Session) -> Result<()> {
     for d in &s.cluster.objects.deployments {
         defs.extend(objects::deployment_pods(d)?);
     }
+    // Jobs start with everything else, as `kubectl apply` makes them; they
+    // wait for the brokers themselves.
     for j in &s.cluster.objects.jobs {
         defs.push(objects::job_pod(j, 0)?);
     }
@@ -305,12 +366,19 @@ fn start_workloads(s: &mut Session) -> Result<()> {
 
 fn boot(s: &mut Session, opts: &Options) -> Result<()> {
     start_workloads(s)?;
-    let workloads = s.cluster.live_pods().filter(|p| !matches!(p.def.owner, Owner::Job(_))).count();
+    let workloads = s
+        .cluster
+        .live_pods()
+        .filter(|p| !matches!(p.def.owner, Owner::Job(_)))
+        .count();
     let t0 = Instant::now();
-    let ready = s.tick_until(opts.boot_timeout, |c| workload_pods_ready(c) || crash_looping(c).is_some())?
-        && crash_looping(&s.cluster).is_none();
+    let ready = s.tick_until(opts.boot_timeout, |c| {
+        workload_pods_ready(c) || crash_looping(c).is_some()
+    })? && crash_looping(&s.cluster).is_none();
     if let Some((pod, container, log)) = crash_looping(&s.cluster) {
-        s.report.fail(format!("pods: {pod}/{container} keeps exiting; the end of its log:\n{log}"));
+        s.report.fail(format!(
+            "pods: {pod}/{container} keeps exiting; the end of its log:\n{log}"
+        ));
     }
     let not_ready: Vec<String> = s
         .cluster
@@ -321,9 +389,16 @@ fn boot(s: &mut Session, opts: &Options) -> Result<()> {
     s.report.check(
         ready,
         if ready {
-            format!("pods: all {workloads} workload pods ready in {:.0} s", t0.elapsed().as_secs_f64())
+            format!(
+                "pods: all {workloads} workload pods ready in {:.0} s",
+                t0.elapsed().as_secs_f64()
+            )
         } else {
-            format!("pods: not ready after {:.0} s: {}", t0.elapsed().as_secs_f64(), not_ready.join(", "))
+            format!(
+                "pods: not ready after {:.0} s: {}",
+                t0.elapsed().as_secs_f64(),
+                not_ready.join(", ")
+            )
         },
     );
     if !ready {
@@ -336,34 +411,65 @@ fn boot(s: &mut Session, opts: &Options) -> Result<()> {
         .filter(|(p, c)| c.starts > 1 && !matches!(p.def.owner, Owner::Job(_)))
         .map(|(p, c)| format!("{}/{} started {} times", p.def.name, c.name(), c.starts))
         .collect();
-    s.report.check(restarts.is_empty(), format!("pods: no container restarted while booting{}", if restarts.is_empty() { String::new() } else { format!(" ({})", restarts.join(", ")) }));
+    s.report.check(
+        restarts.is_empty(),
+        format!(
+            "pods: no container restarted while booting{}",
+            if restarts.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", restarts.join(", "))
+            }
+        ),
+    );
 
     // The inside client: a pod of the namespace, resolving the cluster's names.
     let (_, ip, netns) = s.cluster.allocate()?;
-    s.cluster.client_netns.push((netns.clone(), ip, "kafkagen-live-client".into()));
+    s.cluster
+        .client_netns
+        .push((netns.clone(), ip, "kafkagen-live-client".into()));
     s.cluster.sync()?;
     let mut inside = s.client("inside", &netns)?;
     checks::zookeeper(&s.cluster, &mut s.report);
     let Some(bootstrap) = checks::inside_bootstrap(&s.cluster) else {
-        s.report.fail("no ClusterIP Service selects exactly the broker pods: no bootstrap for clients");
+        s.report
+            .fail("no ClusterIP Service selects exactly the broker pods: no bootstrap for clients");
         return Ok(());
     };
     checks::kraft(&s.cluster, &mut inside, &bootstrap, &mut s.report);
     checks::brokers(&s.cluster, &mut inside, &bootstrap, &mut s.report);
 
-    // The topics Job: done once while the cluster booted; run it again.
     jobs(s)?;
     checks::topics(&s.cluster, &mut inside, &bootstrap, &mut s.report);
 
     let brokers = kafka_nodes(&s.cluster).iter().filter(|n| n.broker).count() as u32;
     let rf = brokers.min(3);
     match inside.call(&format!("create {bootstrap} {TOPIC} {} {rf}", brokers * 2)) {
-        Ok(_) => s.report.pass(format!("{TOPIC}: created with {} partitions, replication factor {rf}", brokers * 2)),
+        Ok(_) => s.report.pass(format!(
+            "{TOPIC}: created with {} partitions, replication factor {rf}",
+            brokers * 2
+        )),
         Err(e) => s.report.fail(format!("{TOPIC}: create: {e:#}")),
     }
-    checks::round_trip(&mut inside, &bootstrap, TOPIC, "inside", RECORDS, "inside", &mut s.report);
+    checks::round_trip(
+        &mut inside,
+        &bootstrap,
+        TOPIC,
+        "inside",
+        RECORDS,
+        "inside",
+        &mut s.report,
+    );
     for (name, ..) in checks::declared_topics(&s.cluster) {
-        checks::round_trip(&mut inside, &bootstrap, &name, "inside", RECORDS, "inside", &mut s.report);
+        checks::round_trip(
+            &mut inside,
+            &bootstrap,
+            &name,
+            "inside",
+            RECORDS,
+            "inside",
+            &mut s.report,
+        );
     }
     outside(s)?;
     if opts.faults {
@@ -375,35 +481,49 @@ fn boot(s: &mut Session, opts: &Options) -> Result<()> {
     Ok(())
 }
 
-fn jobs(s: &mut Session) -> Result<()> {
-    if s.cluster.objects.jobs.is_empty() {
-        return Ok(());
+/// The last lines of a container's log, for a failure's report line.
+fn log_tail(path: &Path, lines: usize) -> String {
+    let log = std::fs::read_to_string(path).unwrap_or_default();
+    let all: Vec<&str> = log.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+/// Runs a Job's pod until its first container exits (a Job retries a
+/// failure, but the first run must succeed); reports the exit and, on a
+/// failure, the end of the log.
+fn job_run(s: &mut Session, job: &str, name: &str, what: &str) -> Result<()> {
+    let exited = s.tick_until(Duration::from_secs(600), |c| {
+        c.kubelet
+            .pod(name)
+            .is_some_and(|p| !p.containers[0].exit_codes.is_empty())
+    })?;
+    let pod = s.cluster.kubelet.pod(name).context("the Job's pod")?;
+    let code = pod.containers[0].exit_codes.first().copied().flatten();
+    let log = pod.containers[0].log.clone();
+    if exited && code == Some(0) {
+        s.report.pass(format!("job {job}: {what} exited 0"));
+    } else {
+        s.report.fail(format!(
+            "job {job}: {what} exited {}; the end of its log:\n{}",
+            code.map_or("(not yet)".to_string(), |c| c.to_string()),
+            log_tail(&log, 15)
+        ));
     }
-    let done = s.tick_until(Duration::from_secs(600), jobs_done)?;
-    let names: Vec<String> = s.cluster.objects.jobs.iter().filter_map(|j| j.metadata.name.clone()).collect();
-    for (i, job) in names.iter().enumerate() {
-        let owner = Owner::Job(job.clone());
-        let pods = s.cluster.pods_of(&owner);
-        let Some(pod) = pods.first() else { continue };
-        let codes = &pod.containers[0].exit_codes;
-        s.report.check(
-            done && pod.phase == Phase::Succeeded,
-            format!("job {job}: completed (exit codes {codes:?})"),
-        );
-        // Again, as after `kubectl delete job` and a new apply.
-        let name = pod.def.name.clone();
-        s.cluster.kubelet.delete(&name);
-        let def = objects::job_pod(&s.cluster.objects.jobs[i], 1)?;
+    s.cluster.kubelet.delete(name);
+    Ok(())
+}
+
+fn jobs(s: &mut Session) -> Result<()> {
+    let jobs = s.cluster.objects.jobs.clone();
+    for job in &jobs {
+        let name = job.metadata.name.clone().unwrap_or_default();
+        let first = objects::job_pod(job, 0)?.name;
+        job_run(s, &name, &first, "its first run (started with the cluster)")?;
+        // Again, as after `kubectl delete job` and the same apply.
+        let def = objects::job_pod(job, 1)?;
         let second = def.name.clone();
         s.cluster.create_pod(def)?;
-        let done = s.tick_until(Duration::from_secs(600), |c| {
-            c.kubelet.pod(&second).is_some_and(|p| matches!(p.phase, Phase::Succeeded | Phase::Failed))
-        })?;
-        let pod = s.cluster.kubelet.pod(&second).context("the second run's pod")?;
-        s.report.check(
-            done && pod.phase == Phase::Succeeded,
-            format!("job {job}: run again, completed again (exit codes {:?})", pod.containers[0].exit_codes),
-        );
+        job_run(s, &name, &second, "a second run")?;
     }
     Ok(())
 }
@@ -444,14 +564,27 @@ pub fn outside(s: &mut Session) -> Result<()> {
                     Some((id.parse().ok()?, addr.to_string()))
                 })
                 .collect();
-            let want: BTreeMap<u32, String> = advertised.iter().map(|(id, (h, p, _))| (*id, format!("{h}:{p}"))).collect();
+            let want: BTreeMap<u32, String> = advertised
+                .iter()
+                .map(|(id, (h, p, _))| (*id, format!("{h}:{p}")))
+                .collect();
             s.report.check(
                 seen == want,
                 format!("outside: the brokers the client is sent to are their advertised external addresses ({})", want.values().cloned().collect::<Vec<_>>().join(", ")),
             );
         }
-        Err(e) => s.report.fail(format!("outside: describe cluster via {ext}: {e:#}")),
+        Err(e) => s
+            .report
+            .fail(format!("outside: describe cluster via {ext}: {e:#}")),
     }
-    checks::round_trip(&mut client, &ext, TOPIC, "outside", RECORDS, "outside", &mut s.report);
+    checks::round_trip(
+        &mut client,
+        &ext,
+        TOPIC,
+        "outside",
+        RECORDS,
+        "outside",
+        &mut s.report,
+    );
     Ok(())
 }

@@ -87,7 +87,9 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|| live::repo().join("target/live-cache"));
             versions::LINES
                 .iter()
-                .try_for_each(|l| fetch::jars(&cache, l).map(|p| println!("{}: {}", l.version, p.display())))
+                .try_for_each(|l| {
+                    fetch::jars(&cache, l).map(|p| println!("{}: {}", l.version, p.display()))
+                })
                 .map(|_| true)
         }
     };

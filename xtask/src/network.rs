@@ -54,7 +54,14 @@ pub fn teardown() {
     }
     if let Ok(links) = run("ip", &["-o", "link", "show"]) {
         for l in links.lines() {
-            let name = l.split(':').nth(1).unwrap_or("").trim().split('@').next().unwrap_or("");
+            let name = l
+                .split(':')
+                .nth(1)
+                .unwrap_or("")
+                .trim()
+                .split('@')
+                .next()
+                .unwrap_or("");
             if name.starts_with("kgv") || name.starts_with("kgp") || name.starts_with("kgout") {
                 quiet("ip", &["link", "del", name]);
             }
@@ -106,15 +113,35 @@ pub fn setup_node(outside_client: Ipv4Addr) -> Result<()> {
     teardown();
     std::fs::write("/proc/sys/net/ipv4/ip_forward", "1").context("enable IP forwarding")?;
     run("ip", &["link", "add", BRIDGE, "type", "bridge"])?;
-    run("ip", &["addr", "add", &format!("{GATEWAY}/16"), "dev", BRIDGE])?;
+    run(
+        "ip",
+        &["addr", "add", &format!("{GATEWAY}/16"), "dev", BRIDGE],
+    )?;
     run("ip", &["link", "set", BRIDGE, "up"])?;
     // The outside world: one link from the node to a client's namespace.
     run("ip", &["netns", "add", OUTSIDE_NETNS])?;
-    run("ip", &["link", "add", NODE_LINK, "type", "veth", "peer", "name", "kgout0"])?;
+    run(
+        "ip",
+        &[
+            "link", "add", NODE_LINK, "type", "veth", "peer", "name", "kgout0",
+        ],
+    )?;
     run("ip", &["link", "set", "kgout0", "netns", OUTSIDE_NETNS])?;
-    run("ip", &["addr", "add", &format!("{NODE_IP}/32"), "dev", NODE_LINK])?;
+    run(
+        "ip",
+        &["addr", "add", &format!("{NODE_IP}/32"), "dev", NODE_LINK],
+    )?;
     run("ip", &["link", "set", NODE_LINK, "up"])?;
-    run("ip", &["route", "add", &format!("{outside_client}/32"), "dev", NODE_LINK])?;
+    run(
+        "ip",
+        &[
+            "route",
+            "add",
+            &format!("{outside_client}/32"),
+            "dev",
+            NODE_LINK,
+        ],
+    )?;
     let ns = |args: &[&str]| -> Result<String> {
         let mut a = vec!["netns", "exec", OUTSIDE_NETNS];
         a.extend_from_slice(args);
@@ -122,11 +149,29 @@ pub fn setup_node(outside_client: Ipv4Addr) -> Result<()> {
     };
     ns(&["ip", "link", "set", "lo", "up"])?;
     ns(&["ip", "link", "set", "kgout0", "name", "eth0"])?;
-    ns(&["ip", "addr", "add", &format!("{outside_client}/32"), "dev", "eth0"])?;
+    ns(&[
+        "ip",
+        "addr",
+        "add",
+        &format!("{outside_client}/32"),
+        "dev",
+        "eth0",
+    ])?;
     ns(&["ip", "link", "set", "eth0", "up"])?;
     ns(&["ip", "route", "add", &NODE_IP.to_string(), "dev", "eth0"])?;
-    ns(&["ip", "route", "add", "default", "via", &NODE_IP.to_string(), "dev", "eth0"])?;
-    let mut rules = String::from("*nat\n:KG-SERVICES - [0:0]\n:KG-POSTROUTING - [0:0]\nCOMMIT\n*filter\n:KG-FORWARD - [0:0]\nCOMMIT\n");
+    ns(&[
+        "ip",
+        "route",
+        "add",
+        "default",
+        "via",
+        &NODE_IP.to_string(),
+        "dev",
+        "eth0",
+    ])?;
+    let mut rules = String::from(
+        "*nat\n:KG-SERVICES - [0:0]\n:KG-POSTROUTING - [0:0]\nCOMMIT\n*filter\n:KG-FORWARD - [0:0]\nCOMMIT\n",
+    );
     restore(&mut rules)?;
     for (table, hook, chain) in HOOKS {
         run("iptables", &["-w", "-t", table, "-I", hook, "-j", chain])?;
@@ -157,7 +202,12 @@ fn restore(rules: &mut String) -> Result<()> {
 pub fn add_pod(netns: &str, index: usize, ip: Ipv4Addr) -> Result<()> {
     let host_if = format!("kgv{index}");
     run("ip", &["netns", "add", netns])?;
-    run("ip", &["link", "add", &host_if, "type", "veth", "peer", "name", "kgp0"])?;
+    run(
+        "ip",
+        &[
+            "link", "add", &host_if, "type", "veth", "peer", "name", "kgp0",
+        ],
+    )?;
     run("ip", &["link", "set", &host_if, "master", BRIDGE])?;
     run("ip", &["link", "set", &host_if, "up"])?;
     run("ip", &["link", "set", "kgp0", "netns", netns])?;
@@ -183,8 +233,6 @@ pub fn pod_ip(index: usize) -> Ipv4Addr {
 /// One Service port as kube-proxy programs it.
 #[derive(Debug, Clone)]
 pub struct ServiceRule {
-    pub service: String,
-    pub port: u16,
     /// Where clients send: the ClusterIP, a load-balancer address, or the
     /// node address with the node port.
     pub frontends: Vec<(Ipv4Addr, u16)>,
@@ -252,18 +300,12 @@ pub fn sync_services(rules: &[ServiceRule]) -> Result<()> {
             if !r.source_ranges.is_empty() {
                 let _ = writeln!(
                     filter,
-                    "-A KG-FORWARD -p tcp -m conntrack --ctstate DNAT --ctorigdst {ip} --ctorigdstport {port} -j KG-FW-{i}"
+                    "-A KG-FORWARD -p tcp -m conntrack --ctstate DNAT --ctdir ORIGINAL --ctorigdst {ip} --ctorigdstport {port} -j KG-FW-{i}"
                 );
             }
         }
     }
-    let mut all = format!("*nat\n{nat_chains}{nat}COMMIT\n*filter\n{filter_chains}{filter}COMMIT\n");
+    let mut all =
+        format!("*nat\n{nat_chains}{nat}COMMIT\n*filter\n{filter_chains}{filter}COMMIT\n");
     restore(&mut all)
-}
-
-/// Runs a command inside a network namespace and returns its output.
-pub fn in_netns(netns: &str, args: &[&str]) -> Result<String> {
-    let mut a = vec!["netns", "exec", netns];
-    a.extend_from_slice(args);
-    run("ip", &a)
 }

@@ -71,7 +71,10 @@ pub fn from_values(values: Vec<(String, Option<String>, String, Value)>) -> Resu
             "Deployment" => o.deployments.push(typed(v).with_context(what)?),
             "Job" => o.jobs.push(typed(v).with_context(what)?),
             "Pod" | "DaemonSet" | "ReplicaSet" | "CronJob" => {
-                bail!("{}: the harness boots StatefulSets, Deployments and Jobs only", what())
+                bail!(
+                    "{}: the harness boots StatefulSets, Deployments and Jobs only",
+                    what()
+                )
             }
             _ => o.others.push((kind.clone(), name.clone())),
         }
@@ -114,7 +117,6 @@ impl std::fmt::Display for Owner {
 pub struct PodDef {
     pub name: String,
     pub owner: Owner,
-    pub ordinal: Option<u32>,
     pub labels: Labels,
     pub annotations: Labels,
     pub spec: PodSpec,
@@ -124,9 +126,6 @@ pub struct PodDef {
     /// Volume name -> PersistentVolumeClaim name, for claims made from
     /// volumeClaimTemplates and for `persistentVolumeClaim` volumes.
     pub claims: BTreeMap<String, String>,
-    /// A digest of the pod template, as `controller-revision-hash` and
-    /// `pod-template-hash` carry one.
-    pub template_hash: String,
 }
 
 fn template_of(t: &PodTemplateSpec) -> (Labels, Labels, PodSpec) {
@@ -170,7 +169,11 @@ fn claims_of(spec: &PodSpec) -> BTreeMap<String, String> {
 
 /// The pods of a StatefulSet with `replicas` replicas.
 pub fn statefulset_pods(s: &StatefulSet, replicas: Option<i32>) -> Result<Vec<PodDef>> {
-    let name = s.metadata.name.clone().context("a StatefulSet without a name")?;
+    let name = s
+        .metadata
+        .name
+        .clone()
+        .context("a StatefulSet without a name")?;
     let spec = s.spec.clone().context("a StatefulSet without a spec")?;
     let (labels, annotations, pod) = template_of(&spec.template);
     let hash = short_hash(&serde_json::to_string(&spec.template)?, 10);
@@ -186,11 +189,18 @@ pub fn statefulset_pods(s: &StatefulSet, replicas: Option<i32>) -> Result<Vec<Po
         let pod_name = format!("{name}-{ordinal}");
         let mut l = labels.clone();
         l.insert("controller-revision-hash".into(), format!("{name}-{hash}"));
-        l.insert("statefulset.kubernetes.io/pod-name".into(), pod_name.clone());
+        l.insert(
+            "statefulset.kubernetes.io/pod-name".into(),
+            pod_name.clone(),
+        );
         l.insert("apps.kubernetes.io/pod-index".into(), ordinal.to_string());
         let mut claims = claims_of(&pod);
         for t in spec.volume_claim_templates.iter().flatten() {
-            let t_name = t.metadata.name.clone().context("a claim template without a name")?;
+            let t_name = t
+                .metadata
+                .name
+                .clone()
+                .context("a claim template without a name")?;
             claims.insert(t_name.clone(), format!("{t_name}-{pod_name}"));
         }
         pods.push(PodDef {
@@ -198,19 +208,21 @@ pub fn statefulset_pods(s: &StatefulSet, replicas: Option<i32>) -> Result<Vec<Po
             subdomain: Some(spec.service_name.clone().unwrap_or_default()),
             name: pod_name,
             owner: Owner::StatefulSet(name.clone()),
-            ordinal: Some(ordinal),
             labels: l,
             annotations: annotations.clone(),
             spec: pod.clone(),
             claims,
-            template_hash: hash.clone(),
         });
     }
     Ok(pods)
 }
 
 pub fn deployment_pods(d: &Deployment) -> Result<Vec<PodDef>> {
-    let name = d.metadata.name.clone().context("a Deployment without a name")?;
+    let name = d
+        .metadata
+        .name
+        .clone()
+        .context("a Deployment without a name")?;
     let spec = d.spec.clone().context("a Deployment without a spec")?;
     let (labels, annotations, pod) = template_of(&spec.template);
     let hash = short_hash(&serde_json::to_string(&spec.template)?, 10);
@@ -225,12 +237,10 @@ pub fn deployment_pods(d: &Deployment) -> Result<Vec<PodDef>> {
                 subdomain: pod.subdomain.clone(),
                 name: pod_name,
                 owner: Owner::Deployment(name.clone()),
-                ordinal: None,
                 labels: l,
                 annotations: annotations.clone(),
                 claims: claims_of(&pod),
                 spec: pod.clone(),
-                template_hash: hash.clone(),
             }
         })
         .collect())
@@ -241,7 +251,6 @@ pub fn job_pod(j: &Job, run: u32) -> Result<PodDef> {
     let name = j.metadata.name.clone().context("a Job without a name")?;
     let spec = j.spec.clone().context("a Job without a spec")?;
     let (mut labels, annotations, pod) = template_of(&spec.template);
-    let hash = short_hash(&serde_json::to_string(&spec.template)?, 10);
     labels.insert("batch.kubernetes.io/job-name".into(), name.clone());
     labels.insert("job-name".into(), name.clone());
     let pod_name = format!("{name}-{}", short_hash(&format!("{name}/{run}"), 5));
@@ -250,12 +259,10 @@ pub fn job_pod(j: &Job, run: u32) -> Result<PodDef> {
         subdomain: pod.subdomain.clone(),
         name: pod_name,
         owner: Owner::Job(name),
-        ordinal: None,
         labels,
         annotations,
         claims: claims_of(&pod),
         spec: pod,
-        template_hash: hash,
     })
 }
 
@@ -263,4 +270,40 @@ pub fn job_pod(j: &Job, run: u32) -> Result<PodDef> {
 /// selects `labels`. An empty selector selects nothing, as for Services.
 pub fn selects(selector: &Labels, labels: &Labels) -> bool {
     !selector.is_empty() && selector.iter().all(|(k, v)| labels.get(k) == Some(v))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn statefulset_pods_are_named_and_labelled_as_the_controller_does() {
+        let sts: StatefulSet = serde_json::from_value(json!({"metadata": {"name": "kafka"},
+            "spec": {"replicas": 2, "serviceName": "kafka-headless", "selector": {},
+              "template": {"metadata": {"labels": {"app": "k"}}, "spec": {"containers": []}},
+              "volumeClaimTemplates": [{"metadata": {"name": "data"}}]}}))
+        .unwrap();
+        let pods = statefulset_pods(&sts, None).unwrap();
+        assert_eq!(pods.len(), 2);
+        let p = &pods[1];
+        assert_eq!(p.name, "kafka-1");
+        assert_eq!(p.hostname, "kafka-1");
+        assert_eq!(p.subdomain.as_deref(), Some("kafka-headless"));
+        assert_eq!(p.labels["apps.kubernetes.io/pod-index"], "1");
+        assert_eq!(p.labels["statefulset.kubernetes.io/pod-name"], "kafka-1");
+        assert_eq!(p.claims["data"], "data-kafka-1");
+        assert_eq!(statefulset_pods(&sts, Some(3)).unwrap().len(), 3);
+    }
+
+    #[test]
+    fn an_empty_selector_selects_nothing() {
+        let labels = Labels::from([("a".to_string(), "1".to_string())]);
+        assert!(selects(&labels, &labels));
+        assert!(!selects(&Labels::new(), &labels));
+        assert!(!selects(
+            &Labels::from([("a".to_string(), "2".to_string())]),
+            &labels
+        ));
+    }
 }

@@ -164,7 +164,8 @@ impl ContainerRun {
     /// The PID of the container's first process (PID 1 in its namespace).
     pub fn init_pid(&self) -> Option<u32> {
         let unshare = self.process.as_ref()?.id();
-        let children = fs::read_to_string(format!("/proc/{unshare}/task/{unshare}/children")).ok()?;
+        let children =
+            fs::read_to_string(format!("/proc/{unshare}/task/{unshare}/children")).ok()?;
         children.split_whitespace().next()?.parse().ok()
     }
 }
@@ -200,7 +201,9 @@ impl Kubelet {
     }
 
     pub fn pod_mut(&mut self, name: &str) -> Option<&mut Pod> {
-        self.pods.iter_mut().find(|p| p.def.name == name && !p.deleted)
+        self.pods
+            .iter_mut()
+            .find(|p| p.def.name == name && !p.deleted)
     }
 
     fn event(&mut self, text: String) {
@@ -223,19 +226,33 @@ impl Kubelet {
             shell_quote(&l.image_dir.display().to_string()),
             l.uid,
             l.gid,
-            shell_quote(&l.groups.iter().map(|g| g.to_string()).collect::<Vec<_>>().join(",")),
+            shell_quote(
+                &l.groups
+                    .iter()
+                    .map(|g| g.to_string())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ),
             l.read_only_root,
             l.no_new_privs,
             l.drop_all_caps,
             shell_quote(&l.workdir),
         );
         fs::write(run.join("settings"), settings)?;
-        write_nul(&run.join("env"), l.env.iter().map(|(k, v)| format!("{k}={v}")))?;
+        write_nul(
+            &run.join("env"),
+            l.env.iter().map(|(k, v)| format!("{k}={v}")),
+        )?;
         write_nul(&run.join("argv"), l.argv.iter().cloned())?;
         let lines = |m: &mut dyn Iterator<Item = String>| m.collect::<Vec<_>>().join("");
         fs::write(
             run.join("image-mounts"),
-            lines(&mut l.image_mounts.iter().map(|(s, d)| format!("{} {d} ro\n", s.display()))),
+            lines(
+                &mut l
+                    .image_mounts
+                    .iter()
+                    .map(|(s, d)| format!("{} {d} ro\n", s.display())),
+            ),
         )?;
         fs::write(
             run.join("mounts"),
@@ -243,10 +260,21 @@ impl Kubelet {
                 format!("{} {d} {}\n", s.display(), if *ro { "ro" } else { "rw" })
             })),
         )?;
-        let mut log = fs::OpenOptions::new().create(true).append(true).open(&c.log)?;
-        writeln!(log, "=== kafkagen live: start {} of {}/{}", c.starts + 1, pod.name, l.container.name)?;
+        let mut log = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&c.log)?;
+        writeln!(
+            log,
+            "=== kafkagen live: start {} of {}/{}",
+            c.starts + 1,
+            pod.name,
+            l.container.name
+        )?;
         let child = Command::new("ip")
-            .args(["netns", "exec", &pod.netns, "unshare", "--uts", "--mount", "--pid", "--fork"])
+            .args([
+                "netns", "exec", &pod.netns, "unshare", "--uts", "--mount", "--pid", "--fork",
+            ])
             .args(["--kill-child=SIGKILL", "--propagation", "private", "--"])
             .arg("/bin/bash")
             .arg(runtime)
@@ -309,10 +337,16 @@ impl Kubelet {
     }
 
     fn probe_result(&mut self, r: ProbeResult) {
-        let Some(pod) = self.pods.iter_mut().find(|p| p.def.name == r.pod && !p.deleted) else {
+        let Some(pod) = self
+            .pods
+            .iter_mut()
+            .find(|p| p.def.name == r.pod && !p.deleted)
+        else {
             return;
         };
-        let Some(c) = pod.containers.get_mut(r.container) else { return };
+        let Some(c) = pod.containers.get_mut(r.container) else {
+            return;
+        };
         if c.starts != r.start || c.process.is_none() {
             return;
         }
@@ -336,15 +370,24 @@ impl Kubelet {
             ProbeKind::Startup => {
                 if succ >= 1 && !c.started {
                     c.started = true;
-                    self.events.push(format!("{}/{name} started (startup probe passed)", pod.def.name));
+                    self.events.push(format!(
+                        "{}/{name} started (startup probe passed)",
+                        pod.def.name
+                    ));
                 } else if fail >= failure_threshold && !c.started {
-                    self.events.push(format!("{}/{name} failed its startup probe {fail} times: killed", pod.def.name));
+                    self.events.push(format!(
+                        "{}/{name} failed its startup probe {fail} times: killed",
+                        pod.def.name
+                    ));
                     kill(c);
                 }
             }
             ProbeKind::Liveness => {
                 if fail >= failure_threshold {
-                    self.events.push(format!("{}/{name} failed its liveness probe {fail} times: killed", pod.def.name));
+                    self.events.push(format!(
+                        "{}/{name} failed its liveness probe {fail} times: killed",
+                        pod.def.name
+                    ));
                     kill(c);
                 }
             }
@@ -354,7 +397,8 @@ impl Kubelet {
                     self.events.push(format!("{}/{name} ready", pod.def.name));
                 } else if fail >= failure_threshold && c.ready {
                     c.ready = false;
-                    self.events.push(format!("{}/{name} not ready", pod.def.name));
+                    self.events
+                        .push(format!("{}/{name} not ready", pod.def.name));
                 }
             }
         }
@@ -363,7 +407,9 @@ impl Kubelet {
     /// Whether the pod counts as ready: running, every container ready.
     pub fn ready(&self, name: &str) -> bool {
         self.pod(name).is_some_and(|p| {
-            p.phase == Phase::Running && !p.containers.is_empty() && p.containers.iter().all(|c| c.ready)
+            p.phase == Phase::Running
+                && !p.containers.is_empty()
+                && p.containers.iter().all(|c| c.ready)
         })
     }
 
@@ -374,14 +420,23 @@ impl Kubelet {
             && let Some(c) = p.containers.get_mut(container)
             && let Some(pid) = c.init_pid()
         {
-            let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
         }
     }
 
     /// Deletes a pod: SIGTERM, then SIGKILL after the grace period.
     pub fn delete(&mut self, name: &str) {
-        let Some(pod) = self.pod_mut(name) else { return };
-        let grace = pod.def.spec.termination_grace_period_seconds.unwrap_or(30).max(0) as u64;
+        let Some(pod) = self.pod_mut(name) else {
+            return;
+        };
+        let grace = pod
+            .def
+            .spec
+            .termination_grace_period_seconds
+            .unwrap_or(30)
+            .max(0) as u64;
         stop_all(pod, Duration::from_secs(grace));
         pod.deleted = true;
         self.events.push(format!("pod {name} deleted"));
@@ -391,22 +446,6 @@ impl Kubelet {
         for pod in self.pods.iter_mut().filter(|p| !p.deleted) {
             stop_all(pod, Duration::from_secs(0));
             pod.deleted = true;
-        }
-    }
-
-    /// Runs the kubelet loop until `done` holds or `timeout` passes.
-    pub fn run_until(&mut self, timeout: Duration, mut done: impl FnMut(&Kubelet) -> bool, mut on_tick: impl FnMut(&mut Kubelet) -> Result<()>) -> Result<bool> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            self.tick()?;
-            on_tick(self)?;
-            if done(self) {
-                return Ok(true);
-            }
-            if Instant::now() >= deadline {
-                return Ok(false);
-            }
-            std::thread::sleep(Duration::from_millis(200));
         }
     }
 }
@@ -420,7 +459,9 @@ fn stop_all(pod: &mut Pod, grace: Duration) {
         .collect();
     for c in running.iter_mut() {
         if let Some(pid) = c.init_pid() {
-            let _ = Command::new("kill").args(["-TERM", &pid.to_string()]).status();
+            let _ = Command::new("kill")
+                .args(["-TERM", &pid.to_string()])
+                .status();
         }
     }
     let deadline = Instant::now() + grace;
@@ -455,7 +496,12 @@ fn backoff(restarts: usize) -> Duration {
 }
 
 /// Returns whether the pod failed for good.
-fn step_init(runtime: &Path, pod: &PodCtx, c: &mut ContainerRun, events: &mut Vec<String>) -> Result<bool> {
+fn step_init(
+    runtime: &Path,
+    pod: &PodCtx,
+    c: &mut ContainerRun,
+    events: &mut Vec<String>,
+) -> Result<bool> {
     if c.process.is_none() {
         if c.backoff_until.is_some_and(|t| Instant::now() < t) {
             return Ok(false);
@@ -471,11 +517,21 @@ fn step_init(runtime: &Path, pod: &PodCtx, c: &mut ContainerRun, events: &mut Ve
             c.done = true;
             events.push(format!("{}/{} (init) completed", pod.name, c.name()));
         } else if pod.restart_policy == "Never" {
-            events.push(format!("{}/{} (init) failed: {:?}", pod.name, c.name(), status.code()));
+            events.push(format!(
+                "{}/{} (init) failed: {:?}",
+                pod.name,
+                c.name(),
+                status.code()
+            ));
             return Ok(true);
         } else {
             c.backoff_until = Some(Instant::now() + backoff(c.exit_codes.len()));
-            events.push(format!("{}/{} (init) failed: {:?}; restarting", pod.name, c.name(), status.code()));
+            events.push(format!(
+                "{}/{} (init) failed: {:?}; restarting",
+                pod.name,
+                c.name(),
+                status.code()
+            ));
         }
     }
     Ok(false)
@@ -497,7 +553,12 @@ fn step_container(
             return Ok(());
         }
         Kubelet::start(runtime, pod, c)?;
-        events.push(format!("{}/{} started (start {})", pod.name, c.name(), c.starts));
+        events.push(format!(
+            "{}/{} started (start {})",
+            pod.name,
+            c.name(),
+            c.starts
+        ));
         return Ok(());
     }
     if let Some(status) = c.process.as_mut().unwrap().try_wait()? {
@@ -513,7 +574,12 @@ fn step_container(
         };
         if restart {
             c.backoff_until = Some(Instant::now() + backoff(c.exit_codes.len()));
-            events.push(format!("{}/{} exited {:?}; restarting", pod.name, c.name(), code));
+            events.push(format!(
+                "{}/{} exited {:?}; restarting",
+                pod.name,
+                c.name(),
+                code
+            ));
         } else {
             c.done = true;
             events.push(format!("{}/{} exited {:?}", pod.name, c.name(), code));
@@ -529,19 +595,31 @@ fn step_container(
     }
     if c.probe(ProbeKind::Readiness).is_none() && c.started && !c.ready {
         c.ready = true;
-        events.push(format!("{}/{} ready (no readiness probe)", pod.name, c.name()));
+        events.push(format!(
+            "{}/{} ready (no readiness probe)",
+            pod.name,
+            c.name()
+        ));
     }
-    for kind in [ProbeKind::Startup, ProbeKind::Liveness, ProbeKind::Readiness] {
+    for kind in [
+        ProbeKind::Startup,
+        ProbeKind::Liveness,
+        ProbeKind::Readiness,
+    ] {
         let active = match kind {
             ProbeKind::Startup => !c.started,
             _ => c.started,
         };
-        let Some(probe) = c.probe(kind).cloned() else { continue };
+        let Some(probe) = c.probe(kind).cloned() else {
+            continue;
+        };
         let st = &mut c.probes[kind as usize];
         if !active || st.running {
             continue;
         }
-        let due = *st.due.get_or_insert(since + Duration::from_secs(probe.initial_delay_seconds.unwrap_or(0).max(0) as u64));
+        let due = *st.due.get_or_insert(
+            since + Duration::from_secs(probe.initial_delay_seconds.unwrap_or(0).max(0) as u64),
+        );
         if now < due {
             continue;
         }
@@ -553,7 +631,15 @@ fn step_container(
             start: c.starts,
             probe,
             ip: pod.ip,
-            ports: c.launch.container.ports.clone().unwrap_or_default().iter().filter_map(|p| Some((p.name.clone()?, p.container_port))).collect(),
+            ports: c
+                .launch
+                .container
+                .ports
+                .clone()
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|p| Some((p.name.clone()?, p.container_port)))
+                .collect(),
             init_pid: c.init_pid(),
             launch: c.launch.clone(),
         };
@@ -595,11 +681,15 @@ impl ProbeJob {
     fn run(&self) -> bool {
         let timeout = Duration::from_secs(self.probe.timeout_seconds.unwrap_or(1).max(1) as u64);
         if let Some(t) = &self.probe.tcp_socket {
-            let Some(port) = self.port(&t.port) else { return false };
+            let Some(port) = self.port(&t.port) else {
+                return false;
+            };
             return TcpStream::connect_timeout(&SocketAddr::from((self.ip, port)), timeout).is_ok();
         }
         if let Some(h) = &self.probe.http_get {
-            let Some(port) = self.port(&h.port) else { return false };
+            let Some(port) = self.port(&h.port) else {
+                return false;
+            };
             return http_ok(self.ip, port, h.path.as_deref().unwrap_or("/"), timeout);
         }
         if let Some(e) = &self.probe.exec {
@@ -611,30 +701,55 @@ impl ProbeJob {
     /// Runs the command inside the container, as the container's user with
     /// its environment, as `kubectl exec` would.
     fn exec(&self, command: Vec<String>, timeout: Duration) -> bool {
-        let Some(pid) = self.init_pid else { return false };
+        let Some(pid) = self.init_pid else {
+            return false;
+        };
         let l = &self.launch;
-        let groups = l.groups.iter().map(|g| g.to_string()).collect::<Vec<_>>().join(",");
+        let groups = l
+            .groups
+            .iter()
+            .map(|g| g.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
         let mut cmd = Command::new("nsenter");
-        cmd.args(["-t", &pid.to_string(), "-m", "-u", "-n", "-p", "-r", "-w", "--"])
-            .arg("/usr/bin/setpriv")
-            .arg(format!("--reuid={}", l.uid))
-            .arg(format!("--regid={}", l.gid))
-            .arg(format!("--groups={groups}"))
-            .arg("/usr/bin/env")
-            .arg("-i")
-            .arg("-C")
-            .arg(&l.workdir);
+        cmd.args([
+            "-t",
+            &pid.to_string(),
+            "-m",
+            "-u",
+            "-n",
+            "-p",
+            "-r",
+            "-w",
+            "--",
+        ])
+        .arg("/usr/bin/setpriv")
+        .arg(format!("--reuid={}", l.uid))
+        .arg(format!("--regid={}", l.gid))
+        .arg(format!("--groups={groups}"))
+        .arg("/usr/bin/env")
+        .arg("-i")
+        .arg("-C")
+        .arg(&l.workdir);
         for (k, v) in &l.env {
             cmd.arg(format!("{k}={v}"));
         }
-        let Ok(mut child) = cmd.args(command).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn() else {
+        let Ok(mut child) = cmd
+            .args(command)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+        else {
             return false;
         };
         let deadline = Instant::now() + timeout;
         loop {
             match child.try_wait() {
                 Ok(Some(s)) => return s.success(),
-                Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
+                Ok(None) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(50))
+                }
                 _ => {
                     let _ = child.kill();
                     let _ = child.wait();

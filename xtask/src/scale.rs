@@ -30,9 +30,17 @@ fn render(spec: &Path, sets: Vec<String>) -> Result<Values> {
     };
     let mut sources = kafkagen::source::Sources::default();
     match kafkagen::pipeline::run(&opts, &mut sources) {
-        Ok(out) => Ok(out.manifests.into_iter().map(|m| (m.kind, m.namespace, m.name, m.value)).collect()),
+        Ok(out) => Ok(out
+            .manifests
+            .into_iter()
+            .map(|m| (m.kind, m.namespace, m.name, m.value))
+            .collect()),
         Err(kafkagen::pipeline::Failure::Invalid(diags)) => {
-            let text: Vec<String> = diags.iter().filter(|d| d.is_error()).map(|d| d.message.clone()).collect();
+            let text: Vec<String> = diags
+                .iter()
+                .filter(|d| d.is_error())
+                .map(|d| d.message.clone())
+                .collect();
             bail!("kafkagen render {}: {}", spec.display(), text.join("; "))
         }
         Err(e) => bail!("kafkagen render {}: {e}", spec.display()),
@@ -42,16 +50,36 @@ fn render(spec: &Path, sets: Vec<String>) -> Result<Values> {
 /// Everything a running pod was started from, flattened: its template,
 /// each container's environment as the kubelet builds it, and the files of
 /// its ConfigMap and Secret volumes.
-fn inputs(s: &Session, objects: &Objects, def: &PodDef, ip: &str) -> Result<BTreeMap<String, String>> {
+fn inputs(
+    s: &Session,
+    objects: &Objects,
+    def: &PodDef,
+    ip: &str,
+) -> Result<BTreeMap<String, String>> {
     let mut out = BTreeMap::new();
     let template = match &def.owner {
-        Owner::StatefulSet(n) => objects.values.get(&("StatefulSet".into(), n.clone())).map(|v| v["spec"]["template"].to_string()),
-        Owner::Deployment(n) => objects.values.get(&("Deployment".into(), n.clone())).map(|v| v["spec"]["template"].to_string()),
-        Owner::Job(n) => objects.values.get(&("Job".into(), n.clone())).map(|v| v["spec"]["template"].to_string()),
+        Owner::StatefulSet(n) => objects
+            .values
+            .get(&("StatefulSet".into(), n.clone()))
+            .map(|v| v["spec"]["template"].to_string()),
+        Owner::Deployment(n) => objects
+            .values
+            .get(&("Deployment".into(), n.clone()))
+            .map(|v| v["spec"]["template"].to_string()),
+        Owner::Job(n) => objects
+            .values
+            .get(&("Job".into(), n.clone()))
+            .map(|v| v["spec"]["template"].to_string()),
     };
-    out.insert("pod template".into(), template.unwrap_or_else(|| "(gone)".into()));
+    out.insert(
+        "pod template".into(),
+        template.unwrap_or_else(|| "(gone)".into()),
+    );
     let services = services_of(objects, &s.cluster.services);
-    let ips: BTreeMap<String, String> = services.iter().filter_map(|s| Some((s.name.clone(), s.cluster_ip?.to_string()))).collect();
+    let ips: BTreeMap<String, String> = services
+        .iter()
+        .filter_map(|s| Some((s.name.clone(), s.cluster_ip?.to_string())))
+        .collect();
     let status = PodStatus {
         pod: def,
         namespace: &objects.namespace,
@@ -62,7 +90,13 @@ fn inputs(s: &Session, objects: &Objects, def: &PodDef, ip: &str) -> Result<BTre
     };
     let links = def.spec.enable_service_links.unwrap_or(true);
     let service_env = kubelet::service_env(objects, &ips, links);
-    for c in def.spec.init_containers.iter().flatten().chain(def.spec.containers.iter()) {
+    for c in def
+        .spec
+        .init_containers
+        .iter()
+        .flatten()
+        .chain(def.spec.containers.iter())
+    {
         for (k, v) in kubelet::environment(objects, &status, c, &service_env)? {
             out.insert(format!("{} env {k}", c.name), v);
         }
@@ -76,7 +110,10 @@ fn inputs(s: &Session, objects: &Objects, def: &PodDef, ip: &str) -> Result<BTre
             continue;
         };
         for (k, bytes) in kubelet::data_keys(objects, kind, &name).unwrap_or_default() {
-            out.insert(format!("volume {} file {k}", v.name), String::from_utf8_lossy(&bytes).into_owned());
+            out.insert(
+                format!("volume {} file {k}", v.name),
+                String::from_utf8_lossy(&bytes).into_owned(),
+            );
         }
     }
     Ok(out)
@@ -85,7 +122,11 @@ fn inputs(s: &Session, objects: &Objects, def: &PodDef, ip: &str) -> Result<BTre
 /// The pod of the same name under other objects.
 fn same_pod(objects: &Objects, def: &PodDef) -> Result<Option<PodDef>> {
     let defs = match &def.owner {
-        Owner::StatefulSet(n) => match objects.statefulsets.iter().find(|x| x.metadata.name.as_deref() == Some(n)) {
+        Owner::StatefulSet(n) => match objects
+            .statefulsets
+            .iter()
+            .find(|x| x.metadata.name.as_deref() == Some(n))
+        {
             Some(sts) => objects::statefulset_pods(sts, None)?,
             None => Vec::new(),
         },
@@ -97,17 +138,31 @@ fn same_pod(objects: &Objects, def: &PodDef) -> Result<Option<PodDef>> {
 pub fn run(s: &mut Session, client: &mut Client, bootstrap: &str, spec: &Path) -> Result<()> {
     let now = render(spec, Vec::new())?;
     let same = now.len() == s.cluster.objects.values.len()
-        && now.iter().all(|(k, _, n, v)| s.cluster.objects.values.get(&(k.clone(), n.clone())) == Some(v));
-    s.report.check(same, format!("scale: {} renders the booted manifests ({} objects)", spec.display(), now.len()));
+        && now
+            .iter()
+            .all(|(k, _, n, v)| s.cluster.objects.values.get(&(k.clone(), n.clone())) == Some(v));
+    s.report.check(
+        same,
+        format!(
+            "scale: {} renders the booted manifests ({} objects)",
+            spec.display(),
+            now.len()
+        ),
+    );
     if !same {
         return Ok(());
     }
     let nodes = kafka_nodes(&s.cluster);
-    let Some(owner) = nodes.iter().find(|n| n.broker).map(|n| n.pod.def.owner.clone()) else {
+    let Some(owner) = nodes
+        .iter()
+        .find(|n| n.broker)
+        .map(|n| n.pod.def.owner.clone())
+    else {
         bail!("no broker pods");
     };
     let Owner::StatefulSet(sts_name) = &owner else {
-        s.report.fail("scale: the brokers are not a StatefulSet (a Deployment runs one broker)");
+        s.report
+            .fail("scale: the brokers are not a StatefulSet (a Deployment runs one broker)");
         return Ok(());
     };
     let brokers = nodes.iter().filter(|n| n.pod.def.owner == owner).count();
@@ -123,20 +178,29 @@ pub fn run(s: &mut Session, client: &mut Client, bootstrap: &str, spec: &Path) -
         .map(|p| (p.def.clone(), p.ip.to_string()))
         .collect();
     let mut changed = Vec::new();
+    let mut added = std::collections::BTreeSet::new();
     for (def, ip) in &running {
         let before = inputs(s, &s.cluster.objects, def, ip)?;
         let after = match same_pod(&new_objects, def)? {
             Some(d) => inputs(s, &new_objects, &d, ip)?,
             None => BTreeMap::from([("pod".to_string(), "deleted".to_string())]),
         };
-        let keys: Vec<String> = before
+        // A file added to a mounted ConfigMap changes nothing a running
+        // process has read; a changed or removed one, or any other input, does.
+        let mut keys = Vec::new();
+        for k in before
             .keys()
             .chain(after.keys())
-            .filter(|k| before.get(*k) != after.get(*k))
-            .cloned()
             .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
-            .collect();
+        {
+            match (before.get(k), after.get(k)) {
+                (a, b) if a == b => {}
+                (None, Some(_)) if k.starts_with("volume ") => {
+                    added.insert(k.clone());
+                }
+                _ => keys.push(k.clone()),
+            }
+        }
         if !keys.is_empty() {
             changed.push(format!("{} ({})", def.name, keys.join(", ")));
         }
@@ -144,7 +208,17 @@ pub fn run(s: &mut Session, client: &mut Client, bootstrap: &str, spec: &Path) -
     s.report.check(
         changed.is_empty(),
         if changed.is_empty() {
-            format!("scale: {} to {} brokers changes no running pod's configuration ({} pods compared)", brokers, brokers + 1, running.len())
+            format!(
+                "scale: {} to {} brokers changes no running pod's configuration ({} pods compared{})",
+                brokers,
+                brokers + 1,
+                running.len(),
+                if added.is_empty() {
+                    String::new()
+                } else {
+                    format!("; their volumes gain {}", added.into_iter().collect::<Vec<_>>().join(", "))
+                }
+            )
         } else {
             format!("scale: {} to {} brokers changes running pods: {}", brokers, brokers + 1, changed.join("; "))
         },
@@ -163,19 +237,33 @@ pub fn run(s: &mut Session, client: &mut Client, bootstrap: &str, spec: &Path) -
         .context("the brokers' StatefulSet after scaling")?
         .clone();
     let existing: Vec<String> = running.iter().map(|(d, _)| d.name.clone()).collect();
-    let new_pods: Vec<PodDef> = objects::statefulset_pods(&sts, None)?.into_iter().filter(|d| !existing.contains(&d.name)).collect();
+    let new_pods: Vec<PodDef> = objects::statefulset_pods(&sts, None)?
+        .into_iter()
+        .filter(|d| !existing.contains(&d.name))
+        .collect();
     let names: Vec<String> = new_pods.iter().map(|d| d.name.clone()).collect();
     for d in new_pods {
         s.cluster.create_pod(d)?;
     }
-    let ready = s.tick_until(Duration::from_secs(600), |c| names.iter().all(|n| c.kubelet.ready(n)))?;
-    s.report.check(ready, format!("scale: new pod {} ready", names.join(", ")));
+    let ready = s.tick_until(Duration::from_secs(600), |c| {
+        names.iter().all(|n| c.kubelet.ready(n))
+    })?;
+    s.report
+        .check(ready, format!("scale: new pod {} ready", names.join(", ")));
     if !ready {
         return Ok(());
     }
     s.wait(Duration::from_secs(3))?;
     checks::brokers(&s.cluster, client, bootstrap, &mut s.report);
-    checks::round_trip(client, bootstrap, TOPIC, "after-scale", RECORDS, "scale: inside", &mut s.report);
+    checks::round_trip(
+        client,
+        bootstrap,
+        TOPIC,
+        "after-scale",
+        RECORDS,
+        "scale: inside",
+        &mut s.report,
+    );
     live::outside(s)?;
     Ok(())
 }

@@ -34,8 +34,14 @@ pub const ZOOKEEPER: &str = "3.8.4";
 const TOOLS_3: &[(&str, &str)] = &[
     ("kafka-storage", "kafka.tools.StorageTool"),
     ("kafka-topics", "org.apache.kafka.tools.TopicCommand"),
-    ("kafka-metadata-quorum", "org.apache.kafka.tools.MetadataQuorumCommand"),
-    ("kafka-broker-api-versions", "kafka.admin.BrokerApiVersionsCommand"),
+    (
+        "kafka-metadata-quorum",
+        "org.apache.kafka.tools.MetadataQuorumCommand",
+    ),
+    (
+        "kafka-broker-api-versions",
+        "kafka.admin.BrokerApiVersionsCommand",
+    ),
     ("kafka-configs", "kafka.admin.ConfigCommand"),
     ("kafka-acls", "kafka.admin.AclCommand"),
     ("kafka-console-producer", "kafka.tools.ConsoleProducer"),
@@ -45,12 +51,24 @@ const TOOLS_3: &[(&str, &str)] = &[
 const TOOLS_4: &[(&str, &str)] = &[
     ("kafka-storage", "kafka.tools.StorageTool"),
     ("kafka-topics", "org.apache.kafka.tools.TopicCommand"),
-    ("kafka-metadata-quorum", "org.apache.kafka.tools.MetadataQuorumCommand"),
-    ("kafka-broker-api-versions", "org.apache.kafka.tools.BrokerApiVersionsCommand"),
+    (
+        "kafka-metadata-quorum",
+        "org.apache.kafka.tools.MetadataQuorumCommand",
+    ),
+    (
+        "kafka-broker-api-versions",
+        "org.apache.kafka.tools.BrokerApiVersionsCommand",
+    ),
     ("kafka-configs", "kafka.admin.ConfigCommand"),
     ("kafka-acls", "org.apache.kafka.tools.AclCommand"),
-    ("kafka-console-producer", "org.apache.kafka.tools.ConsoleProducer"),
-    ("kafka-console-consumer", "org.apache.kafka.tools.consumer.ConsoleConsumer"),
+    (
+        "kafka-console-producer",
+        "org.apache.kafka.tools.ConsoleProducer",
+    ),
+    (
+        "kafka-console-consumer",
+        "org.apache.kafka.tools.consumer.ConsoleConsumer",
+    ),
 ];
 
 pub const LINES: &[KafkaLine] = &[
@@ -98,5 +116,20 @@ pub fn confluent_to_kafka(major: u32, minor: u32) -> (u32, u32) {
     match major {
         8.. => (4, minor),
         _ => (3, minor),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn images_map_to_the_nearest_pinned_line() {
+        assert_eq!(line_for(4, 1).version, "4.1.0");
+        assert_eq!(line_for(4, 0).version, "4.1.0");
+        assert_eq!(line_for(3, 9).version, "3.9.1");
+        assert_eq!(line_for(3, 7).version, "3.9.1");
+        assert_eq!(confluent_to_kafka(7, 9), (3, 9));
+        assert_eq!(confluent_to_kafka(8, 0), (4, 0));
     }
 }
