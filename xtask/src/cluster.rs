@@ -149,11 +149,7 @@ impl Cluster {
         let ip = network::pod_ip(index);
         let netns = format!("{}{index}", network::NETNS_PREFIX);
         network::add_pod(&netns, index, ip)?;
-        fs::create_dir_all(format!("/etc/netns/{netns}"))?;
-        fs::write(
-            format!("/etc/netns/{netns}/hosts"),
-            "127.0.0.1\tlocalhost\n",
-        )?;
+        no_dns(&netns)?;
         Ok((index, ip, netns))
     }
 
@@ -504,11 +500,14 @@ impl Cluster {
             h.push_str(&records);
             files.push((p.netns.clone(), h));
         }
+        // Clients run with the machine's hostname, which must resolve.
+        let host = fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+        let host = host.trim();
         for (netns, ip, name) in &self.client_netns {
-            let h = format!("127.0.0.1\tlocalhost\n{ip}\t{name}\n{records}");
+            let h = format!("127.0.0.1\tlocalhost {host}\n{ip}\t{name}\n{records}");
             files.push((netns.clone(), h));
         }
-        let mut outside = String::from("127.0.0.1\tlocalhost\n");
+        let mut outside = format!("127.0.0.1\tlocalhost {host}\n");
         for (name, ip) in &self.external_names {
             let _ = writeln!(outside, "{ip}\t{name}");
         }
@@ -572,6 +571,20 @@ impl Cluster {
         let (src, dest) = best?;
         fs::read_to_string(src.join(path[dest.len()..].trim_start_matches('/'))).ok()
     }
+}
+
+/// A namespace's resolver with no server: a client outside a container
+/// (where `ip netns exec` binds these files) resolves names by its hosts
+/// file alone, and fails at once for any other name.
+pub fn no_dns(netns: &str) -> Result<()> {
+    let dir = format!("/etc/netns/{netns}");
+    fs::create_dir_all(&dir)?;
+    fs::write(format!("{dir}/hosts"), "127.0.0.1\tlocalhost\n")?;
+    fs::write(
+        format!("{dir}/resolv.conf"),
+        "options timeout:1 attempts:1\n",
+    )?;
+    Ok(())
 }
 
 /// The Services of `objects`, keeping the addresses of those in `old`
