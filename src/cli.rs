@@ -299,11 +299,7 @@ fn init(profile_name: String, profiles: Option<PathBuf>) -> i32 {
         .map(|p| profile::description(&p.text).to_string())
         .unwrap_or_default();
     run_pipeline(opts, |outcome| {
-        write_stdout(&init::starter(
-            &profile_name,
-            &description,
-            &outcome.cluster,
-        ))
+        write_stdout(&init::starter(&profile_name, &description, &outcome.spec))
     })
 }
 

@@ -71,6 +71,11 @@ pub struct Kafka {
     pub image: String,
     /// Whose entrypoint the image has (Confluent or Apache).
     pub flavor: Flavor,
+    /// The image's (major, minor) version, read from its tag.
+    pub version: Option<(u32, u32)>,
+    /// confluentinc/cp-server (Confluent Server), which has internal topics
+    /// of its own.
+    pub confluent_server: bool,
     pub workload: Workload,
     pub partitions: u32,
     pub replication_factor: u32,

@@ -1,4 +1,4 @@
-//! The last stage: checked manifests in apply order (DESIGN.md section 1),
+//! The last stage: checked manifests in apply order (README, "Output"),
 //! as a YAML stream or a JSON `List`. Same input, same bytes.
 
 use crate::manifest::{KIND_ORDER, Manifest};

@@ -1,32 +1,124 @@
-//! `kafkagen init`: a commented starter spec over a profile. Its values are
-//! the profile's own, read from the validated cluster, so that it renders
-//! as is, to exactly what the profile alone renders.
+//! `kafkagen init`: a commented starter spec over a profile. It writes out
+//! every field of the spec, in the order of the spec's types, with the
+//! value the profile gives it (or the default) and the field's description
+//! from the JSON Schema (`schema.rs`), which comes from the same doc
+//! comments: a field the types gain appears here with no change to this
+//! file, and the starter renders exactly what the profile alone renders.
 
-use crate::cluster::{Cluster, Exposure, Metadata, Storage};
+use crate::spec::{Mode, Spec};
 use crate::yaml_emit;
+use serde_json::{Map, Value};
 
-/// One line `key: value  # comment`, indented, comments aligned.
-fn line(out: &mut String, indent: usize, key: &str, value: &str, comment: &str) {
-    let text = format!("{}{key}: {value}", "  ".repeat(indent));
+/// Comments start at this column where the line is shorter.
+const COMMENT_COLUMN: usize = 30;
+
+/// One line `key: value  # comment`, comments aligned.
+fn line(out: &mut String, text: &str, comment: &str) {
     if comment.is_empty() {
-        *out += &format!("{text}\n");
+        out.push_str(text);
     } else {
-        *out += &format!("{text:<30}# {comment}\n");
+        // At least one space: `#` right after a value would belong to it.
+        let pad = COMMENT_COLUMN.saturating_sub(text.len()).max(1);
+        *out += &format!("{text}{:pad$}# {comment}", "");
     }
+    out.push('\n');
 }
 
-/// A commented-out example line, comments aligned like [`line`]'s.
-fn example(out: &mut String, indent: usize, text: &str, comment: &str) {
-    let text = format!("{}# {text}", "  ".repeat(indent));
-    *out += &format!("{text:<30}# {comment}\n");
+/// A value as the YAML emitter writes it, each line indented.
+fn block(v: &Value, indent: &str) -> String {
+    yaml_emit::document(v)
+        .lines()
+        .map(|l| format!("{indent}{l}\n"))
+        .collect()
 }
 
 /// A scalar as the YAML emitter writes it (quoted where YAML would misread it).
-fn scalar(v: impl Into<serde_json::Value>) -> String {
-    yaml_emit::document(&v.into()).trim_end().to_string()
+fn scalar(v: &Value) -> String {
+    yaml_emit::document(v).trim_end().to_string()
 }
 
-pub fn starter(profile: &str, description: &str, c: &Cluster) -> String {
+struct Schema<'a> {
+    defs: &'a Map<String, Value>,
+}
+
+impl Schema<'_> {
+    /// The schema of a property with `$ref`s and `Option`'s `anyOf [T, null]`
+    /// resolved, and its own description (a property's wins over its type's).
+    fn resolve<'s>(&'s self, mut s: &'s Value) -> (&'s Value, Option<String>) {
+        let mut description = s["description"].as_str().map(str::to_string);
+        loop {
+            if let Some(r) = s["$ref"].as_str() {
+                s = &self.defs[r.trim_start_matches("#/$defs/")];
+            } else if let Some(any) = s["anyOf"].as_array() {
+                match any.iter().find(|a| a["type"] != "null") {
+                    Some(inner) => s = inner,
+                    None => break,
+                }
+            } else {
+                break;
+            }
+            if description.is_none() {
+                description = s["description"].as_str().map(str::to_string);
+            }
+        }
+        (s, description)
+    }
+
+    /// `a | b | c` for an enumeration.
+    fn choices(s: &Value) -> Option<String> {
+        let values: Vec<String> = match (s["enum"].as_array(), s["oneOf"].as_array()) {
+            (Some(e), _) => e
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect(),
+            (_, Some(o)) => o
+                .iter()
+                .filter_map(|v| v["const"].as_str().map(str::to_string))
+                .collect(),
+            _ => return None,
+        };
+        (!values.is_empty()).then(|| values.join(" | "))
+    }
+
+    /// The fields of a struct's schema, with its values.
+    fn fields(&self, out: &mut String, s: &Value, value: &Value, indent: usize) {
+        let pad = "  ".repeat(indent);
+        let Some(props) = s["properties"].as_object() else {
+            return;
+        };
+        for (key, prop) in props {
+            let (prop, description) = self.resolve(prop);
+            let mut comment = description.unwrap_or_default();
+            if let Some(choices) = Self::choices(prop) {
+                comment = if comment.is_empty() {
+                    choices
+                } else {
+                    format!("{} ({choices})", comment.trim_end_matches('.'))
+                };
+            }
+            let comment = comment.lines().next().unwrap_or("").to_string();
+            match value.get(key).unwrap_or(&Value::Null) {
+                Value::Null => line(out, &format!("{pad}# {key}:"), &comment),
+                v @ Value::Object(_) if prop["properties"].is_object() => {
+                    line(out, &format!("{pad}{key}:"), &comment);
+                    self.fields(out, prop, v, indent + 1);
+                }
+                Value::Object(m) if m.is_empty() => {
+                    line(out, &format!("{pad}{key}: {{}}"), &comment)
+                }
+                Value::Array(a) if a.is_empty() => line(out, &format!("{pad}{key}: []"), &comment),
+                v @ (Value::Object(_) | Value::Array(_)) => {
+                    line(out, &format!("{pad}{key}:"), &comment);
+                    out.push_str(&block(v, &format!("{pad}  ")));
+                }
+                v => line(out, &format!("{pad}{key}: {}", scalar(v)), &comment),
+            }
+        }
+    }
+}
+
+/// The starter spec: `spec` is the profile merged over the defaults.
+pub fn starter(profile: &str, description: &str, spec: &Spec) -> String {
     let mut out = format!(
         "# A kafkagen cluster spec over the `{profile}` profile:\n\
          #   {description}\n\
@@ -38,175 +130,37 @@ pub fn starter(profile: &str, description: &str, c: &Cluster) -> String {
          # `kafkagen schema > kafkagen.schema.json` and this first line:\n\
          #   # yaml-language-server: $schema=./kafkagen.schema.json\n"
     );
-    line(&mut out, 0, "profile", &scalar(profile), "base profile");
-    line(
-        &mut out,
-        0,
-        "name",
-        &scalar(c.name.as_str()),
-        "prefix of every object name",
-    );
-    line(&mut out, 0, "namespace", &scalar(c.namespace.as_str()), "");
-    let mode = match c.metadata {
-        Metadata::ZooKeeper(_) => "zookeeper",
-        Metadata::Kraft(_) => "kraft",
-    };
-    line(&mut out, 0, "mode", mode, "zookeeper | kraft");
-    out += "kafka:\n";
-    let k = &c.kafka;
-    line(&mut out, 1, "brokers", &k.brokers.to_string(), "");
-    line(
-        &mut out,
-        1,
-        "partitions",
-        &k.partitions.to_string(),
-        "num.partitions of auto-created topics",
-    );
-    line(
-        &mut out,
-        1,
-        "replicationFactor",
-        &k.replication_factor.to_string(),
-        "also the internal topics'",
-    );
-    line(
-        &mut out,
-        1,
-        "minInsyncReplicas",
-        &k.min_insync_replicas.to_string(),
-        "",
-    );
-    storage(&mut out, 1, &k.storage);
-    out += "  exposure:\n";
-    let exposure = match &k.exposure {
-        Exposure::Internal => "internal",
-        Exposure::NodePort { .. } => "nodeport",
-        Exposure::LoadBalancer { .. } => "loadbalancer",
-    };
-    line(
-        &mut out,
-        2,
-        "mode",
-        exposure,
-        "internal | nodeport | loadbalancer",
-    );
-    match &k.exposure {
-        Exposure::Internal => {}
-        Exposure::NodePort {
-            bootstrap_port,
-            advertised_host,
-        } => {
-            line(
-                &mut out,
-                2,
-                "nodePort",
-                &bootstrap_port.to_string(),
-                "bootstrap; broker i gets nodePort + 1 + i",
-            );
-            match advertised_host {
-                Some(h) => line(&mut out, 2, "advertisedHost", &scalar(h.as_str()), ""),
-                None => example(
-                    &mut out,
-                    2,
-                    "advertisedHost: 192.168.49.2",
-                    "default: each broker's node IP",
-                ),
-            }
+    // The section of the spec's mode, with its defaults; not the other one.
+    let mut spec = spec.clone();
+    spec.profile = Some(profile.to_string());
+    match spec.mode {
+        Mode::Zookeeper => {
+            spec.zookeeper.get_or_insert_with(Default::default);
+            spec.kraft = None;
         }
-        Exposure::LoadBalancer {
-            port,
-            hosts,
-            host_template,
-            ..
-        } => {
-            line(&mut out, 2, "port", &port.to_string(), "");
-            match host_template {
-                Some(t) => line(
-                    &mut out,
-                    2,
-                    "hostTemplate",
-                    &scalar(t.as_str()),
-                    "{id} is the broker id",
-                ),
-                None => {
-                    out += "    hosts:                    # one per broker, in id order\n";
-                    for h in hosts {
-                        out += &format!("      - {}\n", scalar(h.as_str()));
-                    }
-                }
-            }
+        Mode::Kraft => {
+            spec.kraft.get_or_insert_with(Default::default);
+            spec.zookeeper = None;
         }
     }
-    match &c.metadata {
-        Metadata::ZooKeeper(z) => {
-            out += "zookeeper:\n";
-            line(
-                &mut out,
-                1,
-                "replicas",
-                &z.replicas.to_string(),
-                "odd: 1, 3 or 5",
-            );
-            storage(&mut out, 1, &z.storage);
-        }
-        Metadata::Kraft(kraft) => {
-            out += "kraft:\n";
-            let controllers = kraft.controllers.as_ref().map_or(0, |c| c.replicas);
-            line(
-                &mut out,
-                1,
-                "controllers",
-                &controllers.to_string(),
-                "0: every broker is also a controller",
-            );
-            if let Some(ctrl) = &kraft.controllers {
-                storage(&mut out, 1, &ctrl.storage);
-            }
-        }
+    let mut value = serde_json::to_value(&spec).expect("a spec serializes");
+    let other = match spec.mode {
+        Mode::Zookeeper => "kraft",
+        Mode::Kraft => "zookeeper",
+    };
+    value
+        .as_object_mut()
+        .expect("an object")
+        .shift_remove(other);
+    let schema = serde_json::to_value(schemars::schema_for!(Spec)).expect("a schema");
+    let empty = Map::new();
+    let s = Schema {
+        defs: schema["$defs"].as_object().unwrap_or(&empty),
+    };
+    let mut root = schema.clone();
+    if let Some(props) = root["properties"].as_object_mut() {
+        props.shift_remove(other);
     }
-    let rf = k.replication_factor;
-    example(&mut out, 0, "topics:", "created once the brokers are up");
-    out += &format!(
-        "#   - name: orders\n\
-         #     partitions: {}\n\
-         #     replicationFactor: {rf}\n\
-         #     config:\n\
-         #       retention.ms: 604800000\n",
-        k.partitions
-    );
+    s.fields(&mut out, &root, &value, 0);
     out
-}
-
-fn storage(out: &mut String, indent: usize, s: &Storage) {
-    out.push_str(&format!("{}storage:\n", "  ".repeat(indent)));
-    match s {
-        Storage::Persistent { size, class } => {
-            line(out, indent + 1, "size", &scalar(size.as_str()), "");
-            match class {
-                Some(class) => line(
-                    out,
-                    indent + 1,
-                    "class",
-                    &scalar(class.as_str()),
-                    "StorageClass; leave out for the default",
-                ),
-                None => example(
-                    out,
-                    indent + 1,
-                    "class: standard",
-                    "StorageClass; default: the cluster's",
-                ),
-            }
-        }
-        Storage::Ephemeral { size_limit } => {
-            line(out, indent + 1, "size", &scalar(size_limit.as_str()), "");
-            line(
-                out,
-                indent + 1,
-                "ephemeral",
-                "true",
-                "emptyDir: data is lost with the pod",
-            );
-        }
-    }
 }

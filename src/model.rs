@@ -121,6 +121,29 @@ pub struct Component {
     pub make_dirs: Vec<String>,
     pub storage: StorageModel,
     pub user: u32,
+    /// Files of the settings ConfigMap besides the pods' own (logging).
+    pub files: Vec<ConfigFile>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ConfigFile {
+    pub name: String,
+    pub content: String,
+}
+
+/// The logging variables of a component's JVM, and its settings files.
+fn logging(flavor: Flavor, version: Option<(u32, u32)>) -> (Vec<EnvVar>, Vec<ConfigFile>) {
+    let l = crate::logging::of(flavor, version);
+    (
+        l.env.iter().map(|(k, v)| value(k, v)).collect(),
+        l.files
+            .iter()
+            .map(|(name, content)| ConfigFile {
+                name: name.to_string(),
+                content: content.to_string(),
+            })
+            .collect(),
+    )
 }
 
 /// An emptyDir where the image writes.
@@ -140,8 +163,7 @@ pub struct Seed {
     pub volume: String,
 }
 
-/// Where the JVM writes its GC log (`kafka-run-class` creates it as `LOG_DIR`).
-const LOG_DIR: &str = "/var/log/kafka";
+use crate::logging::LOG_DIR;
 
 /// The directories an image writes at start-up and while running, beside
 /// its data volume: where its entrypoint renders configuration (seeded with
@@ -291,6 +313,10 @@ pub struct ExternalService {
     pub selector: Labels,
     pub port: u16,
     pub node_port: Option<u16>,
+    /// The address a broker advertises, when it is an IPv4 address: the load
+    /// balancer must have it (`loadBalancerIP`, which clouds honour when the
+    /// address is reserved for the cluster).
+    pub load_balancer_ip: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -517,6 +543,15 @@ fn voters(pods: &[Pod]) -> String {
         .join(",")
 }
 
+/// The replication factors of Confluent Server's internal topics (license,
+/// self-balancing, metrics reporter, metadata service).
+const CONFLUENT_SERVER_TOPICS: &[&str] = &[
+    "confluent.license.topic.replication.factor",
+    "confluent.balancer.topic.replication.factor",
+    "confluent.metrics.reporter.topic.replicas",
+    "confluent.metadata.topic.replication.factor",
+];
+
 /// The entrypoint, `kafka-topics` and `kafka-broker-api-versions` of an image.
 fn commands(flavor: Flavor) -> (&'static str, &'static str, &'static str) {
     match flavor {
@@ -564,9 +599,15 @@ fn port(name: &str, port: u16) -> Port {
 fn value(name: &str, value: impl ToString) -> EnvVar {
     EnvVar {
         name: name.into(),
-        value: Some(value.to_string()),
+        value: Some(env_literal(&value.to_string())),
         field_path: None,
     }
+}
+
+/// A text as an env value that the kubelet hands over unchanged: it reads
+/// `$(NAME)` as a reference and `$$` as a `$`, so every `$` is doubled.
+pub fn env_literal(text: &str) -> String {
+    text.replace('$', "$$")
 }
 
 fn resources(r: &crate::cluster::Resources) -> Resources {
@@ -714,7 +755,8 @@ fn zookeeper(c: &Cluster, names: &Names, z: &ZooKeeper) -> Component {
         env.push(value("ZOOKEEPER_QUORUM_LISTEN_ON_ALL_IPS", "true"));
     }
     env.push(value("KAFKA_HEAP_OPTS", heap_opts(z.heap_mib)));
-    env.push(value("LOG_DIR", LOG_DIR));
+    let (log_env, files) = logging(Flavor::ConfluentZooKeeper, None);
+    env.extend(log_env);
     let name = names.zookeeper();
     let (scratch, seeds) = scratch_dirs(Flavor::ConfluentZooKeeper);
     Component {
@@ -769,6 +811,7 @@ fn zookeeper(c: &Cluster, names: &Names, z: &ZooKeeper) -> Component {
             (z.workload == Workload::Deployment).then(|| names.zookeeper_data()),
         ),
         user: IMAGE_USER,
+        files,
         headless,
         name,
     }
@@ -827,8 +870,9 @@ fn controllers(c: &Cluster, names: &Names, kraft: &Kraft, ctrl: &Controllers) ->
         ),
         value("KAFKA_LOG_DIRS", "/var/lib/kafka/data/logs"),
         value("KAFKA_HEAP_OPTS", heap_opts(ctrl.heap_mib)),
-        value("LOG_DIR", LOG_DIR),
     ]);
+    let (log_env, files) = logging(c.kafka.flavor, c.kafka.version);
+    env.extend(log_env);
     let name = names.controller();
     let (scratch, seeds) = scratch_dirs(c.kafka.flavor);
     Component {
@@ -858,6 +902,7 @@ fn controllers(c: &Cluster, names: &Names, kraft: &Kraft, ctrl: &Controllers) ->
         make_dirs: Vec::new(),
         storage: storage(&ctrl.storage, None),
         user: IMAGE_USER,
+        files,
         headless,
         name,
     }
@@ -956,8 +1001,18 @@ fn kafka(c: &Cluster, names: &Names, quorum: Quorum) -> Component {
         value("KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR", rf),
         value("KAFKA_TRANSACTION_STATE_LOG_MIN_ISR", k.min_insync_replicas),
         value("KAFKA_HEAP_OPTS", heap_opts(k.heap_mib)),
-        value("LOG_DIR", LOG_DIR),
     ]);
+    let (log_env, files) = logging(k.flavor, k.version);
+    env.extend(log_env);
+    // Confluent Server's own internal topics default to a replication
+    // factor of 3, which a smaller cluster cannot place.
+    if k.confluent_server && rf < 3 {
+        for key in CONFLUENT_SERVER_TOPICS {
+            if !k.config.iter().any(|(c, _)| c == key) {
+                env.push(value(&property_env(key), rf));
+            }
+        }
+    }
     for (key, v) in &k.config {
         env.push(value(&property_env(key), v));
     }
@@ -1005,6 +1060,7 @@ fn kafka(c: &Cluster, names: &Names, quorum: Quorum) -> Component {
             (k.workload == Workload::Deployment).then(|| names.kafka_data()),
         ),
         user: IMAGE_USER,
+        files,
         headless,
         name,
     }
@@ -1049,12 +1105,20 @@ fn external(c: &Cluster, names: &Names, kafka: &Component) -> Option<External> {
                     pod.name.clone(),
                 );
             }
+            let load_balancer_ip = match &c.kafka.exposure {
+                Exposure::LoadBalancer { hosts, .. } => hosts
+                    .get(id)
+                    .filter(|h| h.parse::<std::net::Ipv4Addr>().is_ok())
+                    .cloned(),
+                _ => None,
+            };
             ExternalService {
                 name: names.kafka_pod_external(id as u32),
                 labels: kafka.labels.clone(),
                 selector,
                 port,
                 node_port: bootstrap_node_port.map(|b| b + 1 + id as u16),
+                load_balancer_ip,
             }
         })
         .collect();
@@ -1066,6 +1130,7 @@ fn external(c: &Cluster, names: &Names, kafka: &Component) -> Option<External> {
             selector: kafka.selector.clone(),
             port,
             node_port: bootstrap_node_port,
+            load_balancer_ip: None,
         },
         brokers,
         annotations,
@@ -1112,7 +1177,7 @@ fn topics_job(c: &Cluster, names: &Names, bootstrap: &str) -> Option<TopicsJob> 
             .to_string(),
         topics_tool: topics_tool.into(),
         api_versions_tool: api_versions_tool.into(),
-        topics,
+        topics: env_literal(&topics),
         // The topics tool is a short-lived JVM client.
         resources: resources(&crate::cluster::Resources {
             requests_cpu: Some("100m".into()),

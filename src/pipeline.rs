@@ -57,11 +57,13 @@ impl From<LoadError> for Failure {
     }
 }
 
-/// Checked manifests in apply order, the model they came from (for
-/// `describe`), the validated cluster (for `init`), and the spec's warnings.
+/// Checked manifests in apply order, the spec and the validated cluster
+/// they came from, the model (for `describe`), and the spec's warnings.
 #[derive(Debug)]
 pub struct Outcome {
     pub manifests: Vec<Manifest>,
+    /// The spec as decoded: profile, spec and `--set`s merged (for `init`).
+    pub spec: crate::spec::Spec,
     pub model: Model,
     pub cluster: Cluster,
     pub warnings: Vec<Diagnostic>,
@@ -94,6 +96,7 @@ pub fn run(opts: &Options, sources: &mut Sources) -> Result<Outcome, Failure> {
     emit::order(&mut manifests);
     Ok(Outcome {
         manifests,
+        spec,
         model,
         cluster,
         warnings,

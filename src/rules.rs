@@ -1,4 +1,4 @@
-//! Rules across rendered objects (DESIGN.md section 4). They read only the
+//! Rules across rendered objects (README, "What is checked"). They read only the
 //! checked manifests, never the model, so they also hold for overridden
 //! templates: every Service reaches a pod, every StatefulSet has its
 //! headless Service, and every broker is reachable at what it advertises.

@@ -1,29 +1,37 @@
-//! The cluster spec as users write it (DESIGN.md section 3). Every field has
+//! The cluster spec as users write it (README, "The spec"). Every field has
 //! a default so that profiles and specs can be partial; what the fields mean
 //! together is checked in `validate.rs`, not here.
 
 use indexmap::IndexMap;
 use schemars::JsonSchema;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct Spec {
     /// Prefix of every object name; a DNS-1123 label.
     pub name: String,
+    /// Namespace of every object.
     pub namespace: String,
+    /// Emit the Namespace object first.
     pub create_namespace: bool,
     /// The cluster's DNS domain, used in pod DNS names.
     pub cluster_domain: String,
     /// Base profile this spec is merged over; read before merging.
     pub profile: Option<String>,
+    /// Where brokers keep metadata: a ZooKeeper ensemble or a KRaft quorum.
     pub mode: Mode,
+    /// The brokers.
     pub kafka: KafkaSpec,
+    /// The ZooKeeper ensemble (mode zookeeper only).
     pub zookeeper: Option<ZooKeeperSpec>,
+    /// The KRaft quorum (mode kraft only).
     pub kraft: Option<KraftSpec>,
+    /// Topics the topics Job creates once the brokers are up.
     pub topics: Vec<TopicSpec>,
     /// Where pods may run: applies to every component.
     pub placement: PlacementSpec,
+    /// NetworkPolicies: each component reachable only by whom it serves.
     pub network_policy: NetworkPolicySpec,
 }
 
@@ -46,14 +54,14 @@ impl Default for Spec {
     }
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, JsonSchema, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
     Zookeeper,
     Kraft,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, JsonSchema, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum Workload {
     Statefulset,
@@ -66,24 +74,30 @@ pub const DEFAULT_KAFKA_IMAGE: &str = "confluentinc/cp-kafka:7.9.1";
 pub const DEFAULT_KRAFT_IMAGE: &str = "apache/kafka:4.1.0";
 pub const DEFAULT_ZOOKEEPER_IMAGE: &str = "confluentinc/cp-zookeeper:7.9.1";
 
-#[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct KafkaSpec {
+    /// Number of brokers.
     pub brokers: u32,
     /// Default: confluentinc/cp-kafka 7.x in ZooKeeper mode, apache/kafka 4.x in KRaft mode.
     pub image: Option<String>,
+    /// A Deployment only with one broker.
     pub workload: Workload,
     /// `num.partitions` for auto-created topics.
     pub partitions: u32,
     /// `default.replication.factor` and the internal topics' factor.
     pub replication_factor: u32,
+    /// `min.insync.replicas`: replicas that must acknowledge an acks=all write.
     pub min_insync_replicas: u32,
+    /// Each broker's data volume.
     pub storage: StorageSpec,
+    /// Requests and limits of each broker.
     pub resources: ResourcesSpec,
     /// JVM heap as a share of the memory limit.
     pub heap_percent: u32,
     /// Extra broker properties.
     pub config: IndexMap<String, Scalar>,
+    /// How clients outside the cluster reach each broker.
     pub exposure: ExposureSpec,
 }
 
@@ -105,14 +119,20 @@ impl Default for KafkaSpec {
     }
 }
 
-#[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct ZooKeeperSpec {
+    /// Servers in the ensemble: odd, 1, 3 or 5.
     pub replicas: u32,
+    /// The cp-zookeeper image, by tag or digest.
     pub image: String,
+    /// A Deployment only with one server.
     pub workload: Workload,
+    /// Each server's data volume.
     pub storage: StorageSpec,
+    /// Requests and limits of each server.
     pub resources: ResourcesSpec,
+    /// JVM heap as a share of the memory limit.
     pub heap_percent: u32,
 }
 
@@ -130,7 +150,7 @@ impl Default for ZooKeeperSpec {
 }
 
 /// KRaft mode: the metadata quorum.
-#[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct KraftSpec {
     /// Dedicated controller nodes; 0 makes every broker a controller too.
@@ -139,7 +159,9 @@ pub struct KraftSpec {
     pub cluster_id: Option<String>,
     /// The dedicated controllers' metadata volume.
     pub storage: StorageSpec,
+    /// Requests and limits of each dedicated controller.
     pub resources: ResourcesSpec,
+    /// JVM heap as a share of the memory limit.
     pub heap_percent: u32,
 }
 
@@ -155,9 +177,10 @@ impl Default for KraftSpec {
     }
 }
 
-#[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct StorageSpec {
+    /// Claim size; the emptyDir size limit when ephemeral.
     pub size: Scalar,
     /// StorageClass name; the cluster's default class when absent.
     pub class: Option<String>,
@@ -175,10 +198,12 @@ impl Default for StorageSpec {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize, JsonSchema, PartialEq)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct ResourcesSpec {
+    /// What the scheduler reserves.
     pub requests: ResourceList,
+    /// The most a container may use; the heap is sized from the memory limit.
     pub limits: ResourceList,
 }
 
@@ -199,14 +224,16 @@ impl ResourcesSpec {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize, JsonSchema, PartialEq)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct ResourceList {
+    /// Cores, such as 500m or 2.
     pub cpu: Option<Scalar>,
+    /// Bytes, such as 2Gi.
     pub memory: Option<Scalar>,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, JsonSchema, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum ExposureMode {
     Internal,
@@ -214,9 +241,10 @@ pub enum ExposureMode {
     Loadbalancer,
 }
 
-#[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct ExposureSpec {
+    /// Inside the cluster only, or one NodePort or LoadBalancer Service per broker.
     pub mode: ExposureMode,
     /// nodeport: the bootstrap node port; broker i gets `nodePort + 1 + i`.
     pub node_port: Option<u32>,
@@ -228,8 +256,11 @@ pub struct ExposureSpec {
     pub host_template: Option<String>,
     /// loadbalancer: one host per broker, in broker id order.
     pub hosts: Option<Vec<String>>,
+    /// loadbalancer: annotations of every load-balancer Service.
     pub annotations: IndexMap<String, String>,
+    /// loadbalancer: the client addresses allowed in, as CIDRs.
     pub source_ranges: Option<Vec<String>>,
+    /// loadbalancer: the `loadBalancerClass` of every Service.
     pub load_balancer_class: Option<String>,
 }
 
@@ -249,14 +280,16 @@ impl Default for ExposureSpec {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize, JsonSchema, PartialEq)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct TopicSpec {
+    /// Letters, digits, '.', '_' and '-'.
     pub name: String,
     /// Default: `kafka.partitions`.
     pub partitions: Option<u32>,
     /// Default: `kafka.replicationFactor`.
     pub replication_factor: Option<u32>,
+    /// Topic properties, such as `cleanup.policy: compact`.
     pub config: IndexMap<String, Scalar>,
 }
 
@@ -275,6 +308,12 @@ impl JsonSchema for Scalar {
             "description": "A string, number or boolean, read as its text.",
             "type": ["string", "number", "boolean"]
         })
+    }
+}
+
+impl Serialize for Scalar {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
     }
 }
 
@@ -306,7 +345,7 @@ impl<'de> Deserialize<'de> for Scalar {
     }
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, JsonSchema, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum Spread {
     /// Pods of a component should run on different nodes.
@@ -315,13 +354,16 @@ pub enum Spread {
     Required,
 }
 
-#[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct PlacementSpec {
+    /// Whether a component's pods must run on different nodes.
     pub spread: Spread,
     /// Also spread each component's pods evenly across zones.
     pub zones: bool,
+    /// Node labels every pod requires.
     pub node_selector: IndexMap<String, String>,
+    /// Taints every pod tolerates.
     pub tolerations: Vec<TolerationSpec>,
 }
 
@@ -337,30 +379,36 @@ impl Default for PlacementSpec {
 }
 
 /// A Kubernetes toleration.
-#[derive(Debug, Clone, Default, Deserialize, JsonSchema, PartialEq)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct TolerationSpec {
+    /// The taint key.
     pub key: Option<String>,
     /// `Equal` (default) or `Exists`.
     pub operator: Option<String>,
+    /// The taint value, with `Equal`.
     pub value: Option<String>,
     /// `NoSchedule`, `PreferNoSchedule` or `NoExecute`; absent matches all.
     pub effect: Option<String>,
+    /// With `NoExecute`: how long the pod stays once tainted.
     pub toleration_seconds: Option<i64>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, JsonSchema, PartialEq)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct NetworkPolicySpec {
+    /// Render NetworkPolicies.
     pub enabled: bool,
     /// Who else may reach the brokers' client port, besides the namespace.
     pub allow_from: Vec<PeerSpec>,
 }
 
 /// A NetworkPolicy peer by labels: pods, namespaces, or pods in namespaces.
-#[derive(Debug, Clone, Default, Deserialize, JsonSchema, PartialEq)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct PeerSpec {
+    /// Namespaces by label.
     pub namespace_selector: Option<IndexMap<String, String>>,
+    /// Pods by label (in the namespaces selected, or this one).
     pub pod_selector: Option<IndexMap<String, String>>,
 }

@@ -1,4 +1,4 @@
-//! Spec rules (DESIGN.md section 4): everything a spec must satisfy before
+//! Spec rules (README, "What is checked"): everything a spec must satisfy before
 //! anything is rendered. All problems are collected, each pointing at the
 //! field that caused it; the result is a resolved [`Cluster`].
 
@@ -60,6 +60,40 @@ const MANAGED: &[(&str, Option<&str>)] = &[
     ("host.name", None),
     ("advertised.host.name", Some("kafka.exposure")),
     ("advertised.port", Some("kafka.exposure")),
+    ("security.inter.broker.protocol", None),
+    ("metadata.log.dir", Some("kafka.storage")),
+];
+
+/// Why a managed key is refused, where the generic words do not say it.
+const MANAGED_WHY: &[(&str, &str)] = &[
+    (
+        "security.inter.broker.protocol",
+        "Kafka refuses it next to `inter.broker.listener.name`, which kafkagen sets",
+    ),
+    (
+        "metadata.log.dir",
+        "the metadata log stays in `log.dirs` on the data volume, so that a voter never loses it",
+    ),
+];
+
+/// `kafka.config` keys whose variable (`KAFKA_` + the key) the images read
+/// for themselves, not as a broker property: JVM options, logging, JMX.
+const IMAGE_VARIABLES: &[&str] = &[
+    "heap.opts",
+    "opts",
+    "jvm.performance.opts",
+    "gc.log.opts",
+    "log4j.opts",
+    "jmx.opts",
+    "jmx.port",
+    "jmx.hostname",
+    "log4j.root.loglevel",
+    "log4j.loggers",
+    "tools.log4j.loglevel",
+    "debug",
+    "version",
+    "data.dirs",
+    "cub.zk.timeout",
 ];
 
 const NODE_PORTS: std::ops::RangeInclusive<u32> = 30000..=32767;
@@ -156,6 +190,14 @@ impl Validator<'_> {
                 kafka.brokers,
             )),
         };
+        if let Metadata::Kraft(k) = &metadata {
+            match &k.controllers {
+                Some(c) => self.voter_storage("kraft.storage.ephemeral", &c.storage, c.replicas),
+                None => {
+                    self.voter_storage("kafka.storage.ephemeral", &kafka.storage, kafka.brokers)
+                }
+            }
+        }
         let names = Names {
             name: spec.name.clone(),
             namespace: spec.namespace.clone(),
@@ -399,12 +441,23 @@ impl Validator<'_> {
         }
         let storage = self.storage("kafka.storage", &k.storage);
         let (resources, heap_mib) = self.resources("kafka", &k.resources, k.heap_percent);
-        let config = self.broker_config(&k.config);
+        let version = image::parse(&image).and_then(|i| i.version);
+        let confluent_server = flavor == Flavor::ConfluentKafka
+            && image
+                .rsplit('/')
+                .next()
+                .and_then(|last| last.split(['@', ':']).next())
+                == Some("cp-server");
+        let strips_every_kafka =
+            flavor == Flavor::ApacheKafka && version.is_some_and(|v| v < (4, 0));
+        let config = self.broker_config(&k.config, strips_every_kafka);
         let exposure = self.exposure(&k.exposure, k.brokers);
         Kafka {
             brokers: k.brokers,
             image,
             flavor,
+            version,
+            confluent_server,
             workload: k.workload,
             partitions: k.partitions,
             replication_factor: rf,
@@ -666,6 +719,29 @@ impl Validator<'_> {
         }
     }
 
+    /// A KRaft voter keeps the metadata log on its data volume. An emptyDir
+    /// loses it with the pod, and the image formats a new, empty one on the
+    /// next start: with other voters, the node then votes with nothing.
+    fn voter_storage(&mut self, path: &str, storage: &Storage, voters: u32) {
+        if !matches!(storage, Storage::Ephemeral { .. }) {
+            return;
+        }
+        if voters > 1 {
+            self.error(
+                path,
+                format!("KRaft voters on ephemeral storage: a replaced pod starts with an empty metadata log and votes with it, so the quorum can elect a leader without committed metadata and lose it (`{path}`)"),
+            )
+            .with_label("voters need persistent storage")
+            .with_help("remove `ephemeral: true` so that every voter keeps its metadata log on a claim");
+        } else {
+            self.warn(
+                path,
+                format!("the only KRaft voter is on ephemeral storage (`{path}`): every replacement of its pod starts an empty cluster, without topics or data"),
+            )
+            .with_help("remove `ephemeral: true` to keep the cluster across pod replacements");
+        }
+    }
+
     fn storage(&mut self, path: &str, s: &StorageSpec) -> Storage {
         let size_path = format!("{path}.size");
         match quantity::parse(&s.size.0) {
@@ -805,22 +881,58 @@ impl Validator<'_> {
         )
     }
 
-    fn broker_config(&mut self, config: &IndexMap<String, Scalar>) -> Vec<(String, String)> {
+    /// `strips_every_kafka`: the image turns `KAFKA_KAFKA_X` into `x`, not
+    /// `kafka.x` (apache/kafka before 4.0).
+    fn broker_config(
+        &mut self,
+        config: &IndexMap<String, Scalar>,
+        strips_every_kafka: bool,
+    ) -> Vec<(String, String)> {
         let mut out = Vec::new();
         for (key, value) in config {
             let path = format!("kafka.config.{key}");
             if let Some((_, instead)) = MANAGED.iter().find(|(k, _)| k == key) {
+                let why = MANAGED_WHY
+                    .iter()
+                    .find(|(k, _)| k == key)
+                    .map_or(String::new(), |(_, w)| format!(": {w}"));
                 let d = self
-                    .error(
+                    .key_error(
                         &path,
                         format!(
-                            "`{key}` is set by kafkagen and cannot be overridden in `kafka.config`"
+                            "`{key}` is set by kafkagen and cannot be overridden in `kafka.config`{why}"
                         ),
                     )
                     .with_label("managed by kafkagen");
                 if let Some(field) = instead {
                     d.help = Some(format!("set `{field}` instead"));
                 }
+                continue;
+            }
+            if IMAGE_VARIABLES.contains(&key.as_str()) {
+                let var = crate::model::property_env(key);
+                self.key_error(
+                    &path,
+                    format!("`kafka.config` key `{key}` becomes the variable {var}, which the image reads for itself, not as a broker property"),
+                )
+                .with_label("not a broker property")
+                .with_help(match key.as_str() {
+                    "heap.opts" => "the heap comes from `kafka.heapPercent` of the memory limit",
+                    _ => "kafkagen sets the images' JVM, logging and JMX variables itself",
+                });
+                continue;
+            }
+            if strips_every_kafka && let Some(rest) = key.strip_prefix("kafka.") {
+                let mut arrives = rest.to_string();
+                while let Some(r) = arrives.strip_prefix("kafka.") {
+                    arrives = r.to_string();
+                }
+                self.key_error(
+                    &path,
+                    format!("`kafka.config` key `{key}` would reach Kafka as `{arrives}`: this image removes every `KAFKA_` from its variables' names"),
+                )
+                .with_label("renamed by the image")
+                .with_help("apache/kafka 4.0 and later remove the prefix once; use one of them, or a Confluent image");
                 continue;
             }
             if !is_property_key(key) {
@@ -1027,7 +1139,8 @@ impl Validator<'_> {
                     .collect()
             }
         };
-        let mut seen: HashMap<&str, usize> = HashMap::new();
+        // DNS names are compared without case, as DNS compares them.
+        let mut seen: HashMap<String, usize> = HashMap::new();
         let mut bad_template = false;
         for (i, (host, path)) in hosts.iter().enumerate() {
             if !is_host(host) {
@@ -1039,7 +1152,7 @@ impl Validator<'_> {
                     path,
                     format!("`{path}` gives \"{host}\", which is not a DNS name or IPv4 address"),
                 );
-            } else if let Some(first) = seen.insert(host, i) {
+            } else if let Some(first) = seen.insert(host.to_ascii_lowercase(), i) {
                 self.error(
                     path,
                     format!("brokers {first} and {i} would both advertise \"{host}\""),
@@ -1126,6 +1239,33 @@ impl Validator<'_> {
                 } else {
                     config.push((key.clone(), value.0.clone()));
                 }
+            }
+            // acks=all (the producers' default since Kafka 3.0) needs
+            // min.insync.replicas replicas: a topic with fewer refuses every write.
+            let own_isr = config.iter().find(|(k, _)| k == "min.insync.replicas");
+            match own_isr.map(|(_, v)| v.parse::<u32>()) {
+                Some(Ok(m)) if m > rf && rf > 0 => {
+                    let p = format!("{base}.config.min.insync.replicas");
+                    self.error(
+                        &p,
+                        format!("`{p}` is {m}, above the topic's replication factor {rf}: every write with acks=all would be refused"),
+                    )
+                    .with_help(format!("set it to at most {rf}"));
+                }
+                None if rf < k.min_insync_replicas && t.replication_factor.is_some() => {
+                    self.error(
+                        &rp,
+                        format!(
+                            "`{rp}` of topic \"{}\" is {rf}, below min.insync.replicas {} (`kafka.minInsyncReplicas`): every write with acks=all, the producers' default, would be refused",
+                            t.name, k.min_insync_replicas
+                        ),
+                    )
+                    .with_help(format!(
+                        "raise the replication factor to {}, or give the topic its own `min.insync.replicas: {rf}` in its config",
+                        k.min_insync_replicas
+                    ));
+                }
+                _ => {}
             }
             out.push(Topic {
                 name: t.name.clone(),

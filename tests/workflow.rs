@@ -319,6 +319,50 @@ fn init_renders_as_is_to_what_its_profile_renders() {
     assert!(err.contains("production"), "{err}");
 }
 
+/// Every value `sub` holds, `whole` holds too (scalars compared as text).
+fn holds(whole: &serde_json::Value, sub: &serde_json::Value, path: &str) -> Vec<String> {
+    use serde_json::Value;
+    let text = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    match (whole, sub) {
+        (Value::Object(w), Value::Object(s)) => s
+            .iter()
+            .flat_map(|(k, v)| match w.get(k) {
+                Some(wv) => holds(wv, v, &format!("{path}.{k}")),
+                None => vec![format!("{path}.{k} is missing")],
+            })
+            .collect(),
+        (Value::Array(w), Value::Array(s)) if w.len() == s.len() => w
+            .iter()
+            .zip(s)
+            .enumerate()
+            .flat_map(|(i, (a, b))| holds(a, b, &format!("{path}[{i}]")))
+            .collect(),
+        (w, s) if text(w) == text(s) => Vec::new(),
+        (w, s) => vec![format!("{path}: {} instead of {}", text(w), text(s))],
+    }
+}
+
+#[test]
+fn init_writes_out_every_value_its_profile_sets() {
+    let dir = workdir("init-values", &[]);
+    for profile in [
+        "quickstart",
+        "minikube",
+        "production",
+        "minikube-kraft",
+        "production-kraft",
+    ] {
+        let starter = spec_json(&ok(&kafkagen(&dir, &["init", "--profile", profile])));
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("profiles/{profile}.yaml"));
+        let set = spec_json(&std::fs::read_to_string(path).unwrap());
+        let missing = holds(&starter, &set, "");
+        assert!(missing.is_empty(), "init --profile {profile}: {missing:#?}");
+    }
+}
+
 fn schema_validator(dir: &Path) -> jsonschema::Validator {
     let schema: serde_json::Value =
         serde_json::from_str(&ok(&kafkagen(dir, &["schema"]))).expect("schema is JSON");

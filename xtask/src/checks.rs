@@ -484,3 +484,47 @@ pub fn round_trip(
         Err(e) => report.fail(format!("{who}: {topic} via {bootstrap}: {e:#}")),
     }
 }
+
+/// Files in every workload container's `LOG_DIR` (an emptyDir that the
+/// node evicts the pod for when it grows): only the rotated GC log may be
+/// there; rolling server logs that nothing deletes may not.
+pub fn log_dirs(cluster: &Cluster, report: &mut Report) {
+    let mut files = 0;
+    let mut bytes = 0u64;
+    let mut unbounded = Vec::new();
+    for pod in cluster
+        .live_pods()
+        .filter(|p| !matches!(p.def.owner, Owner::Job(_)))
+    {
+        for c in &pod.containers {
+            let Some(dir) = c.launch.env.get("LOG_DIR") else {
+                continue;
+            };
+            let Some((src, _, _)) = c.launch.mounts.iter().find(|(_, dest, _)| dest == dir) else {
+                continue;
+            };
+            for e in std::fs::read_dir(src).into_iter().flatten().flatten() {
+                let name = e.file_name().to_string_lossy().to_string();
+                files += 1;
+                bytes += e.metadata().map(|m| m.len()).unwrap_or(0);
+                if !name.contains("gc.log") {
+                    unbounded.push(format!("{}/{}:{dir}/{name}", pod.def.name, c.name()));
+                }
+            }
+        }
+    }
+    report.check(
+        unbounded.is_empty(),
+        if unbounded.is_empty() {
+            format!(
+                "logs: LOG_DIR holds only the rotated GC logs ({files} files, {} KiB)",
+                bytes / 1024
+            )
+        } else {
+            format!(
+                "logs: files nothing deletes grow in LOG_DIR: {}",
+                unbounded.join(", ")
+            )
+        },
+    );
+}

@@ -472,6 +472,7 @@ fn boot(s: &mut Session, opts: &Options) -> Result<()> {
         );
     }
     outside(s)?;
+    checks::log_dirs(&s.cluster, &mut s.report);
     if opts.faults {
         crate::faults::run(s, &mut inside, &bootstrap)?;
     }
