@@ -7,6 +7,7 @@ use crate::input::{Request, SpecSource};
 use crate::manifest::Manifest;
 use crate::output::{self, OutputError};
 use crate::pipeline::{self, Failure, Options, Outcome};
+use crate::safety::{self, Severity};
 use crate::source::Sources;
 use crate::{committed, describe, drift, init, profile, schema};
 use clap::{Args, CommandFactory, Parser, Subcommand};
@@ -69,6 +70,10 @@ enum Command {
         /// did not write (they are deleted)
         #[arg(long, requires = "update")]
         force: bool,
+        /// With --update: write changes that Kubernetes refuses or that are
+        /// unsafe for Kafka (exit 3 and 4 without it)
+        #[arg(long, requires = "update")]
+        allow_unsafe: bool,
     },
     /// Show the cluster before it exists: pods, ids, addresses, storage, totals
     Describe {
@@ -158,8 +163,9 @@ pub fn run() -> i32 {
             against,
             update,
             force,
+            allow_unsafe,
         } => run_pipeline(input.options(), |outcome| {
-            check(&outcome.manifests, &against, update, force)
+            check(&outcome.manifests, &against, update, force, allow_unsafe)
         }),
         Command::Describe { input, format } => run_pipeline(input.options(), |outcome| {
             write_stdout(&describe::describe(
@@ -236,9 +242,17 @@ fn write_dir(dir: &Path, manifests: &[Manifest], force: bool) -> i32 {
     }
 }
 
-/// `check`: the drift report on stdout and exit 1, or with `update`, the
-/// committed path rewritten.
-fn check(manifests: &[Manifest], against: &Path, update: bool, force: bool) -> i32 {
+/// `check`: the drift report and what applying it does on stdout, and
+/// exit 1 (safe), 3 (Kubernetes refuses part of it) or 4 (unsafe for
+/// Kafka); or with `update`, the committed path rewritten (with refused or
+/// unsafe changes only when `allow_unsafe`).
+fn check(
+    manifests: &[Manifest],
+    against: &Path,
+    update: bool,
+    force: bool,
+    allow_unsafe: bool,
+) -> i32 {
     let mut sources = Sources::default();
     let committed = match committed::read(against, &mut sources) {
         Ok(objects) => objects,
@@ -249,13 +263,27 @@ fn check(manifests: &[Manifest], against: &Path, update: bool, force: bool) -> i
         }
     };
     let drift = drift::compare(manifests, &committed);
+    let plan = safety::assess(&committed, manifests);
+    let severity = plan.severity();
     let name = against.display().to_string();
     if !update {
         if drift.is_empty() {
             eprintln!("no drift: {} objects match {name}", drift.same);
             return 0;
         }
-        return write_stdout(&drift::report(&drift, &name)).max(1);
+        let text = drift::report(&drift, &name) + &plan.report();
+        return write_stdout(&text).max(severity.exit_code());
+    }
+    if severity > Severity::Safe && !allow_unsafe {
+        eprint!("{}", plan.report().trim_start_matches('\n'));
+        eprintln!(
+            "error: not updating {name}: {}; --allow-unsafe writes it anyway",
+            match severity {
+                Severity::Unsafe => "the change is unsafe for Kafka",
+                _ => "Kubernetes refuses part of the change",
+            }
+        );
+        return severity.exit_code();
     }
     let is_file = against.is_file()
         || (!against.exists()

@@ -25,6 +25,7 @@ pub mod quantity;
 pub mod readback;
 pub mod render;
 pub mod rules;
+pub mod safety;
 pub mod schema;
 pub mod source;
 pub mod spec;

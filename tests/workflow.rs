@@ -73,6 +73,11 @@ changed (committed -> rendered):
         | KAFKA_ADVERTISED_LISTENERS=INTERNAL://laptop-kafka-3.laptop-kafka-headless.kafka.svc.cluster.local:9092,EXTERNAL://192.168.49.2:31094
   ~ StatefulSet kafka/laptop-kafka  (committed/statefulset-laptop-kafka.yaml)
       spec.replicas: 3 -> 4
+
+applying it:
+  starts laptop-kafka-3 (StatefulSet kafka/laptop-kafka)
+
+kubectl apply can take this change (exit 1)
 "
     );
 }
@@ -109,7 +114,8 @@ fn check_lists_missing_extra_and_changed_objects_but_not_formatting() {
     .unwrap();
 
     let out = kafkagen(&dir, &["check", "spec.yaml", "--against", "c"]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    // A running pod's broker id would change: unsafe for Kafka.
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
     assert_eq!(
         text(&out.stdout),
         "\
@@ -128,6 +134,12 @@ changed (committed -> rendered):
         + KAFKA_BROKER_ID=1
   ~ PodDisruptionBudget kafka/laptop-kafka  (c/poddisruptionbudget-laptop-kafka.yaml)
       spec.maxUnavailable: 2 -> 1
+
+unsafe for Kafka:
+  ! ConfigMap kafka/laptop-kafka-pods: laptop-kafka-1.env changes KAFKA_BROKER_ID from 7 to 1
+      a pod with data under one node id must not come back as another
+
+this change is unsafe for Kafka (exit 4)
 "
     );
 }
@@ -162,7 +174,20 @@ fn check_update_rewrites_the_committed_path_in_kafkagens_layout() {
             "m",
         ],
     ));
+    // Removing a broker is unsafe: written only when asked.
     let out = kafkagen(&dir, &["check", "spec.yaml", "--against", "m", "--update"]);
+    assert_eq!(out.status.code(), Some(4));
+    let out = kafkagen(
+        &dir,
+        &[
+            "check",
+            "spec.yaml",
+            "--against",
+            "m",
+            "--update",
+            "--allow-unsafe",
+        ],
+    );
     assert_eq!(ok(&out), "");
     assert_eq!(
         text(&out.stderr),
