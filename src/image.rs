@@ -89,9 +89,34 @@ pub fn parse(reference: &str) -> Option<Image> {
     })
 }
 
+impl Image {
+    /// The Apache Kafka (major, minor) the image runs: its own version for
+    /// apache/kafka; for Confluent Platform, whose 7.x is Kafka 3.x and 8.x
+    /// Kafka 4.x with the same minor version. `None` without a version tag.
+    pub fn kafka_version(&self) -> Option<(u32, u32)> {
+        let (major, minor) = self.version?;
+        match self.flavor {
+            Flavor::ApacheKafka | Flavor::ApacheKafkaNative => Some((major, minor)),
+            Flavor::ConfluentKafka | Flavor::ConfluentZooKeeper => {
+                Some((major.checked_sub(4)?, minor))
+            }
+            Flavor::Unknown => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn knows_the_kafka_inside() {
+        let v = |r: &str| parse(r).unwrap().kafka_version();
+        assert_eq!(v("confluentinc/cp-kafka:7.9.1"), Some((3, 9)));
+        assert_eq!(v("confluentinc/cp-server:8.0.0"), Some((4, 0)));
+        assert_eq!(v("apache/kafka:4.1.0"), Some((4, 1)));
+        assert_eq!(v(&format!("apache/kafka@sha256:{}", "a".repeat(64))), None);
+    }
 
     #[test]
     fn reads_flavor_and_version() {

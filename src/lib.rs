@@ -12,6 +12,7 @@ pub mod emit;
 pub mod image;
 pub mod init;
 pub mod input;
+pub mod kafka_config;
 pub mod logging;
 pub mod manifest;
 pub mod merge;

@@ -9,6 +9,7 @@ use crate::cluster::{
 use crate::decode::Locations;
 use crate::diagnostic::Diagnostic;
 use crate::image::{self, Flavor};
+use crate::kafka_config::{self, Scope};
 use crate::names::Names;
 use crate::quantity;
 use crate::spec::{
@@ -208,7 +209,8 @@ impl Validator<'_> {
             Metadata::Kraft(k) => (0, k.controllers.as_ref().map_or(0, |c| c.replicas)),
         };
         self.name_lengths(&names, kafka.brokers, zookeepers, controllers);
-        let topics = self.topics(&spec.topics, &spec.kafka);
+        let model = config_model(&kafka.image, kafka.flavor);
+        let topics = self.topics(&spec.topics, &spec.kafka, &model);
         let placement = self.placement(&spec.placement);
         let network_policy = self.network_policy(&spec.network_policy);
         Cluster {
@@ -450,7 +452,8 @@ impl Validator<'_> {
                 == Some("cp-server");
         let strips_every_kafka =
             flavor == Flavor::ApacheKafka && version.is_some_and(|v| v < (4, 0));
-        let config = self.broker_config(&k.config, strips_every_kafka);
+        let model = config_model(&image, flavor);
+        let config = self.broker_config(&k.config, strips_every_kafka, &model, flavor);
         let exposure = self.exposure(&k.exposure, k.brokers);
         Kafka {
             brokers: k.brokers,
@@ -887,6 +890,8 @@ impl Validator<'_> {
         &mut self,
         config: &IndexMap<String, Scalar>,
         strips_every_kafka: bool,
+        model: &kafka_config::Model,
+        flavor: Flavor,
     ) -> Vec<(String, String)> {
         let mut out = Vec::new();
         for (key, value) in config {
@@ -950,9 +955,68 @@ impl Validator<'_> {
                 );
                 continue;
             }
+            // Confluent's own settings are not in Apache Kafka's model.
+            let confluent = flavor == Flavor::ConfluentKafka && key.starts_with("confluent.");
+            if !confluent && !self.known_key(&path, key, &value.0, Scope::Broker, model) {
+                continue;
+            }
             out.push((key.clone(), value.0.clone()));
         }
         out
+    }
+
+    /// Checks a broker or topic key and its value against Kafka's own
+    /// definitions; false (with an error) when Kafka would not take it.
+    fn known_key(
+        &mut self,
+        path: &str,
+        key: &str,
+        value: &str,
+        scope: Scope,
+        model: &kafka_config::Model,
+    ) -> bool {
+        let what = match scope {
+            Scope::Broker => "broker",
+            Scope::Topic => "topic",
+        };
+        let line = &model.line;
+        let base = match scope {
+            Scope::Broker => kafka_config::listener_key(key).unwrap_or(key),
+            Scope::Topic => key,
+        };
+        match model.get(scope, base) {
+            Some(def) => match kafka_config::refuse(def, value) {
+                None => true,
+                Some(why) => {
+                    self.error(path, format!("`{path}` \"{value}\" {why}"))
+                        .with_label(&format!("refused by Kafka {line}"));
+                    false
+                }
+            },
+            None if scope == Scope::Broker
+                && !line.starts_with('3')
+                && kafka_config::in_kafka_3(base) =>
+            {
+                self.key_error(
+                    path,
+                    format!("`{key}` was removed in Kafka 4.0; the image runs Kafka {line}"),
+                )
+                .with_label("removed in Kafka 4.0");
+                false
+            }
+            None => {
+                let d = self
+                    .key_error(
+                        path,
+                        format!("`{key}` is not a {what} property of Kafka {line}"),
+                    )
+                    .with_label(&format!("unknown {what} property"));
+                if let Some(s) = crate::suggest::suggest(base, model.names(scope)) {
+                    d.help = Some(format!("did you mean `{s}`?"));
+                }
+                false
+            }
+        }
     }
 
     fn exposure(&mut self, e: &ExposureSpec, brokers: u32) -> Exposure {
@@ -1163,7 +1227,12 @@ impl Validator<'_> {
         hosts.into_iter().map(|(h, _)| h).collect()
     }
 
-    fn topics(&mut self, topics: &[TopicSpec], k: &KafkaSpec) -> Vec<Topic> {
+    fn topics(
+        &mut self,
+        topics: &[TopicSpec],
+        k: &KafkaSpec,
+        model: &kafka_config::Model,
+    ) -> Vec<Topic> {
         let mut seen: HashMap<String, usize> = HashMap::new();
         let mut out = Vec::new();
         for (i, t) in topics.iter().enumerate() {
@@ -1236,7 +1305,7 @@ impl Validator<'_> {
                         &p,
                         format!("the value of `{p}` must be non-empty and without spaces"),
                     );
-                } else {
+                } else if self.known_key(&p, key, &value.0, Scope::Topic, model) {
                     config.push((key.clone(), value.0.clone()));
                 }
             }
@@ -1276,6 +1345,20 @@ impl Validator<'_> {
         }
         out
     }
+}
+
+/// Kafka's configuration model for the Kafka an image runs (for an image
+/// without a version tag, the flavor's default image's).
+fn config_model(reference: &str, flavor: Flavor) -> kafka_config::Model {
+    let default = match flavor {
+        Flavor::ApacheKafka => DEFAULT_KRAFT_IMAGE,
+        _ => DEFAULT_KAFKA_IMAGE,
+    };
+    let version = image::parse(reference)
+        .and_then(|i| i.kafka_version())
+        .or_else(|| image::parse(default).and_then(|i| i.kafka_version()))
+        .unwrap_or((3, 9));
+    kafka_config::model(version)
 }
 
 /// A cluster id from namespace and name: the first 16 bytes of their

@@ -97,7 +97,7 @@ fn kafka_prefixed_keys_are_refused_where_the_image_renames_them() {
 #[test]
 fn dollar_signs_in_values_reach_kafka_as_written() {
     // The kubelet reads `$(NAME)` and `$$` in env values; `$$` is its escape.
-    let spec = "name: k\nkafka:\n  config:\n    ssl.endpoint.identification.algorithm: \"a$(HOSTNAME)b$$c\"\ntopics:\n  - name: t\n    config:\n      compression.type: \"x$(Y)\"\n";
+    let spec = "name: k\nkafka:\n  config:\n    ssl.endpoint.identification.algorithm: \"a$(HOSTNAME)b$$c\"\ntopics:\n  - name: t\n    config:\n      retention.ms: \"${env:R$(Y)}\"\n";
     let objs = items(&ok(&render("dollars", spec)));
     let c = container(&objs, "StatefulSet", "k-kafka");
     assert_eq!(
@@ -113,7 +113,7 @@ fn dollar_signs_in_values_reach_kafka_as_written() {
         .unwrap()["value"]
         .as_str()
         .unwrap();
-    assert!(topics.contains("compression.type=x$$(Y)"), "{topics}");
+    assert!(topics.contains("retention.ms=$${env:R$$(Y)}"), "{topics}");
 }
 
 #[test]
@@ -214,4 +214,41 @@ fn walk(dir: std::path::PathBuf) -> Vec<std::path::PathBuf> {
         }
     }
     out
+}
+
+#[test]
+fn config_keys_and_values_are_checked_against_kafkas_own_definitions() {
+    // A misspelt key, at its line, with the key meant.
+    let spec = "name: k\nkafka:\n  config:\n    log.retention.hour: 72\n";
+    let err = fails(&render("model-misspelt", spec));
+    assert!(
+        err.contains("`log.retention.hour` is not a broker property of Kafka 3.9"),
+        "{err}"
+    );
+    assert!(err.contains("spec.yaml:4:5"), "{err}");
+    assert!(err.contains("did you mean `log.retention.hours`?"), "{err}");
+    // A wrong type, and a value out of range, with what is allowed.
+    let spec = "name: k\nkafka:\n  config:\n    num.io.threads: lots\n    num.network.threads: 0\n";
+    let err = fails(&render("model-values", spec));
+    assert!(
+        err.contains("`kafka.config.num.io.threads` \"lots\" must be a whole number"),
+        "{err}"
+    );
+    assert!(err.contains("spec.yaml:4:21"), "{err}");
+    assert!(
+        err.contains("`kafka.config.num.network.threads` \"0\" must be at least 1"),
+        "{err}"
+    );
+    // Topic configs, by the topic definitions.
+    let spec = "name: k\ntopics:\n  - name: t\n    config:\n      cleanup.polcy: compact\n      compression.type: brotli\n";
+    let err = fails(&render("model-topic", spec));
+    assert!(err.contains("did you mean `cleanup.policy`?"), "{err}");
+    assert!(err.contains("must be one of"), "{err}");
+    // Keys removed in 4.0 are refused for a 4.x image, with the reason.
+    let spec = "name: k\nmode: kraft\nkafka:\n  config:\n    log.message.format.version: \"3.0\"\n";
+    let err = fails(&render("model-removed", spec));
+    assert!(err.contains("was removed in Kafka 4.0"), "{err}");
+    // Listener-prefixed keys, config providers, and Confluent's own keys pass.
+    let spec = "name: k\nkafka:\n  config:\n    listener.name.internal.ssl.keystore.type: PEM\n    log.retention.hours: \"${file:/etc/x:hours}\"\n    confluent.support.metrics.enable: false\n";
+    ok(&render("model-pass", spec));
 }

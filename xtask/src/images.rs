@@ -47,24 +47,16 @@ pub fn identify(reference: &str) -> Result<(Kind, &'static KafkaLine, Option<Str
     let img = image::parse(reference)
         .with_context(|| format!("`{reference}` is not an image reference"))?;
     let path = reference.split(['@', ':']).next().unwrap_or_default();
-    let (kind, kafka) = match img.flavor {
-        Flavor::ConfluentKafka if path.ends_with("cp-server") => (
-            Kind::ConfluentServer,
-            img.version.map(|(a, b)| versions::confluent_to_kafka(a, b)),
-        ),
-        Flavor::ConfluentKafka => (
-            Kind::ConfluentKafka,
-            img.version.map(|(a, b)| versions::confluent_to_kafka(a, b)),
-        ),
-        Flavor::ConfluentZooKeeper => (
-            Kind::ConfluentZooKeeper,
-            img.version.map(|(a, b)| versions::confluent_to_kafka(a, b)),
-        ),
-        Flavor::ApacheKafka => (Kind::ApacheKafka, img.version),
+    let kind = match img.flavor {
+        Flavor::ConfluentKafka if path.ends_with("cp-server") => Kind::ConfluentServer,
+        Flavor::ConfluentKafka => Kind::ConfluentKafka,
+        Flavor::ConfluentZooKeeper => Kind::ConfluentZooKeeper,
+        Flavor::ApacheKafka => Kind::ApacheKafka,
         _ => bail!(
             "`{reference}`: the harness runs cp-kafka, cp-server, cp-zookeeper and apache/kafka images"
         ),
     };
+    let kafka = img.kafka_version();
     let (major, minor) = kafka.with_context(|| {
         format!(
             "`{reference}`: no version in its tag (a digest alone does not say which Kafka it runs)"

@@ -4,10 +4,13 @@
 //!       boot a kafkagen render with the real Kafka and ZooKeeper
 //!   cargo xtask fetch
 //!       fetch the pinned Kafka jars (what `live` does when they are missing)
+//!   cargo xtask config-model [--check]
+//!       Kafka's configuration definitions for src/kafka_config/
 
 mod checks;
 mod client;
 mod cluster;
+mod config_model;
 mod expand;
 mod faults;
 mod fetch;
@@ -61,6 +64,12 @@ enum Task {
     },
     /// Fetch the jars of every pinned Kafka line with Maven.
     Fetch,
+    /// Write src/kafka_config/ from the ConfigDefs of every supported Kafka
+    /// line (with --check, fail where a committed file differs).
+    ConfigModel {
+        #[arg(long)]
+        check: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -81,6 +90,7 @@ fn main() -> ExitCode {
             domain: cluster_domain,
             boot_timeout: Duration::from_secs(boot_timeout),
         }),
+        Task::ConfigModel { check } => config_model::run(check),
         Task::Fetch => {
             let cache = std::env::var_os("KAFKAGEN_LIVE_CACHE")
                 .map(PathBuf::from)

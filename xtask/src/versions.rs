@@ -110,15 +110,6 @@ pub fn line_for(major: u32, minor: u32) -> &'static KafkaLine {
         .expect("at least one line")
 }
 
-/// The Apache Kafka version inside a Confluent Platform release: CP 7.x is
-/// Kafka 3.x, CP 8.x is Kafka 4.(x).
-pub fn confluent_to_kafka(major: u32, minor: u32) -> (u32, u32) {
-    match major {
-        8.. => (4, minor),
-        _ => (3, minor),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,7 +120,5 @@ mod tests {
         assert_eq!(line_for(4, 0).version, "4.1.0");
         assert_eq!(line_for(3, 9).version, "3.9.1");
         assert_eq!(line_for(3, 7).version, "3.9.1");
-        assert_eq!(confluent_to_kafka(7, 9), (3, 9));
-        assert_eq!(confluent_to_kafka(8, 0), (4, 0));
     }
 }
