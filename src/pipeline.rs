@@ -45,7 +45,7 @@ pub enum Failure {
     #[error("rendered manifests failed the schema check")]
     Schema(Vec<ManifestError>),
     #[error("rendered manifests failed the cross-resource checks")]
-    Rules(Vec<String>),
+    Rules(Vec<rules::Violation>),
 }
 
 impl From<LoadError> for Failure {
