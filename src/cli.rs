@@ -338,7 +338,10 @@ pub fn report(failure: &Failure, sources: &Sources, color: bool) -> String {
         Failure::Load(e) => diagnostic::render(&[Diagnostic::error(e.to_string())], sources, color),
         Failure::Render(e) => format!("error: {e}\n"),
         Failure::Schema(errors) => errors.iter().map(|e| format!("error: {e}\n")).collect(),
-        Failure::Rules(errors) => errors.iter().map(|e| format!("error: {e}\n")).collect(),
+        Failure::Rules(errors) => errors
+            .iter()
+            .map(|v| format!("error[{}]: {v}\n", v.rule))
+            .collect(),
     }
 }
 

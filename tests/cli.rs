@@ -306,7 +306,7 @@ fn overridden_templates_are_checked_like_the_builtin_ones() {
         &dir,
         &["render", "spec.yaml", "--templates", "t"],
     ));
-    assert!(err.contains("broker `prod-kafka-1` advertises EXTERNAL://b1.kafka.example.com:9094, but no LoadBalancer"), "{err}");
+    assert!(err.contains("error[broker-advertised-reachable]: broker `prod-kafka-1` advertises EXTERNAL://b1.kafka.example.com:9094, but no LoadBalancer"), "{err}");
 }
 
 /// Templates are read back by a fast reader of what the built-in ones print;

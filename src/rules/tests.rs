@@ -770,3 +770,12 @@ fn violations_name_the_objects_involved() {
         "Deployment `solo-kafka`: volume `data` names PersistentVolumeClaim `solo-kafka-data`, which is not rendered"
     );
 }
+
+#[test]
+fn the_readme_lists_every_rule() {
+    let readme = include_str!("../../README.md");
+    for rule in RULES {
+        let row = format!("| `{}` | {} |", rule.id, rule.guarantees);
+        assert!(readme.contains(&row), "README lacks the row {row}");
+    }
+}
