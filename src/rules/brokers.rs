@@ -81,10 +81,11 @@ pub fn listeners(cx: &Ctx) -> Vec<Finding> {
             })
             .unwrap_or_default();
         let listeners = bound(pod);
-        let inter = pod.env.get("KAFKA_INTER_BROKER_LISTENER_NAME");
-        if inter.is_some_and(|n| !listeners.contains_key(n.as_str())) {
+        if let Some(inter) = pod.env.get("KAFKA_INTER_BROKER_LISTENER_NAME")
+            && !listeners.contains_key(inter.as_str())
+        {
             problem(format!(
-                "{who}: inter-broker listener {inter:?} is not among KAFKA_LISTENERS"
+                "{who}: inter-broker listener {inter} is not among KAFKA_LISTENERS"
             ));
         }
         for entry in advertised.split(',') {

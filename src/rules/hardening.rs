@@ -135,14 +135,17 @@ pub fn resources(cx: &Ctx) -> Vec<Finding> {
 
 pub fn probes(cx: &Ctx) -> Vec<Finding> {
     let mut out = Vec::new();
-    for pod in &cx.pods {
-        for c in &pod.spec.containers {
+    for (id, who, spec) in templates(cx) {
+        if id.starts_with("Job/") {
+            continue;
+        }
+        for c in &spec.containers {
             if c.readiness_probe.is_none() || c.liveness_probe.is_none() {
                 out.push(found(
-                    vec![pod.owner_id()],
+                    vec![id.clone()],
                     format!(
-                        "{} (pod `{}`), container `{}` needs readiness and liveness probes",
-                        pod.owner, pod.name, c.name
+                        "{who}, container `{}` needs readiness and liveness probes",
+                        c.name
                     ),
                 ));
             }

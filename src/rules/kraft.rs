@@ -85,13 +85,19 @@ pub fn controller_protocol(cx: &Ctx) -> Vec<Finding> {
                 .env
                 .get("KAFKA_LISTENER_SECURITY_PROTOCOL_MAP")
                 .zip(name)
-                .is_some_and(|(map, name)| map.split(',').any(|e| e.split(':').next() == Some(name)));
+                .is_some_and(|(map, name)| {
+                    map.split(',').any(|e| e.split(':').next() == Some(name))
+                });
             (!mapped).then(|| {
                 found(
                     vec![p.id()],
                     format!(
-                        "KRaft node `{}`: the controller listener {name:?} has no security protocol",
-                        p.name
+                        "KRaft node `{}`: the controller listener {} has no security protocol",
+                        p.name,
+                        name.map_or(
+                            "(KAFKA_CONTROLLER_LISTENER_NAMES is not set)",
+                            String::as_str
+                        )
                     ),
                 )
             })

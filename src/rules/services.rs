@@ -5,6 +5,7 @@
 use super::context::{Ctx, container_port, labels_of, ns, object_id, selects, target};
 use super::{Finding, found, sorted};
 use crate::manifest::Object;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 pub fn selects_pods(cx: &Ctx) -> Vec<Finding> {
     cx.services()
@@ -28,6 +29,10 @@ pub fn target_ports(cx: &Ctx) -> Vec<Finding> {
         let pods = cx.pods_selected(ns(m), &labels_of(&spec.selector));
         for port in spec.ports.as_deref().unwrap_or_default() {
             let t = target(port);
+            let shown = match &t {
+                IntOrString::Int(n) => n.to_string(),
+                IntOrString::String(name) => name.clone(),
+            };
             for pod in &pods {
                 if !pod
                     .spec
@@ -38,7 +43,7 @@ pub fn target_ports(cx: &Ctx) -> Vec<Finding> {
                     out.push(found(
                         vec![object_id(m), pod.id()],
                         format!(
-                            "Service `{}`: target port {t:?} of port {} is not a port of pod `{}`",
+                            "Service `{}`: target port `{shown}` of port {} is not a port of pod `{}`",
                             m.name, port.port, pod.name
                         ),
                     ));

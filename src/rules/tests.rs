@@ -779,3 +779,26 @@ fn the_readme_lists_every_rule() {
         assert!(readme.contains(&row), "README lacks the row {row}");
     }
 }
+
+/// What each case reports, word for word, as a user reads it: reviewed in
+/// `src/rules/cases.txt` (`UPDATE_GOLDEN=1 cargo test` rewrites it).
+#[test]
+fn each_case_reports_what_the_golden_file_says() {
+    let mut text = String::new();
+    for c in cases() {
+        text += &format!("## {}\n", c.name);
+        for v in check(&c.manifests) {
+            text += &format!("error[{}] ({}) {v}\n", v.rule, v.objects.join(" "));
+        }
+        text += "\n";
+    }
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/rules/cases.txt");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(path, &text).expect("writes the golden file");
+    }
+    let expected = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        expected == text,
+        "src/rules/cases.txt differs from what the cases report; review with UPDATE_GOLDEN=1 cargo test and git diff"
+    );
+}
