@@ -3,7 +3,7 @@
 //! totals) or a Mermaid graph of the topology.
 
 use crate::cluster::{Cluster, Metadata};
-use crate::model::{Component, EXTERNAL, Labels, Model, NODE_IP_PLACEHOLDER, Pod};
+use crate::model::{Component, EXTERNAL, Labels, Model, NODE_IP_PLACEHOLDER, Pod, Port, Role};
 use crate::quantity;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -27,16 +27,9 @@ fn address(a: &str) -> String {
     a.replace(NODE_IP_PLACEHOLDER, NODE_IP)
 }
 
-fn listener<'a>(pod: &'a Pod, name: &str) -> Option<&'a str> {
-    pod.listeners
-        .iter()
-        .find(|l| l.name == name)
-        .map(|l| l.address.as_str())
-}
-
 /// Internal address: the first listener (client, INTERNAL or CONTROLLER).
 fn internal(pod: &Pod) -> &str {
-    pod.listeners.first().map_or("-", |l| l.address.as_str())
+    pod.addresses.first().map_or("-", |a| a.address.as_str())
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {
@@ -44,10 +37,7 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 }
 
 fn text(cluster: &Cluster, model: &Model) -> String {
-    let brokers = model
-        .components
-        .last()
-        .expect("brokers are always rendered");
+    let brokers = model.brokers();
     let mut out = String::new();
     let metadata = match &cluster.metadata {
         Metadata::ZooKeeper(z) => format!(
@@ -80,7 +70,7 @@ fn text(cluster: &Cluster, model: &Model) -> String {
                 let host = brokers
                     .pods
                     .first()
-                    .and_then(|p| listener(p, EXTERNAL))
+                    .and_then(|p| p.address(EXTERNAL.name))
                     .and_then(|a| a.rsplit_once(':'))
                     .map_or(NODE_IP, |(h, _)| h);
                 format!("{}:{port} (NodePort)", address(host))
@@ -122,10 +112,10 @@ fn pods(model: &Model) -> String {
             };
             rows.push(vec![
                 name,
-                c.role.clone(),
+                c.role.to_string(),
                 pod.id.to_string(),
                 internal(pod).to_string(),
-                listener(pod, EXTERNAL).map_or("-".into(), address),
+                pod.address(EXTERNAL.name).map_or("-".into(), address),
             ]);
         }
     }
@@ -145,14 +135,14 @@ fn services(model: &Model, brokers: &Component) -> String {
             rows.push(vec![
                 name.clone(),
                 "ClusterIP".into(),
-                ports(&c.client_ports),
+                ports(&c.client_ports()),
                 all.clone(),
             ]);
         }
         rows.push(vec![
             c.headless.clone(),
             "ClusterIP (headless)".into(),
-            ports(&c.headless_ports),
+            ports(&c.headless_ports()),
             all,
         ]);
     }
@@ -259,12 +249,13 @@ fn resources(model: &Model) -> String {
     let mut pods = 0;
     for c in &model.components {
         pods += c.pods.len();
-        let mut r = vec![c.role.clone(), c.pods.len().to_string()];
+        let resources = &c.main().resources;
+        let mut r = vec![c.role.to_string(), c.pods.len().to_string()];
         for (i, (list, resource)) in columns.iter().enumerate() {
             let map: &Labels = if *list == "requests" {
-                &c.resources.requests
+                &resources.requests
             } else {
-                &c.resources.limits
+                &resources.limits
             };
             let value = map.get(*resource);
             r.push(value.cloned().unwrap_or_else(|| "-".into()));
@@ -303,7 +294,7 @@ fn row(cells: &[&str]) -> Vec<String> {
     cells.iter().map(|c| c.to_string()).collect()
 }
 
-fn ports(ports: &[crate::model::Port]) -> String {
+fn ports(ports: &[Port]) -> String {
     ports
         .iter()
         .map(|p| format!("{}/{}", p.port, p.name))
@@ -375,10 +366,7 @@ fn id(prefix: &str, name: &str) -> String {
 fn mermaid(model: &Model) -> String {
     let mut out = String::from("flowchart LR\n");
     let ns = &model.namespace;
-    let brokers = model
-        .components
-        .last()
-        .expect("brokers are always rendered");
+    let brokers = model.brokers();
     out += "  outside([\"clients outside the cluster\"])\n";
     out += "  inside([\"clients in the cluster\"])\n";
     out += &format!("  subgraph {}[\"namespace {ns}\"]\n", id("ns", ns));
@@ -388,9 +376,9 @@ fn mermaid(model: &Model) -> String {
             let svc = id("svc", name);
             out += &format!(
                 "    {svc}[\"Service {name}<br/>ClusterIP {}\"]\n",
-                ports(&c.client_ports)
+                ports(&c.client_ports())
             );
-            if c.role.starts_with("broker") {
+            if c.role.is_broker() {
                 edges.push(format!("  inside --> {svc}"));
             }
             for pod in &c.pods {
@@ -401,7 +389,7 @@ fn mermaid(model: &Model) -> String {
         out += &format!(
             "    {headless}[\"Service {}<br/>headless {}\"]\n",
             c.headless,
-            ports(&c.headless_ports)
+            ports(&c.headless_ports())
         );
         for pod in &c.pods {
             let p = id("pod", &pod.name);
@@ -449,10 +437,9 @@ fn mermaid(model: &Model) -> String {
         }
     }
     // Brokers reach the metadata store through its Services.
-    if model.components.len() > 1 {
-        let store = &model.components[0];
+    if let Some(store) = model.metadata_store() {
         let target = store.client_service.as_ref().unwrap_or(&store.headless);
-        let label = if store.role == "zookeeper" {
+        let label = if store.role == Role::ZooKeeper {
             "metadata"
         } else {
             "quorum"

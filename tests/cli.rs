@@ -278,7 +278,7 @@ fn overridden_templates_are_checked_like_the_builtin_ones() {
 
     // Names Kubernetes would refuse, which the schema does not check.
     let workload = include_str!("../templates/component/workload.yaml.j2")
-        .replace("- name: {{ seed.container }}", "- name: Seed_Config");
+        .replace("- name: {{ k.name }}", "- name: Seed_Config");
     let dir = workdir(
         "templates-names",
         &[("t/component/workload.yaml.j2", &workload)],

@@ -1,0 +1,377 @@
+//! Everything the templates print, derived once from the validated cluster:
+//! object names, labels, DNS names, listeners, containers, volumes,
+//! environment, per-pod settings. Templates read only this and never compute
+//! anything themselves.
+
+mod components;
+pub mod containers;
+mod external;
+pub mod listeners;
+mod network;
+mod topics;
+
+use crate::cluster::{Cluster, Metadata, Placement, Spread, Storage};
+use crate::names::Names;
+use components::Quorum;
+use indexmap::IndexMap;
+use serde::Serialize;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+pub use components::{Address, Pod, Role};
+pub use containers::{
+    Container, EnvSource, EnvVar, Mount, Port, Volume, VolumeSource, env_literal,
+};
+pub use external::{External, ExternalService};
+pub use listeners::{EXTERNAL, Listener, NODE_IP_PLACEHOLDER};
+pub use network::{IngressRule, NetworkPolicyModel};
+pub use topics::TopicsJob;
+
+/// The uid and gid of `appuser` in the Confluent images.
+pub const IMAGE_USER: u32 = 1000;
+
+pub type Labels = IndexMap<String, String>;
+
+#[derive(Debug, Serialize)]
+pub struct Model {
+    pub namespace: String,
+    pub create_namespace: bool,
+    pub namespace_labels: Labels,
+    pub service_account: String,
+    pub service_account_labels: Labels,
+    /// In render order: ZooKeeper or dedicated controllers, then brokers.
+    pub components: Vec<Component>,
+    /// Scheduling shared by every component's pods.
+    pub placement: PlacementModel,
+    pub network_policies: Vec<NetworkPolicyModel>,
+    pub external: Option<External>,
+    pub topics_job: Option<TopicsJob>,
+    /// The brokers' in-cluster bootstrap address, `host:port`.
+    pub bootstrap: String,
+}
+
+impl Model {
+    /// The brokers, which every cluster has.
+    pub fn brokers(&self) -> &Component {
+        self.components
+            .iter()
+            .find(|c| c.role.is_broker())
+            .expect("brokers are always rendered")
+    }
+
+    /// ZooKeeper or the dedicated controllers, when the brokers are not
+    /// their own quorum.
+    pub fn metadata_store(&self) -> Option<&Component> {
+        self.components.iter().find(|c| !c.role.is_broker())
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct PlacementModel {
+    /// Anti-affinity on node hostnames: required, or else preferred.
+    pub spread_required: bool,
+    /// `whenUnsatisfiable` of a spread across zones, when asked for.
+    pub zone_spread: Option<String>,
+    pub node_selector: Labels,
+    /// Kubernetes toleration objects.
+    pub tolerations: Vec<Value>,
+}
+
+/// A ZooKeeper ensemble, a set of controllers or a set of brokers: one
+/// workload and its services.
+#[derive(Debug, Serialize)]
+pub struct Component {
+    pub name: String,
+    pub role: Role,
+    pub statefulset: bool,
+    pub replicas: u32,
+    pub image: String,
+    pub labels: Labels,
+    pub selector: Labels,
+    pub headless: String,
+    /// The ClusterIP Service clients use; controllers have none.
+    pub client_service: Option<String>,
+    /// The PodDisruptionBudget: at most one pod down (with one pod, a drain
+    /// may still evict it).
+    pub disruption_budget: String,
+    /// Every port the pods listen on, and what serves and may reach it.
+    pub listeners: Vec<Listener>,
+    pub pods: Vec<Pod>,
+    /// ConfigMap of per-pod settings, one `<pod>.env` per pod.
+    pub pods_config: String,
+    /// Changes when what running pods read from their settings file changes
+    /// (advertised addresses), so that they restart; not when pods are added.
+    pub settings_checksum: Option<String>,
+    pub init_containers: Vec<Container>,
+    pub containers: Vec<Container>,
+    /// The name of the container that runs Kafka or ZooKeeper.
+    pub main_container: String,
+    pub volumes: Vec<Volume>,
+    /// Time for a clean shutdown (a broker moves its partition leadership away first).
+    pub termination_grace_seconds: u32,
+    pub storage: StorageModel,
+    pub user: u32,
+    /// Files of the settings ConfigMap besides the pods' own (logging).
+    pub files: Vec<ConfigFile>,
+}
+
+impl Component {
+    /// The container that runs Kafka or ZooKeeper.
+    pub fn main(&self) -> &Container {
+        self.containers
+            .iter()
+            .find(|k| k.name == self.main_container)
+            .expect("the main container is among the containers")
+    }
+
+    /// The ports the headless Service publishes.
+    pub fn headless_ports(&self) -> Vec<Port> {
+        self.ports(|l| l.served_by.headless)
+    }
+
+    /// The ports of the ClusterIP client Service.
+    pub fn client_ports(&self) -> Vec<Port> {
+        self.ports(|l| l.served_by.client)
+    }
+
+    fn ports(&self, served: impl Fn(&Listener) -> bool) -> Vec<Port> {
+        self.listeners
+            .iter()
+            .filter(|l| served(l))
+            .map(listeners::port)
+            .collect()
+    }
+
+    /// The PersistentVolumeClaim a pod keeps its data on: the Deployment's
+    /// own claim, or the one the StatefulSet makes from its
+    /// volumeClaimTemplate `data` (`data-<pod>`); `None` for an emptyDir.
+    pub fn claim_of(&self, pod: &Pod) -> Option<String> {
+        if self.storage.ephemeral {
+            return None;
+        }
+        Some(
+            self.storage
+                .claim
+                .clone()
+                .unwrap_or_else(|| format!("{}-{}", containers::DATA_VOLUME, pod.name)),
+        )
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct ConfigFile {
+    pub name: String,
+    pub content: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Resources {
+    pub requests: Labels,
+    pub limits: Labels,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StorageModel {
+    /// `persistent`, or `ephemeral` for an emptyDir.
+    pub ephemeral: bool,
+    pub size: String,
+    pub class: Option<String>,
+    /// The standalone claim of a Deployment; `None` for a StatefulSet,
+    /// whose claims come from volumeClaimTemplates.
+    pub claim: Option<String>,
+}
+
+impl StorageModel {
+    /// The pod's data volume; `None` when a volumeClaimTemplate makes it.
+    fn volume(&self) -> Option<VolumeSource> {
+        if self.ephemeral {
+            Some(VolumeSource::EmptyDir {
+                size_limit: Some(self.size.clone()),
+            })
+        } else {
+            self.claim
+                .clone()
+                .map(|claim| VolumeSource::PersistentClaim { claim })
+        }
+    }
+}
+
+pub fn build(c: &Cluster) -> Model {
+    let names = Names {
+        name: c.name.clone(),
+        namespace: c.namespace.clone(),
+        domain: c.cluster_domain.clone(),
+    };
+    let mut components = Vec::new();
+    let kafka = match &c.metadata {
+        Metadata::ZooKeeper(z) => {
+            let zk = components::zookeeper(c, &names, z);
+            let connect = zk.addresses(listeners::ZK_CLIENT.name);
+            components.push(zk);
+            components::kafka(c, &names, Quorum::ZooKeeper(connect.join(",")))
+        }
+        Metadata::Kraft(k) => match &k.controllers {
+            Some(ctrl) => {
+                let controllers = components::controllers(c, &names, k, ctrl);
+                let voters = components::voters(&controllers);
+                components.push(controllers);
+                components::kafka(c, &names, Quorum::Controllers { kraft: k, voters })
+            }
+            None => components::kafka(c, &names, Quorum::Combined { kraft: k }),
+        },
+    };
+    let external = external::external(c, &names, &kafka);
+    let bootstrap = format!(
+        "{}:{}",
+        names.service_dns(&names.kafka()),
+        listeners::INTERNAL.port
+    );
+    let topics_job = topics::topics_job(c, &names, &bootstrap);
+    components.push(kafka);
+    let network_policies = match &c.network_policy {
+        Some(peers) => network::network_policies(&components, peers, topics_job.as_ref()),
+        None => Vec::new(),
+    };
+    Model {
+        namespace: c.namespace.clone(),
+        create_namespace: c.create_namespace,
+        namespace_labels: labels_of(&[("app.kubernetes.io/managed-by", "kafkagen")]),
+        service_account: names.service_account(),
+        service_account_labels: labels("kafka", &c.name, "broker"),
+        placement: placement(&c.placement),
+        network_policies,
+        components,
+        external,
+        topics_job,
+        bootstrap,
+    }
+}
+
+fn placement(p: &Placement) -> PlacementModel {
+    let required = p.spread == Spread::Required;
+    PlacementModel {
+        spread_required: required,
+        zone_spread: p.zones.then(|| {
+            if required {
+                "DoNotSchedule"
+            } else {
+                "ScheduleAnyway"
+            }
+            .to_string()
+        }),
+        node_selector: p.node_selector.iter().cloned().collect(),
+        tolerations: p
+            .tolerations
+            .iter()
+            .map(|t| {
+                let mut o = serde_json::Map::new();
+                if let Some(k) = &t.key {
+                    o.insert("key".into(), json!(k));
+                }
+                o.insert("operator".into(), json!(t.operator));
+                if let Some(v) = &t.value {
+                    o.insert("value".into(), json!(v));
+                }
+                if let Some(e) = &t.effect {
+                    o.insert("effect".into(), json!(e));
+                }
+                if let Some(s) = t.seconds {
+                    o.insert("tolerationSeconds".into(), json!(s));
+                }
+                Value::Object(o)
+            })
+            .collect(),
+    }
+}
+
+/// The environment name of a broker property for the Confluent images:
+/// `KAFKA_` + upper case with `.` -> `_`, `_` -> `__`, `-` -> `___`.
+pub fn property_env(key: &str) -> String {
+    let mut out = String::from("KAFKA_");
+    for ch in key.chars() {
+        match ch {
+            '.' => out.push('_'),
+            '_' => out.push_str("__"),
+            '-' => out.push_str("___"),
+            c => out.push(c.to_ascii_uppercase()),
+        }
+    }
+    out
+}
+
+fn labels_of(pairs: &[(&str, &str)]) -> Labels {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn selector(app: &str, instance: &str, component: &str) -> Labels {
+    labels_of(&[
+        ("app.kubernetes.io/name", app),
+        ("app.kubernetes.io/instance", instance),
+        ("app.kubernetes.io/component", component),
+    ])
+}
+
+fn labels(app: &str, instance: &str, component: &str) -> Labels {
+    let mut l = selector(app, instance, component);
+    l.insert("app.kubernetes.io/managed-by".into(), "kafkagen".into());
+    l
+}
+
+fn resources(r: &crate::cluster::Resources) -> Resources {
+    let list = |cpu: &Option<String>, mem: &Option<String>| {
+        let mut l = Labels::new();
+        if let Some(c) = cpu {
+            l.insert("cpu".into(), c.clone());
+        }
+        if let Some(m) = mem {
+            l.insert("memory".into(), m.clone());
+        }
+        l
+    };
+    Resources {
+        requests: list(&r.requests_cpu, &r.requests_memory),
+        limits: list(&r.limits_cpu, &r.limits_memory),
+    }
+}
+
+/// `claim`: the standalone claim a Deployment mounts; StatefulSets have none.
+fn storage(s: &Storage, claim: Option<String>) -> StorageModel {
+    match s {
+        Storage::Ephemeral { size_limit } => StorageModel {
+            ephemeral: true,
+            size: size_limit.clone(),
+            class: None,
+            claim: None,
+        },
+        Storage::Persistent { size, class } => StorageModel {
+            ephemeral: false,
+            size: size.clone(),
+            class: class.clone(),
+            claim,
+        },
+    }
+}
+
+/// A short, stable digest of `text`, as lowercase hex.
+fn digest(text: &str, chars: usize) -> String {
+    let hash = Sha256::digest(text.as_bytes());
+    let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
+    hex[..chars].to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::property_env;
+
+    #[test]
+    fn property_names_map_to_confluent_env_names() {
+        assert_eq!(
+            property_env("log.retention.hours"),
+            "KAFKA_LOG_RETENTION_HOURS"
+        );
+        assert_eq!(property_env("a_b-c.d"), "KAFKA_A__B___C_D");
+    }
+}
