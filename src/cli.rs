@@ -1,15 +1,17 @@
 //! Command-line parsing and what each command prints. Exit codes: 0 success,
 //! 1 invalid spec or failed check, 2 usage (clap's own).
 
+use crate::check::manifest::Manifest;
+use crate::commands::{describe, init, schema};
 use crate::diagnostic::{self, Diagnostic};
-use crate::emit::{self, Format};
+use crate::input::profile;
+use crate::input::source::Sources;
 use crate::input::{Request, SpecSource};
-use crate::manifest::Manifest;
-use crate::output::{self, OutputError};
+use crate::out::emit::{self, Format};
+use crate::out::out_dir::{self, OutputError};
+use crate::out::safety::{self, Severity};
+use crate::out::{committed, drift};
 use crate::pipeline::{self, Failure, Options, Outcome};
-use crate::safety::{self, Severity};
-use crate::source::Sources;
-use crate::{committed, describe, drift, init, profile, schema};
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use clap_complete::Shell;
 use std::io::{IsTerminal, Write};
@@ -228,12 +230,12 @@ fn output_error(e: &OutputError) -> i32 {
 }
 
 fn write_dir(dir: &Path, manifests: &[Manifest], force: bool) -> i32 {
-    match output::layout(manifests).and_then(|files| output::write_dir(dir, &files, force)) {
+    match out_dir::layout(manifests).and_then(|files| out_dir::write_dir(dir, &files, force)) {
         Ok(()) => {
             eprintln!(
                 "wrote {} objects and {} to {}",
                 manifests.len(),
-                output::KUSTOMIZATION,
+                out_dir::KUSTOMIZATION,
                 dir.display()
             );
             0
@@ -296,9 +298,9 @@ fn check(
             Some("json") => Format::Json,
             _ => Format::Yaml,
         };
-        output::write_file(against, &emit::to_text(manifests, format))
+        out_dir::write_file(against, &emit::to_text(manifests, format))
     } else {
-        output::layout(manifests).and_then(|files| output::write_dir(against, &files, force))
+        out_dir::layout(manifests).and_then(|files| out_dir::write_dir(against, &files, force))
     };
     match written {
         Ok(()) if drift.is_empty() => {

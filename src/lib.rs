@@ -1,36 +1,24 @@
 //! kafkagen as a library: the pipeline stages, for the binary, the benches
 //! and the fuzz target. `cli::run` is the whole program.
+//!
+//! One folder per stage, in pipeline order: `input` (spec files, profiles,
+//! `--set`), `yaml` (parsing with locations, printing, reading back),
+//! `spec` (the spec's types), `validate` (the validated cluster), `model`,
+//! `render`, `check` (typed round trip and cross-resource rules), `out`
+//! (emit, out-dir, committed manifests, drift and change safety), and
+//! `commands` (describe, init, schema).
 
+pub mod check;
 pub mod cli;
-pub mod cluster;
-pub mod committed;
-pub mod decode;
-pub mod describe;
+pub mod commands;
 pub mod diagnostic;
-pub mod drift;
-pub mod emit;
-pub mod image;
-pub mod init;
+pub mod dns;
 pub mod input;
-pub mod kafka_config;
-pub mod logging;
-pub mod manifest;
-pub mod merge;
 pub mod model;
-pub mod names;
-pub mod output;
-pub mod overrides;
+pub mod out;
 pub mod pipeline;
-pub mod profile;
-pub mod quantity;
-pub mod readback;
 pub mod render;
-pub mod rules;
-pub mod safety;
-pub mod schema;
-pub mod source;
 pub mod spec;
 pub mod suggest;
 pub mod validate;
 pub mod yaml;
-pub mod yaml_emit;

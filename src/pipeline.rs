@@ -1,14 +1,16 @@
 //! spec -> profile merge -> validate -> model -> render -> check -> emit,
 //! in one direction. Nothing is emitted unless every stage succeeded.
 
-use crate::cluster::Cluster;
+use crate::check::manifest::{self, Manifest, ManifestError};
+use crate::check::rules;
 use crate::diagnostic::Diagnostic;
+use crate::input::source::Sources;
 use crate::input::{self, LoadError, Request};
-use crate::manifest::{self, Manifest, ManifestError};
 use crate::model::Model;
+use crate::out::emit;
 use crate::render::{self, RenderError};
-use crate::source::Sources;
-use crate::{emit, model, rules, validate};
+use crate::validate::cluster::Cluster;
+use crate::{model, validate};
 use std::path::PathBuf;
 
 #[derive(Debug, Default, Clone)]

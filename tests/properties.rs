@@ -3,9 +3,9 @@
 //! same objects, and is byte-identical on a second render. Specs are drawn
 //! over modes, sizes, exposure, storage, topics and hostile config values.
 
-use kafkagen::emit::{self, Format};
+use kafkagen::input::source::{SourceId, Sources};
+use kafkagen::out::emit::{self, Format};
 use kafkagen::pipeline::{self, Options};
-use kafkagen::source::{SourceId, Sources};
 use kafkagen::yaml::parse_stream;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
@@ -115,7 +115,7 @@ fn accepted_specs_render_checked_output_that_parses_back_identically() {
     });
     runner
         .run(&spec(), |spec| {
-            let text = kafkagen::yaml_emit::document(&spec);
+            let text = kafkagen::yaml::emit::document(&spec);
             let Some(yaml) = render(&text, Format::Yaml) else {
                 return Ok(());
             };

@@ -4,11 +4,11 @@
 //! must also accept everything the built-in templates print, or the speed it
 //! exists for is lost without any test failing.
 
+use kafkagen::input::source::{SourceId, Sources};
 use kafkagen::pipeline::{self, Options};
-use kafkagen::readback;
 use kafkagen::render;
-use kafkagen::source::{SourceId, Sources};
 use kafkagen::yaml;
+use kafkagen::yaml::readback;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::Value;

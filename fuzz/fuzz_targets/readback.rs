@@ -3,8 +3,8 @@
 //! the same documents; a difference (or any panic) is a bug.
 #![no_main]
 
-use kafkagen::source::SourceId;
-use kafkagen::{readback, yaml};
+use kafkagen::input::source::SourceId;
+use kafkagen::yaml::{self, readback};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|bytes: &[u8]| {

@@ -8,9 +8,9 @@ use super::listeners::{
 use super::{
     Component, ConfigFile, IMAGE_USER, digest, labels, property_env, resources, selector, storage,
 };
-use crate::cluster::{Cluster, Controllers, Flavor, Kraft, Workload, ZooKeeper};
-use crate::names::Names;
+use crate::model::names::Names;
 use crate::validate::CONTROLLER_ID_BASE;
+use crate::validate::cluster::{Cluster, Controllers, Flavor, Kraft, Workload, ZooKeeper};
 use serde::Serialize;
 
 /// What a component's pods are to Kafka.
@@ -139,7 +139,7 @@ pub(super) fn commands(flavor: Flavor) -> (&'static str, &'static str, &'static 
 
 /// The logging variables of a component's JVM, and its settings files.
 fn logging(flavor: Flavor, version: Option<(u32, u32)>) -> (Vec<EnvVar>, Vec<ConfigFile>) {
-    let l = crate::logging::of(flavor, version);
+    let l = crate::model::logging::of(flavor, version);
     (
         l.env.iter().map(|(k, v)| EnvVar::value(k, v)).collect(),
         l.files

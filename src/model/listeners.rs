@@ -6,7 +6,7 @@
 //! one entry here.
 
 use super::containers::Port;
-use crate::cluster::Exposure;
+use crate::validate::cluster::Exposure;
 use serde::Serialize;
 
 /// A listener's fixed names and port.

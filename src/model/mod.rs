@@ -7,11 +7,13 @@ mod components;
 pub mod containers;
 mod external;
 pub mod listeners;
+pub mod logging;
+pub mod names;
 mod network;
 mod topics;
 
-use crate::cluster::{Cluster, Metadata, Placement, Spread, Storage};
-use crate::names::Names;
+use crate::model::names::Names;
+use crate::validate::cluster::{Cluster, Metadata, Placement, Spread, Storage};
 use components::Quorum;
 use indexmap::IndexMap;
 use serde::Serialize;
@@ -320,7 +322,7 @@ fn labels(app: &str, instance: &str, component: &str) -> Labels {
     l
 }
 
-fn resources(r: &crate::cluster::Resources) -> Resources {
+fn resources(r: &crate::validate::cluster::Resources) -> Resources {
     let list = |cpu: &Option<String>, mem: &Option<String>| {
         let mut l = Labels::new();
         if let Some(c) = cpu {

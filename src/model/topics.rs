@@ -3,8 +3,8 @@
 use super::components::commands;
 use super::containers::env_literal;
 use super::{IMAGE_USER, Labels, Resources, digest, labels, resources};
-use crate::cluster::Cluster;
-use crate::names::Names;
+use crate::model::names::Names;
+use crate::validate::cluster::Cluster;
 use serde::Serialize;
 
 #[derive(Debug, Serialize)]
@@ -66,7 +66,7 @@ pub fn topics_job(c: &Cluster, names: &Names, bootstrap: &str) -> Option<TopicsJ
         api_versions_tool: api_versions_tool.into(),
         topics: env_literal(&topics),
         // The topics tool is a short-lived JVM client.
-        resources: resources(&crate::cluster::Resources {
+        resources: resources(&crate::validate::cluster::Resources {
             requests_cpu: Some("100m".into()),
             requests_memory: Some("384Mi".into()),
             limits_cpu: Some("500m".into()),

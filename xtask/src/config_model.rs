@@ -1,7 +1,7 @@
 //! `cargo xtask config-model [--check]`: Kafka's own broker and topic
 //! configuration definitions, read from the ConfigDefs in the released jars
 //! of every Kafka line kafkagen supports (`java/model/ConfigModel.java`),
-//! written to `src/kafka_config/kafka-<line>.tsv`, which the kafkagen binary
+//! written to `src/validate/kafka_config/kafka-<line>.tsv`, which the kafkagen binary
 //! embeds to validate `kafka.config` and topic configs. `--check` fails when
 //! a committed file differs from what the jars say.
 
@@ -20,7 +20,7 @@ pub fn run(check: bool) -> Result<bool> {
     let cache = std::env::var_os("KAFKAGEN_LIVE_CACHE")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| repo().join("target/live-cache"));
-    let out_dir = repo().join("src/kafka_config");
+    let out_dir = repo().join("src/validate/kafka_config");
     std::fs::create_dir_all(&out_dir)?;
     let mut same = true;
     for version in MODEL_VERSIONS {

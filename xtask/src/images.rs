@@ -6,7 +6,7 @@
 
 use crate::versions::{self, KafkaLine};
 use anyhow::{Context, Result, bail};
-use kafkagen::image::{self, Flavor};
+use kafkagen::validate::image::{self, Flavor};
 use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::{PermissionsExt, chown};

@@ -205,12 +205,15 @@ fn resource_field(
     // Without a limit, the kubelet gives the node's allocatable amount;
     // the harness's node has the machine's.
     let value = match list.get(res) {
-        Some(q) => kafkagen::quantity::parse(&q.0).with_context(|| format!("quantity {}", q.0))?,
+        Some(q) => kafkagen::validate::quantity::parse(&q.0)
+            .with_context(|| format!("quantity {}", q.0))?,
         None if res == "cpu" => std::thread::available_parallelism().map_or(1, |n| n.get()) as f64,
         None => 0.0,
     };
     let divisor = match &r.divisor {
-        Some(d) => kafkagen::quantity::parse(&d.0).with_context(|| format!("divisor {}", d.0))?,
+        Some(d) => {
+            kafkagen::validate::quantity::parse(&d.0).with_context(|| format!("divisor {}", d.0))?
+        }
         None => 1.0,
     };
     Ok(((value / divisor).ceil() as i64).to_string())

@@ -5,7 +5,7 @@
 //!   cargo xtask fetch
 //!       fetch the pinned Kafka jars (what `live` does when they are missing)
 //!   cargo xtask config-model [--check]
-//!       Kafka's configuration definitions for src/kafka_config/
+//!       Kafka's configuration definitions for src/validate/kafka_config/
 
 mod checks;
 mod client;
@@ -64,7 +64,7 @@ enum Task {
     },
     /// Fetch the jars of every pinned Kafka line with Maven.
     Fetch,
-    /// Write src/kafka_config/ from the ConfigDefs of every supported Kafka
+    /// Write src/validate/kafka_config/ from the ConfigDefs of every supported Kafka
     /// line (with --check, fail where a committed file differs).
     ConfigModel {
         #[arg(long)]

@@ -15,7 +15,7 @@ import org.apache.kafka.common.config.ConfigDef;
  * VALIDATOR is the validator's own description (`[1,...,10]`,
  * `[delete, compact]`), `-` when there is none. Defaults are left out: some
  * come from the JVM. `cargo xtask config-model` runs it for each Kafka line
- * and writes src/kafka_config/.
+ * and writes src/validate/kafka_config/.
  */
 public final class ConfigModel {
     private static String clean(Object o) {

@@ -1,0 +1,461 @@
+//! `describe`: the cluster before it exists, read from the model. A text
+//! report (pods with role, id and addresses; Services; storage; resource
+//! totals) or a Mermaid graph of the topology.
+
+use crate::model::{Component, EXTERNAL, Labels, Model, NODE_IP_PLACEHOLDER, Pod, Port, Role};
+use crate::validate::cluster::{Cluster, Metadata};
+use crate::validate::quantity;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Tables for a terminal
+    Text,
+    /// A Mermaid flowchart of the topology
+    Mermaid,
+}
+
+pub fn describe(cluster: &Cluster, model: &Model, format: Format) -> String {
+    match format {
+        Format::Text => text(cluster, model),
+        Format::Mermaid => mermaid(model),
+    }
+}
+
+const NODE_IP: &str = "<node IP>";
+
+fn address(a: &str) -> String {
+    a.replace(NODE_IP_PLACEHOLDER, NODE_IP)
+}
+
+/// Internal address: the first listener (client, INTERNAL or CONTROLLER).
+fn internal(pod: &Pod) -> &str {
+    pod.addresses.first().map_or("-", |a| a.address.as_str())
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+fn text(cluster: &Cluster, model: &Model) -> String {
+    let brokers = model.brokers();
+    let mut out = String::new();
+    let metadata = match &cluster.metadata {
+        Metadata::ZooKeeper(z) => format!(
+            "ZooKeeper mode, {}",
+            plural(z.replicas as usize, "ZooKeeper server", "ZooKeeper servers")
+        ),
+        Metadata::Kraft(k) => match &k.controllers {
+            Some(c) => format!(
+                "KRaft mode, {}, cluster id {}",
+                plural(c.replicas as usize, "controller", "controllers"),
+                k.cluster_id
+            ),
+            None => format!(
+                "KRaft mode, brokers are also controllers, cluster id {}",
+                k.cluster_id
+            ),
+        },
+    };
+    out += &format!(
+        "Cluster {} in namespace {}: {}, {metadata}\n",
+        cluster.name,
+        cluster.namespace,
+        plural(brokers.replicas as usize, "broker", "brokers"),
+    );
+    out += &format!("Image: {}\n", brokers.image);
+    out += &format!("Bootstrap (in cluster): {}\n", model.bootstrap);
+    if let Some(ext) = &model.external {
+        let outside = match ext.bootstrap.node_port {
+            Some(port) => {
+                let host = brokers
+                    .pods
+                    .first()
+                    .and_then(|p| p.address(EXTERNAL.name))
+                    .and_then(|a| a.rsplit_once(':'))
+                    .map_or(NODE_IP, |(h, _)| h);
+                format!("{}:{port} (NodePort)", address(host))
+            }
+            None => format!(
+                "<address of load balancer {}>:{} (LoadBalancer)",
+                ext.bootstrap.name, ext.bootstrap.port
+            ),
+        };
+        out += &format!("Bootstrap (outside): {outside}\n");
+    }
+
+    out += &pods(model);
+    out += &services(model, brokers);
+    out += &storage(model);
+    out += &resources(model);
+    out
+}
+
+/// Each pod: role, id, internal and external address.
+fn pods(model: &Model) -> String {
+    let mut out = String::new();
+    out += "\nPODS\n";
+    let mut rows = vec![row(&[
+        "NAME",
+        "ROLE",
+        "ID",
+        "INTERNAL ADDRESS",
+        "EXTERNAL ADDRESS",
+    ])];
+    for c in &model.components {
+        for pod in &c.pods {
+            // A Deployment's pod has a generated name; it is reached by
+            // its hostname.
+            let name = if c.statefulset {
+                pod.name.clone()
+            } else {
+                format!("{} (hostname)", pod.name)
+            };
+            rows.push(vec![
+                name,
+                c.role.to_string(),
+                pod.id.to_string(),
+                internal(pod).to_string(),
+                pod.address(EXTERNAL.name).map_or("-".into(), address),
+            ]);
+        }
+    }
+    out += &table(&rows);
+
+    out
+}
+
+/// Each Service, its type, ports and the pods it selects.
+fn services(model: &Model, brokers: &Component) -> String {
+    let mut out = String::new();
+    out += "\nSERVICES\n";
+    let mut rows = vec![row(&["NAME", "TYPE", "PORTS", "SELECTS"])];
+    for c in &model.components {
+        let all = format!("all {} pods", c.role);
+        if let Some(name) = &c.client_service {
+            rows.push(vec![
+                name.clone(),
+                "ClusterIP".into(),
+                ports(&c.client_ports()),
+                all.clone(),
+            ]);
+        }
+        rows.push(vec![
+            c.headless.clone(),
+            "ClusterIP (headless)".into(),
+            ports(&c.headless_ports()),
+            all,
+        ]);
+    }
+    if let Some(ext) = &model.external {
+        let all = format!("all {} pods", brokers.role);
+        let exposed = std::iter::once((&ext.bootstrap, all)).chain(
+            ext.brokers
+                .iter()
+                .zip(&brokers.pods)
+                .map(|(s, p)| (s, p.name.clone())),
+        );
+        for (svc, selects) in exposed {
+            let port = match svc.node_port {
+                Some(node) => format!("{}, node port {node}", svc.port),
+                None => svc.port.to_string(),
+            };
+            rows.push(vec![
+                svc.name.clone(),
+                ext.service_type.clone(),
+                port,
+                selects,
+            ]);
+        }
+    }
+    out += &table(&rows);
+
+    out
+}
+
+/// Each pod's data volume, and the totals.
+fn storage(model: &Model) -> String {
+    let mut out = String::new();
+    out += "\nSTORAGE\n";
+    let mut rows = vec![row(&["POD", "VOLUME", "SIZE", "CLASS"])];
+    let (mut persistent, mut claims, mut scratch, mut scratch_pods) = (0.0, 0, 0.0, 0);
+    for c in &model.components {
+        let size = quantity::parse(&c.storage.size).unwrap_or(0.0);
+        for pod in &c.pods {
+            let volume = match c.claim_of(pod) {
+                None => {
+                    scratch += size;
+                    scratch_pods += 1;
+                    "emptyDir (lost with the pod)".to_string()
+                }
+                Some(claim) => {
+                    persistent += size;
+                    claims += 1;
+                    format!("PersistentVolumeClaim {claim}")
+                }
+            };
+            let class = match (&c.storage.class, c.storage.ephemeral) {
+                (_, true) => "-".to_string(),
+                (Some(class), false) => class.clone(),
+                (None, false) => "(cluster default)".to_string(),
+            };
+            rows.push(vec![
+                pod.name.clone(),
+                volume,
+                c.storage.size.clone(),
+                class,
+            ]);
+        }
+    }
+    out += &table(&rows);
+    out += &match claims {
+        0 => "Total: no claims".to_string(),
+        n => format!(
+            "Total: {} in {}",
+            bytes(persistent),
+            plural(n, "claim", "claims")
+        ),
+    };
+    if scratch_pods > 0 {
+        out += &format!(
+            "; up to {} of emptyDir in {}",
+            bytes(scratch),
+            plural(scratch_pods, "pod", "pods")
+        );
+    }
+    out += "\n";
+
+    out
+}
+
+/// Requests and limits per component and in total, and the topics Job's.
+fn resources(model: &Model) -> String {
+    let mut out = String::new();
+    out += "\nRESOURCES (each pod's main container)\n";
+    let mut rows = vec![row(&[
+        "COMPONENT",
+        "PODS",
+        "CPU REQUEST",
+        "CPU LIMIT",
+        "MEMORY REQUEST",
+        "MEMORY LIMIT",
+    ])];
+    let columns = [
+        ("requests", "cpu"),
+        ("limits", "cpu"),
+        ("requests", "memory"),
+        ("limits", "memory"),
+    ];
+    let mut totals: Vec<Option<f64>> = vec![Some(0.0); columns.len()];
+    let mut pods = 0;
+    for c in &model.components {
+        pods += c.pods.len();
+        let resources = &c.main().resources;
+        let mut r = vec![c.role.to_string(), c.pods.len().to_string()];
+        for (i, (list, resource)) in columns.iter().enumerate() {
+            let map: &Labels = if *list == "requests" {
+                &resources.requests
+            } else {
+                &resources.limits
+            };
+            let value = map.get(*resource);
+            r.push(value.cloned().unwrap_or_else(|| "-".into()));
+            totals[i] = match (totals[i], value.and_then(|v| quantity::parse(v))) {
+                (Some(t), Some(v)) => Some(t + v * c.pods.len() as f64),
+                _ => None,
+            };
+        }
+        rows.push(r);
+    }
+    let mut total = vec!["TOTAL".to_string(), pods.to_string()];
+    for (i, (_, resource)) in columns.iter().enumerate() {
+        total.push(match (totals[i], *resource) {
+            (None, _) => "-".into(),
+            (Some(v), "cpu") => cpu(v),
+            (Some(v), _) => bytes(v),
+        });
+    }
+    rows.push(total);
+    out += &table(&rows);
+    if let Some(job) = &model.topics_job {
+        let get = |m: &Labels, k: &str| m.get(k).cloned().unwrap_or_else(|| "-".into());
+        out += &format!(
+            "The topics Job {} adds CPU {}/{} and memory {}/{} (request/limit) while it runs.\n",
+            job.name,
+            get(&job.resources.requests, "cpu"),
+            get(&job.resources.limits, "cpu"),
+            get(&job.resources.requests, "memory"),
+            get(&job.resources.limits, "memory"),
+        );
+    }
+    out
+}
+
+fn row(cells: &[&str]) -> Vec<String> {
+    cells.iter().map(|c| c.to_string()).collect()
+}
+
+fn ports(ports: &[Port]) -> String {
+    ports
+        .iter()
+        .map(|p| format!("{}/{}", p.port, p.name))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Left-aligned columns two spaces apart, no trailing spaces.
+fn table(rows: &[Vec<String>]) -> String {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns)
+        .map(|i| {
+            rows.iter()
+                .filter_map(|r| r.get(i))
+                .map(|c| c.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    rows.iter()
+        .map(|r| {
+            let line: String = r
+                .iter()
+                .enumerate()
+                .map(|(i, c)| format!("{c:<width$}  ", width = widths[i]))
+                .collect();
+            format!("{}\n", line.trim_end())
+        })
+        .collect()
+}
+
+/// Cores as Kubernetes writes them: whole cores, or millicores.
+fn cpu(cores: f64) -> String {
+    let milli = (cores * 1000.0).round() as u64;
+    if milli.is_multiple_of(1000) {
+        (milli / 1000).to_string()
+    } else {
+        format!("{milli}m")
+    }
+}
+
+/// Bytes in the largest binary unit that shows them exactly with at most
+/// two decimals (`4.5Gi`, `1536Mi`).
+fn bytes(n: f64) -> String {
+    let n = n.round() as u128;
+    for (unit, shift) in [
+        ("Ei", 60),
+        ("Pi", 50),
+        ("Ti", 40),
+        ("Gi", 30),
+        ("Mi", 20),
+        ("Ki", 10),
+    ] {
+        let size = 1u128 << shift;
+        if n >= size && (n * 100).is_multiple_of(size) {
+            let hundredths = n * 100 / size;
+            let text = format!("{}.{:02}", hundredths / 100, hundredths % 100);
+            return format!("{}{unit}", text.trim_end_matches('0').trim_end_matches('.'));
+        }
+    }
+    n.to_string()
+}
+
+/// A Mermaid id: names are DNS labels, so `-` -> `_` is one to one.
+fn id(prefix: &str, name: &str) -> String {
+    format!("{prefix}_{}", name.replace(['-', '.'], "_"))
+}
+
+fn mermaid(model: &Model) -> String {
+    let mut out = String::from("flowchart LR\n");
+    let ns = &model.namespace;
+    let brokers = model.brokers();
+    out += "  outside([\"clients outside the cluster\"])\n";
+    out += "  inside([\"clients in the cluster\"])\n";
+    out += &format!("  subgraph {}[\"namespace {ns}\"]\n", id("ns", ns));
+    let mut edges = Vec::new();
+    for c in &model.components {
+        if let Some(name) = &c.client_service {
+            let svc = id("svc", name);
+            out += &format!(
+                "    {svc}[\"Service {name}<br/>ClusterIP {}\"]\n",
+                ports(&c.client_ports())
+            );
+            if c.role.is_broker() {
+                edges.push(format!("  inside --> {svc}"));
+            }
+            for pod in &c.pods {
+                edges.push(format!("  {svc} --> {}", id("pod", &pod.name)));
+            }
+        }
+        let headless = id("svc", &c.headless);
+        out += &format!(
+            "    {headless}[\"Service {}<br/>headless {}\"]\n",
+            c.headless,
+            ports(&c.headless_ports())
+        );
+        for pod in &c.pods {
+            let p = id("pod", &pod.name);
+            out += &format!("    {p}[\"{}<br/>{} {}\"]\n", pod.name, c.role, pod.id);
+            edges.push(format!("  {headless} -.- {p}"));
+            let size = &c.storage.size;
+            let v = match c.claim_of(pod) {
+                None => {
+                    let v = id("vol", &pod.name);
+                    out += &format!("    {v}[(\"emptyDir<br/>up to {size}\")]\n");
+                    v
+                }
+                Some(claim) => {
+                    let v = id("pvc", &claim);
+                    let class = c.storage.class.as_deref().unwrap_or("default class");
+                    out += &format!("    {v}[(\"{claim}<br/>{size}, {class}\")]\n");
+                    v
+                }
+            };
+            edges.push(format!("  {p} --- {v}"));
+        }
+    }
+    if let Some(ext) = &model.external {
+        let services = std::iter::once((&ext.bootstrap, None))
+            .chain(ext.brokers.iter().zip(brokers.pods.iter().map(Some)));
+        for (svc, pod) in services {
+            let s = id("svc", &svc.name);
+            let port = match svc.node_port {
+                Some(n) => format!("node port {n}"),
+                None => format!("port {}", svc.port),
+            };
+            out += &format!(
+                "    {s}{{{{\"{} {}<br/>{port}\"}}}}\n",
+                ext.service_type, svc.name
+            );
+            edges.push(format!("  outside --> {s}"));
+            match pod {
+                Some(p) => edges.push(format!("  {s} --> {}", id("pod", &p.name))),
+                None => {
+                    for p in &brokers.pods {
+                        edges.push(format!("  {s} --> {}", id("pod", &p.name)));
+                    }
+                }
+            }
+        }
+    }
+    // Brokers reach the metadata store through its Services.
+    if let Some(store) = model.metadata_store() {
+        let target = store.client_service.as_ref().unwrap_or(&store.headless);
+        let label = if store.role == Role::ZooKeeper {
+            "metadata"
+        } else {
+            "quorum"
+        };
+        for p in &brokers.pods {
+            edges.push(format!(
+                "  {} -->|{label}| {}",
+                id("pod", &p.name),
+                id("svc", target)
+            ));
+        }
+    }
+    out += "  end\n";
+    for e in edges {
+        out += &e;
+        out += "\n";
+    }
+    out
+}

@@ -1,0 +1,416 @@
+//! The cluster spec as users write it (README, "The spec"). Every field has
+//! a default so that profiles and specs can be partial; what the fields mean
+//! together is checked in `validate`, not here.
+
+pub mod decode;
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct Spec {
+    /// Prefix of every object name; a DNS-1123 label.
+    pub name: String,
+    /// Namespace of every object.
+    pub namespace: String,
+    /// Emit the Namespace object first.
+    pub create_namespace: bool,
+    /// The cluster's DNS domain, used in pod DNS names.
+    pub cluster_domain: String,
+    /// Base profile this spec is merged over; read before merging.
+    pub profile: Option<String>,
+    /// Where brokers keep metadata: a ZooKeeper ensemble or a KRaft quorum.
+    pub mode: Mode,
+    /// The brokers.
+    pub kafka: KafkaSpec,
+    /// The ZooKeeper ensemble (mode zookeeper only).
+    pub zookeeper: Option<ZooKeeperSpec>,
+    /// The KRaft quorum (mode kraft only).
+    pub kraft: Option<KraftSpec>,
+    /// Topics the topics Job creates once the brokers are up.
+    pub topics: Vec<TopicSpec>,
+    /// Where pods may run: applies to every component.
+    pub placement: PlacementSpec,
+    /// NetworkPolicies: each component reachable only by whom it serves.
+    pub network_policy: NetworkPolicySpec,
+}
+
+impl Default for Spec {
+    fn default() -> Self {
+        Spec {
+            name: "demo".into(),
+            namespace: "kafka".into(),
+            create_namespace: true,
+            cluster_domain: "cluster.local".into(),
+            profile: None,
+            mode: Mode::Zookeeper,
+            kafka: KafkaSpec::default(),
+            zookeeper: None,
+            kraft: None,
+            topics: Vec::new(),
+            placement: PlacementSpec::default(),
+            network_policy: NetworkPolicySpec::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    Zookeeper,
+    Kraft,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Workload {
+    Statefulset,
+    Deployment,
+}
+
+/// The default image in ZooKeeper mode.
+pub const DEFAULT_KAFKA_IMAGE: &str = "confluentinc/cp-kafka:7.9.1";
+/// The default image in KRaft mode.
+pub const DEFAULT_KRAFT_IMAGE: &str = "apache/kafka:4.1.0";
+pub const DEFAULT_ZOOKEEPER_IMAGE: &str = "confluentinc/cp-zookeeper:7.9.1";
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct KafkaSpec {
+    /// Number of brokers.
+    pub brokers: u32,
+    /// Default: confluentinc/cp-kafka 7.x in ZooKeeper mode, apache/kafka 4.x in KRaft mode.
+    pub image: Option<String>,
+    /// A Deployment only with one broker.
+    pub workload: Workload,
+    /// `num.partitions` for auto-created topics.
+    pub partitions: u32,
+    /// `default.replication.factor` and the internal topics' factor.
+    pub replication_factor: u32,
+    /// `min.insync.replicas`: replicas that must acknowledge an acks=all write.
+    pub min_insync_replicas: u32,
+    /// Each broker's data volume.
+    pub storage: StorageSpec,
+    /// Requests and limits of each broker.
+    pub resources: ResourcesSpec,
+    /// JVM heap as a share of the memory limit.
+    pub heap_percent: u32,
+    /// Extra broker properties.
+    pub config: IndexMap<String, Scalar>,
+    /// How clients outside the cluster reach each broker.
+    pub exposure: ExposureSpec,
+}
+
+impl Default for KafkaSpec {
+    fn default() -> Self {
+        KafkaSpec {
+            brokers: 1,
+            image: None,
+            workload: Workload::Statefulset,
+            partitions: 1,
+            replication_factor: 1,
+            min_insync_replicas: 1,
+            storage: StorageSpec::default(),
+            resources: ResourcesSpec::sized("250m", "1", "1Gi"),
+            heap_percent: 50,
+            config: IndexMap::new(),
+            exposure: ExposureSpec::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct ZooKeeperSpec {
+    /// Servers in the ensemble: odd, 1, 3 or 5.
+    pub replicas: u32,
+    /// The cp-zookeeper image, by tag or digest.
+    pub image: String,
+    /// A Deployment only with one server.
+    pub workload: Workload,
+    /// Each server's data volume.
+    pub storage: StorageSpec,
+    /// Requests and limits of each server.
+    pub resources: ResourcesSpec,
+    /// JVM heap as a share of the memory limit.
+    pub heap_percent: u32,
+}
+
+impl Default for ZooKeeperSpec {
+    fn default() -> Self {
+        ZooKeeperSpec {
+            replicas: 1,
+            image: DEFAULT_ZOOKEEPER_IMAGE.into(),
+            workload: Workload::Statefulset,
+            storage: StorageSpec::default(),
+            resources: ResourcesSpec::sized("100m", "500m", "512Mi"),
+            heap_percent: 50,
+        }
+    }
+}
+
+/// KRaft mode: the metadata quorum.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct KraftSpec {
+    /// Dedicated controller nodes; 0 makes every broker a controller too.
+    pub controllers: u32,
+    /// 22 characters of base64url; default: derived from namespace and name.
+    pub cluster_id: Option<String>,
+    /// The dedicated controllers' metadata volume.
+    pub storage: StorageSpec,
+    /// Requests and limits of each dedicated controller.
+    pub resources: ResourcesSpec,
+    /// JVM heap as a share of the memory limit.
+    pub heap_percent: u32,
+}
+
+impl Default for KraftSpec {
+    fn default() -> Self {
+        KraftSpec {
+            controllers: 3,
+            cluster_id: None,
+            storage: StorageSpec::default(),
+            resources: ResourcesSpec::sized("250m", "1", "1Gi"),
+            heap_percent: 50,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct StorageSpec {
+    /// Claim size; the emptyDir size limit when ephemeral.
+    pub size: Scalar,
+    /// StorageClass name; the cluster's default class when absent.
+    pub class: Option<String>,
+    /// emptyDir instead of a PersistentVolumeClaim: data is lost with the pod.
+    pub ephemeral: bool,
+}
+
+impl Default for StorageSpec {
+    fn default() -> Self {
+        StorageSpec {
+            size: Scalar("10Gi".into()),
+            class: None,
+            ephemeral: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct ResourcesSpec {
+    /// What the scheduler reserves.
+    pub requests: ResourceList,
+    /// The most a container may use; the heap is sized from the memory limit.
+    pub limits: ResourceList,
+}
+
+impl ResourcesSpec {
+    /// A CPU request and limit, and memory with the limit equal to the request.
+    fn sized(cpu: &str, cpu_limit: &str, memory: &str) -> Self {
+        let q = |s: &str| Some(Scalar(s.to_string()));
+        ResourcesSpec {
+            requests: ResourceList {
+                cpu: q(cpu),
+                memory: q(memory),
+            },
+            limits: ResourceList {
+                cpu: q(cpu_limit),
+                memory: q(memory),
+            },
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct ResourceList {
+    /// Cores, such as 500m or 2.
+    pub cpu: Option<Scalar>,
+    /// Bytes, such as 2Gi.
+    pub memory: Option<Scalar>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ExposureMode {
+    Internal,
+    Nodeport,
+    Loadbalancer,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct ExposureSpec {
+    /// Inside the cluster only, or one NodePort or LoadBalancer Service per broker.
+    pub mode: ExposureMode,
+    /// nodeport: the bootstrap node port; broker i gets `nodePort + 1 + i`.
+    pub node_port: Option<u32>,
+    /// nodeport: the host every broker advertises (default: its node's IP).
+    pub advertised_host: Option<String>,
+    /// loadbalancer: the port of every load balancer.
+    pub port: Option<u32>,
+    /// loadbalancer: `{id}` is replaced by the broker id.
+    pub host_template: Option<String>,
+    /// loadbalancer: one host per broker, in broker id order.
+    pub hosts: Option<Vec<String>>,
+    /// loadbalancer: annotations of every load-balancer Service.
+    pub annotations: IndexMap<String, String>,
+    /// loadbalancer: the client addresses allowed in, as CIDRs.
+    pub source_ranges: Option<Vec<String>>,
+    /// loadbalancer: the `loadBalancerClass` of every Service.
+    pub load_balancer_class: Option<String>,
+}
+
+impl Default for ExposureSpec {
+    fn default() -> Self {
+        ExposureSpec {
+            mode: ExposureMode::Internal,
+            node_port: None,
+            advertised_host: None,
+            port: None,
+            host_template: None,
+            hosts: None,
+            annotations: IndexMap::new(),
+            source_ranges: None,
+            load_balancer_class: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct TopicSpec {
+    /// Letters, digits, '.', '_' and '-'.
+    pub name: String,
+    /// Default: `kafka.partitions`.
+    pub partitions: Option<u32>,
+    /// Default: `kafka.replicationFactor`.
+    pub replication_factor: Option<u32>,
+    /// Topic properties, such as `cleanup.policy: compact`.
+    pub config: IndexMap<String, Scalar>,
+}
+
+/// A scalar written as a string, number or boolean, kept as its text:
+/// `cpu: 1`, `memory: 2Gi` and `retention.ms: 604800000` all fit.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Scalar(pub String);
+
+impl JsonSchema for Scalar {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Scalar".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A string, number or boolean, read as its text.",
+            "type": ["string", "number", "boolean"]
+        })
+    }
+}
+
+impl Serialize for Scalar {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Scalar {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Scalar;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string, number or boolean")
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Spread {
+    /// Pods of a component should run on different nodes.
+    Preferred,
+    /// Pods of a component must run on different nodes (they stay Pending otherwise).
+    Required,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct PlacementSpec {
+    /// Whether a component's pods must run on different nodes.
+    pub spread: Spread,
+    /// Also spread each component's pods evenly across zones.
+    pub zones: bool,
+    /// Node labels every pod requires.
+    pub node_selector: IndexMap<String, String>,
+    /// Taints every pod tolerates.
+    pub tolerations: Vec<TolerationSpec>,
+}
+
+impl Default for PlacementSpec {
+    fn default() -> Self {
+        PlacementSpec {
+            spread: Spread::Preferred,
+            zones: false,
+            node_selector: IndexMap::new(),
+            tolerations: Vec::new(),
+        }
+    }
+}
+
+/// A Kubernetes toleration.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct TolerationSpec {
+    /// The taint key.
+    pub key: Option<String>,
+    /// `Equal` (default) or `Exists`.
+    pub operator: Option<String>,
+    /// The taint value, with `Equal`.
+    pub value: Option<String>,
+    /// `NoSchedule`, `PreferNoSchedule` or `NoExecute`; absent matches all.
+    pub effect: Option<String>,
+    /// With `NoExecute`: how long the pod stays once tainted.
+    pub toleration_seconds: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct NetworkPolicySpec {
+    /// Render NetworkPolicies.
+    pub enabled: bool,
+    /// Who else may reach the brokers' client port, besides the namespace.
+    pub allow_from: Vec<PeerSpec>,
+}
+
+/// A NetworkPolicy peer by labels: pods, namespaces, or pods in namespaces.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct PeerSpec {
+    /// Namespaces by label.
+    pub namespace_selector: Option<IndexMap<String, String>>,
+    /// Pods by label (in the namespaces selected, or this one).
+    pub pod_selector: Option<IndexMap<String, String>>,
+}

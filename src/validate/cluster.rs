@@ -1,0 +1,145 @@
+//! The validated cluster: every spec value checked, defaulted and resolved
+//! (heap sizes computed, hosts expanded per broker). Built only by
+//! `validate`; the model reads this and never the raw spec.
+
+pub use crate::spec::{Spread, Workload};
+pub use crate::validate::image::Flavor;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cluster {
+    pub name: String,
+    pub namespace: String,
+    pub create_namespace: bool,
+    pub cluster_domain: String,
+    pub kafka: Kafka,
+    /// The metadata store: a ZooKeeper ensemble or a KRaft quorum.
+    pub metadata: Metadata,
+    pub topics: Vec<Topic>,
+    pub placement: Placement,
+    /// `Some`: render NetworkPolicies; the extra peers allowed to reach brokers.
+    pub network_policy: Option<Vec<Peer>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Placement {
+    pub spread: Spread,
+    pub zones: bool,
+    pub node_selector: Vec<(String, String)>,
+    pub tolerations: Vec<Toleration>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Toleration {
+    pub key: Option<String>,
+    pub operator: String,
+    pub value: Option<String>,
+    pub effect: Option<String>,
+    pub seconds: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Peer {
+    pub namespace_selector: Option<Vec<(String, String)>>,
+    pub pod_selector: Option<Vec<(String, String)>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Metadata {
+    ZooKeeper(ZooKeeper),
+    Kraft(Kraft),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Kraft {
+    pub cluster_id: String,
+    /// `None`: every broker is also a controller.
+    pub controllers: Option<Controllers>,
+}
+
+/// Dedicated KRaft controllers, in the brokers' image.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Controllers {
+    pub replicas: u32,
+    pub storage: Storage,
+    pub resources: Resources,
+    pub heap_mib: u64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Kafka {
+    pub brokers: u32,
+    pub image: String,
+    /// Whose entrypoint the image has (Confluent or Apache).
+    pub flavor: Flavor,
+    /// The image's (major, minor) version, read from its tag.
+    pub version: Option<(u32, u32)>,
+    /// confluentinc/cp-server (Confluent Server), which has internal topics
+    /// of its own.
+    pub confluent_server: bool,
+    pub workload: Workload,
+    pub partitions: u32,
+    pub replication_factor: u32,
+    pub min_insync_replicas: u32,
+    pub storage: Storage,
+    pub resources: Resources,
+    pub heap_mib: u64,
+    /// Extra broker properties, in spec order.
+    pub config: Vec<(String, String)>,
+    pub exposure: Exposure,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ZooKeeper {
+    pub replicas: u32,
+    pub image: String,
+    pub workload: Workload,
+    pub storage: Storage,
+    pub resources: Resources,
+    pub heap_mib: u64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Storage {
+    /// An emptyDir bounded to `size_limit`.
+    Ephemeral { size_limit: String },
+    /// A PersistentVolumeClaim per pod.
+    Persistent { size: String, class: Option<String> },
+}
+
+/// Quantities as written (already checked to parse).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Resources {
+    pub requests_cpu: Option<String>,
+    pub requests_memory: Option<String>,
+    pub limits_cpu: Option<String>,
+    pub limits_memory: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Exposure {
+    Internal,
+    NodePort {
+        /// The bootstrap node port; broker i uses `bootstrap_port + 1 + i`.
+        bootstrap_port: u16,
+        /// `None`: each broker advertises its node's IP.
+        advertised_host: Option<String>,
+    },
+    LoadBalancer {
+        port: u16,
+        /// One host per broker, in broker id order.
+        hosts: Vec<String>,
+        /// The `hostTemplate` the hosts came from, if they did.
+        host_template: Option<String>,
+        annotations: Vec<(String, String)>,
+        source_ranges: Vec<String>,
+        class: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Topic {
+    pub name: String,
+    pub partitions: u32,
+    pub replication_factor: u32,
+    pub config: Vec<(String, String)>,
+}
