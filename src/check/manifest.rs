@@ -3,6 +3,7 @@
 //! know, so any difference from the rendered value is an unknown or
 //! misspelt field, or a value of the wrong type.
 
+use super::custom::{Certificate, Issuer, PodMonitor, PrometheusRule, ServiceMonitor};
 use crate::render::Document;
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::batch::v1::Job;
@@ -19,6 +20,8 @@ pub const KIND_ORDER: &[&str] = &[
     "ServiceAccount",
     "ConfigMap",
     "Secret",
+    "Issuer",
+    "Certificate",
     "Service",
     "PodDisruptionBudget",
     "NetworkPolicy",
@@ -26,6 +29,9 @@ pub const KIND_ORDER: &[&str] = &[
     "StatefulSet",
     "Deployment",
     "Job",
+    "ServiceMonitor",
+    "PodMonitor",
+    "PrometheusRule",
 ];
 
 #[derive(Debug, Clone)]
@@ -123,6 +129,11 @@ pub fn check(doc: Document) -> Result<Manifest, ManifestError> {
         "apps/v1" "StatefulSet" => StatefulSet as StatefulSet,
         "apps/v1" "Deployment" => Deployment as Deployment,
         "batch/v1" "Job" => Job as Job,
+        "cert-manager.io/v1" "Issuer" => Issuer,
+        "cert-manager.io/v1" "Certificate" => Certificate,
+        "monitoring.coreos.com/v1" "ServiceMonitor" => ServiceMonitor,
+        "monitoring.coreos.com/v1" "PodMonitor" => PodMonitor,
+        "monitoring.coreos.com/v1" "PrometheusRule" => PrometheusRule,
     };
     Ok(Manifest {
         kind: kind.to_string(),

@@ -2,5 +2,6 @@
 //! into its Kubernetes type and written back (`manifest`), then the rules
 //! across objects (`rules`).
 
+pub mod custom;
 pub mod manifest;
 pub mod rules;

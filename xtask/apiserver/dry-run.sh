@@ -6,6 +6,8 @@
 #
 #   xtask/apiserver/dry-run.sh MANIFESTS.yaml...      each must be accepted
 #   xtask/apiserver/dry-run.sh --refuse MANIFESTS.yaml  each must be refused
+#   CRDS="$(xtask/apiserver/crds.sh)" xtask/apiserver/dry-run.sh ...
+#                                      with custom resource definitions first
 #
 # Each file's namespace is created for real, labelled
 # pod-security.kubernetes.io/enforce=restricted; then the whole file goes
@@ -80,6 +82,13 @@ kubectl config set-cluster live --server=https://127.0.0.1:16443 --certificate-a
 kubectl config set-credentials admin --token="$token" >/dev/null
 kubectl config set-context live --cluster=live --user=admin >/dev/null
 kubectl config use-context live >/dev/null
+# Custom resources are validated against their CRD's schema, with unknown
+# fields refused (kubectl's default --validate=strict).
+if [ -n "${CRDS-}" ]; then
+  for crd in $CRDS; do kubectl create -f "$crd" >/dev/null; done
+  kubectl wait --for condition=established --timeout=120s crd --all >/dev/null
+  echo "apiserver: $(echo "$CRDS" | wc -w) CRDs installed: $(kubectl get crd -o name | sed 's#.*/##' | sort | tr '\n' ' ')"
+fi
 server=$(kubectl get --raw /version | sed -n 's/.*"gitVersion": *"\(v[^"]*\)".*/\1/p')
 failed=0
 for f in "$@"; do
@@ -93,7 +102,7 @@ for f in "$@"; do
     if [ "$got" = accept ]; then
       echo "apiserver: $f: accepted ($(echo "$result" | grep -c 'server dry run') objects)"
     else
-      echo "apiserver: $f: refused, as expected: $(echo "$result" | grep -m1 -o 'violate PodSecurity "[^"]*"')"
+      echo "apiserver: $f: refused, as expected: $(echo "$result" | grep -m1 -o -e 'violate PodSecurity "[^"]*"' -e 'unknown field "[^"]*"')"
     fi
   else
     echo "apiserver: $f: $said, but it must be ${expect%e}ed:" >&2

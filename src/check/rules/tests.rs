@@ -433,6 +433,13 @@ fn cases() -> Vec<Case> {
             }),
         ),
         case(
+            "a load balancer that forwards to another listener",
+            &["broker-advertised-reachable"],
+            edit(&dedicated, "Service", "payments-kafka-1-external", &|v| {
+                *at(v, "/spec/ports/0/targetPort") = json!("internal");
+            }),
+        ),
+        case(
             "a node port Service on another node port",
             &["broker-advertised-reachable"],
             edit(&combined, "Service", "trio-kafka-2-external", &|v| {
