@@ -472,6 +472,28 @@ fn cases() -> Vec<Case> {
             }),
         ),
         case(
+            "brokers that reach ZooKeeper through its client Service",
+            &[],
+            kafka(&zk, &|v| {
+                set_env(
+                    v,
+                    "KAFKA_ZOOKEEPER_CONNECT",
+                    "zoned-zookeeper.kafka.svc.cluster.local:2181",
+                )
+            }),
+        ),
+        case(
+            "a ZooKeeper Service port that is not served",
+            &["broker-zookeeper"],
+            kafka(&zk, &|v| {
+                set_env(
+                    v,
+                    "KAFKA_ZOOKEEPER_CONNECT",
+                    "zoned-zookeeper.kafka.svc.cluster.local:2182",
+                )
+            }),
+        ),
+        case(
             "a ZooKeeper server id out of range",
             &["zookeeper-ids"],
             zk_pods(&|v| {
