@@ -9,7 +9,7 @@ use super::{
     Component, ConfigFile, IMAGE_USER, digest, labels, property_env, resources, selector, storage,
 };
 use crate::model::names::Names;
-use crate::validate::CONTROLLER_ID_BASE;
+use crate::validate::cluster::CONTROLLER_ID_BASE;
 use crate::validate::cluster::{Cluster, Controllers, Flavor, Kraft, Workload, ZooKeeper};
 use serde::Serialize;
 

@@ -5,6 +5,12 @@
 pub use crate::spec::{Spread, Workload};
 pub use crate::validate::image::Flavor;
 
+/// Broker ids are their ordinals; dedicated controllers start at
+/// `CONTROLLER_ID_BASE`, so the two never meet. Validation keeps brokers
+/// below it; the model numbers controllers from it.
+pub const MAX_BROKERS: u32 = 9_000;
+pub const CONTROLLER_ID_BASE: u32 = 9_000;
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Cluster {
     pub name: String,

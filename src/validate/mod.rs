@@ -3,6 +3,7 @@
 //! field that caused it; the result is a resolved [`Cluster`].
 
 pub mod cluster;
+use cluster::MAX_BROKERS;
 pub mod image;
 pub mod kafka_config;
 pub mod quantity;
@@ -106,10 +107,6 @@ const NODE_PORTS: std::ops::RangeInclusive<u32> = 30000..=32767;
 const DEFAULT_NODE_PORT: u32 = 30092;
 const DEFAULT_LB_PORT: u32 = 9094;
 const MIN_HEAP_MIB: u64 = 128;
-/// Broker ids are their ordinals; dedicated controllers start at
-/// `CONTROLLER_ID_BASE`, so the two never meet.
-pub const MAX_BROKERS: u32 = 9_000;
-pub const CONTROLLER_ID_BASE: u32 = 9_000;
 const MAX_CONTROLLERS: u32 = 9;
 const MAX_ZOOKEEPERS: u32 = 255;
 
