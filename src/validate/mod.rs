@@ -1119,6 +1119,14 @@ impl Validator<'_> {
                     }
                 }
                 let ranges = e.source_ranges.clone().unwrap_or_default();
+                if ranges.is_empty() {
+                    self.warn(
+                        "kafka.exposure.mode",
+                        "the brokers' load balancers accept connections from any address, and their listeners are PLAINTEXT without authentication: whoever reaches them can read and write every topic",
+                    )
+                    .with_label("open to any address")
+                    .with_help("list the networks of your clients in `kafka.exposure.sourceRanges`");
+                }
                 for (i, r) in ranges.iter().enumerate() {
                     if !is_cidr(r) {
                         let p = format!("kafka.exposure.sourceRanges[{i}]");
