@@ -1,0 +1,76 @@
+//! Spec rules at their edges, as a table: each spec is refused with an error
+//! naming its field, warned about, or accepted without a word. The cases
+//! come from mutation testing (README, "Mutation testing"): each pins a
+//! boundary or a branch that no other test held.
+
+mod common;
+use common::*;
+
+enum Expect {
+    /// Exit 1; stderr names this.
+    Refused(&'static str),
+    /// Exit 0; stderr warns with this.
+    Warned(&'static str),
+    /// Exit 0, nothing on stderr.
+    Accepted,
+}
+use Expect::*;
+
+const CASES: &[(&str, &str, Expect)] = &[
+    (
+        "an image without a tag",
+        "name: k\nkafka:\n  image: confluentinc/cp-kafka\n",
+        Refused("`kafka.image` \"confluentinc/cp-kafka\" does not pin a version"),
+    ),
+    (
+        "an image tagged latest",
+        "name: k\nkafka:\n  image: confluentinc/cp-kafka:latest\n",
+        Refused("does not pin a version"),
+    ),
+    (
+        "an image pinned by digest",
+        "name: k\nkafka:\n  image: confluentinc/cp-kafka@sha256:0000000000000000000000000000000000000000000000000000000000000000\n",
+        Accepted,
+    ),
+    (
+        "cp-kafka 7.3 in KRaft mode",
+        "name: k\nmode: kraft\nkafka:\n  image: confluentinc/cp-kafka:7.3.2\n",
+        Refused("KRaft mode needs 7.4 or later"),
+    ),
+    (
+        "cp-kafka 7.4, the first with KRaft",
+        "name: k\nmode: kraft\nkafka:\n  image: confluentinc/cp-kafka:7.4.0\n",
+        Accepted,
+    ),
+    (
+        "load balancers without source ranges",
+        "name: k\nkafka:\n  exposure:\n    mode: loadbalancer\n    hostTemplate: \"b{id}.example.com\"\n",
+        Warned("accept connections from any address"),
+    ),
+    (
+        "load balancers for the clients' network",
+        "name: k\nkafka:\n  exposure:\n    mode: loadbalancer\n    hostTemplate: \"b{id}.example.com\"\n    sourceRanges: [10.0.0.0/8]\n",
+        Accepted,
+    ),
+];
+
+#[test]
+fn each_spec_is_refused_warned_or_accepted_as_the_table_says() {
+    let mut failures = Vec::new();
+    for (i, (name, spec, expect)) in CASES.iter().enumerate() {
+        let dir = workdir(&format!("spec-rules-{i}"), &[("spec.yaml", spec)]);
+        let out = kafkagen(&dir, &["render", "spec.yaml"]);
+        let (code, stdout, stderr) = (out.status.code(), text(&out.stdout), text(&out.stderr));
+        let ok = match expect {
+            Refused(words) => code == Some(1) && stdout.is_empty() && stderr.contains(words),
+            Warned(words) => {
+                code == Some(0) && stderr.contains("warning") && stderr.contains(words)
+            }
+            Accepted => code == Some(0) && stderr.is_empty(),
+        };
+        if !ok {
+            failures.push(format!("{name}: exit {code:?}, stderr:\n{stderr}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
