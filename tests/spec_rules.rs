@@ -52,6 +52,26 @@ const CASES: &[(&str, &str, Expect)] = &[
         "name: k\nkafka:\n  exposure:\n    mode: loadbalancer\n    hostTemplate: \"b{id}.example.com\"\n    sourceRanges: [10.0.0.0/8]\n",
         Accepted,
     ),
+    (
+        "a Kafka image for ZooKeeper",
+        "name: k\nzookeeper:\n  image: confluentinc/cp-kafka:7.9.1\n",
+        Refused("is not a ZooKeeper image kafkagen knows how to configure"),
+    ),
+    (
+        "an unpinned ZooKeeper image",
+        "name: k\nzookeeper:\n  image: confluentinc/cp-zookeeper\n",
+        Refused("`zookeeper.image` \"confluentinc/cp-zookeeper\" does not pin a version"),
+    ),
+    (
+        "ten brokers that are all controllers",
+        "name: k\nmode: kraft\nkraft:\n  controllers: 0\nkafka:\n  brokers: 10\n  replicationFactor: 3\n",
+        Refused("makes all 10 brokers controllers"),
+    ),
+    (
+        "nine brokers that are all controllers",
+        "name: k\nmode: kraft\nkraft:\n  controllers: 0\nkafka:\n  brokers: 9\n  replicationFactor: 3\n",
+        Accepted,
+    ),
 ];
 
 #[test]
