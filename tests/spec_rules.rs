@@ -72,6 +72,16 @@ const CASES: &[(&str, &str, Expect)] = &[
         "name: k\nmode: kraft\nkraft:\n  controllers: 0\nkafka:\n  brokers: 9\n  replicationFactor: 3\n",
         Accepted,
     ),
+    (
+        "a heap of 81% of the memory limit",
+        "name: k\nkafka:\n  heapPercent: 81\n",
+        Warned("`kafka.heapPercent` is 81: little memory is left"),
+    ),
+    (
+        "a heap of 80% of the memory limit",
+        "name: k\nkafka:\n  heapPercent: 80\n",
+        Accepted,
+    ),
 ];
 
 #[test]

@@ -290,6 +290,13 @@ fn cases() -> Vec<Case> {
             }),
         ),
         case(
+            "a Job's NetworkPolicy in another namespace",
+            &["policy-selects-pods"],
+            edit(&zk, "NetworkPolicy", "zoned-topics-5ec9a803", &|v| {
+                *at(v, "/metadata/namespace") = json!("elsewhere");
+            }),
+        ),
+        case(
             "pods without a NetworkPolicy",
             &["pod-has-policy"],
             remove(&zk, "NetworkPolicy", "zoned-zookeeper"),
