@@ -9,6 +9,8 @@ use common::*;
 enum Expect {
     /// Exit 1; stderr names this.
     Refused(&'static str),
+    /// Exit 1 with this one error and no other.
+    RefusedOnce(&'static str),
     /// Exit 0; stderr warns with this.
     Warned(&'static str),
     /// Exit 0, nothing on stderr.
@@ -82,6 +84,18 @@ const CASES: &[(&str, &str, Expect)] = &[
         "name: k\nkafka:\n  heapPercent: 80\n",
         Accepted,
     ),
+    (
+        "a source range that is not a CIDR",
+        "name: k\nkafka:\n  exposure:\n    mode: loadbalancer\n    hostTemplate: \"b{id}.example.com\"\n    sourceRanges: [10.0.0.0]\n",
+        Refused("`kafka.exposure.sourceRanges[0]` \"10.0.0.0\" is not a CIDR range"),
+    ),
+    (
+        // A topic's replication factor is not compared with a broker count
+        // that is itself refused.
+        "no brokers, and a topic",
+        "name: k\nkafka:\n  brokers: 0\ntopics:\n  - name: a\n    replicationFactor: 2\n",
+        RefusedOnce("`kafka.brokers` must be from 1 to 9000, found 0"),
+    ),
 ];
 
 #[test]
@@ -93,6 +107,12 @@ fn each_spec_is_refused_warned_or_accepted_as_the_table_says() {
         let (code, stdout, stderr) = (out.status.code(), text(&out.stdout), text(&out.stderr));
         let ok = match expect {
             Refused(words) => code == Some(1) && stdout.is_empty() && stderr.contains(words),
+            RefusedOnce(words) => {
+                code == Some(1)
+                    && stdout.is_empty()
+                    && stderr.contains(words)
+                    && stderr.matches("error:").count() == 1
+            }
             Warned(words) => {
                 code == Some(0) && stderr.contains("warning") && stderr.contains(words)
             }
