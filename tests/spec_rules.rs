@@ -96,6 +96,16 @@ const CASES: &[(&str, &str, Expect)] = &[
         "name: k\nkafka:\n  brokers: 0\ntopics:\n  - name: a\n    replicationFactor: 2\n",
         RefusedOnce("`kafka.brokers` must be from 1 to 9000, found 0"),
     ),
+    (
+        "apache/kafka 3.6, before the image existed",
+        "name: k\nmode: kraft\nkafka:\n  image: apache/kafka:3.6.2\n",
+        Refused("apache/kafka images start at 3.7"),
+    ),
+    (
+        "apache/kafka 3.7, the first image",
+        "name: k\nmode: kraft\nkafka:\n  image: apache/kafka:3.7.2\n",
+        Accepted,
+    ),
 ];
 
 #[test]
