@@ -106,6 +106,11 @@ const CASES: &[(&str, &str, Expect)] = &[
         "name: k\nmode: kraft\nkafka:\n  image: apache/kafka:3.7.2\n",
         Accepted,
     ),
+    (
+        "a topic with no replicas and its own minimum",
+        "name: k\ntopics:\n  - name: a\n    replicationFactor: 0\n    config:\n      min.insync.replicas: 1\n",
+        RefusedOnce("`topics[0].replicationFactor` must be at least 1"),
+    ),
 ];
 
 #[test]
