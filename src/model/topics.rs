@@ -45,7 +45,9 @@ pub fn topics_job(c: &Cluster, names: &Names, bootstrap: &str) -> Option<TopicsJ
     // A Job's pod template cannot change once created: a new topic list, or
     // a new script in the built-in template, gets a new Job name, so
     // `kubectl apply` never hits an immutable field.
-    let script = crate::render::builtin("kafka/topics-job.yaml.j2").unwrap_or_default();
+    let script = ["kafka/topics-job.yaml.j2", "container-security.yaml.j2"]
+        .map(|t| crate::render::builtin(t).unwrap_or_default())
+        .concat();
     let hash = digest(
         &format!("{}\n{bootstrap}\n{topics}\n{script}", c.kafka.image),
         8,

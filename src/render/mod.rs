@@ -56,6 +56,11 @@ const TEMPLATES: &[(&str, &str)] = &[
         "kafka/topics-job.yaml.j2",
         include_str!("../../templates/kafka/topics-job.yaml.j2"),
     ),
+    // Included by the others, not rendered on its own.
+    (
+        "container-security.yaml.j2",
+        include_str!("../../templates/container-security.yaml.j2"),
+    ),
 ];
 
 /// The text of a built-in template.

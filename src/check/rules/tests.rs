@@ -119,6 +119,7 @@ fn case(name: &'static str, rules: &'static [&'static str], manifests: Vec<Manif
 
 fn cases() -> Vec<Case> {
     let zk = render(ZOOKEEPER);
+    let job = zk.iter().find(|m| m.kind == "Job").unwrap().name.clone();
     let dedicated = render(DEDICATED);
     let combined = render(COMBINED);
     let deployments = render(DEPLOYMENTS);
@@ -292,7 +293,7 @@ fn cases() -> Vec<Case> {
         case(
             "a Job's NetworkPolicy in another namespace",
             &["policy-selects-pods"],
-            edit(&zk, "NetworkPolicy", "zoned-topics-5ec9a803", &|v| {
+            edit(&zk, "NetworkPolicy", &job, &|v| {
                 *at(v, "/metadata/namespace") = json!("elsewhere");
             }),
         ),
@@ -660,7 +661,7 @@ fn cases() -> Vec<Case> {
         case(
             "a Job that mounts a service account token",
             &["restricted-pod"],
-            edit(&zk, "Job", "zoned-topics-5ec9a803", &|v| {
+            edit(&zk, "Job", &job, &|v| {
                 *at(v, "/spec/template/spec/automountServiceAccountToken") = json!(true);
             }),
         ),
@@ -692,7 +693,7 @@ fn cases() -> Vec<Case> {
         case(
             "a container that keeps its capabilities",
             &["restricted-containers"],
-            edit(&zk, "Job", "zoned-topics-5ec9a803", &|v| {
+            edit(&zk, "Job", &job, &|v| {
                 *at(v, &format!("{MAIN}/securityContext/capabilities/drop")) = json!(["NET_RAW"]);
             }),
         ),
@@ -709,7 +710,7 @@ fn cases() -> Vec<Case> {
         case(
             "a Job container without a cpu request",
             &["container-resources"],
-            edit(&zk, "Job", "zoned-topics-5ec9a803", &|v| {
+            edit(&zk, "Job", &job, &|v| {
                 at(v, &format!("{MAIN}/resources/requests"))
                     .as_object_mut()
                     .unwrap()
