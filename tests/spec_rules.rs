@@ -111,6 +111,16 @@ const CASES: &[(&str, &str, Expect)] = &[
         "name: k\ntopics:\n  - name: a\n    replicationFactor: 0\n    config:\n      min.insync.replicas: 1\n",
         RefusedOnce("`topics[0].replicationFactor` must be at least 1"),
     ),
+    (
+        "a topic whose minimum equals its replicas",
+        "name: k\nkafka:\n  brokers: 3\n  replicationFactor: 3\ntopics:\n  - name: a\n    replicationFactor: 2\n    config:\n      min.insync.replicas: 2\n",
+        Accepted,
+    ),
+    (
+        "a topic whose minimum is above its replicas",
+        "name: k\nkafka:\n  brokers: 3\n  replicationFactor: 3\ntopics:\n  - name: a\n    replicationFactor: 2\n    config:\n      min.insync.replicas: 3\n",
+        Refused("`topics[0].config.min.insync.replicas` is 3, above the topic's replication factor 2"),
+    ),
 ];
 
 #[test]
