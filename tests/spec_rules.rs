@@ -119,7 +119,9 @@ const CASES: &[(&str, &str, Expect)] = &[
     (
         "a topic whose minimum is above its replicas",
         "name: k\nkafka:\n  brokers: 3\n  replicationFactor: 3\ntopics:\n  - name: a\n    replicationFactor: 2\n    config:\n      min.insync.replicas: 3\n",
-        Refused("`topics[0].config.min.insync.replicas` is 3, above the topic's replication factor 2"),
+        Refused(
+            "`topics[0].config.min.insync.replicas` is 3, above the topic's replication factor 2",
+        ),
     ),
 ];
 
