@@ -390,7 +390,7 @@ pub fn controllers(c: &Cluster, names: &Names, kraft: &Kraft, ctrl: &Controllers
     ]);
     let (log_env, files) = logging(flavor, c.kafka.version);
     env.extend(log_env);
-    let (init_containers, main, volumes) = containers::pod(PodSpec {
+    let pod = containers::pod(PodSpec {
         container: &component.main_container,
         image: &c.kafka.image,
         flavor,
@@ -404,10 +404,7 @@ pub fn controllers(c: &Cluster, names: &Names, kraft: &Kraft, ctrl: &Controllers
         pods_config: &component.pods_config,
         data: component.storage.volume(),
     });
-    component.files = files;
-    component.init_containers = init_containers;
-    component.containers = vec![main];
-    component.volumes = volumes;
+    component.run(pod, files);
     component
 }
 
@@ -510,7 +507,7 @@ pub fn kafka(c: &Cluster, names: &Names, quorum: Quorum) -> Component {
         env.push(EnvVar::value(&property_env(key), v));
     }
 
-    let (init_containers, main, volumes) = containers::pod(PodSpec {
+    let pod = containers::pod(PodSpec {
         container: &component.main_container,
         image: &k.image,
         flavor: k.flavor,
@@ -524,9 +521,27 @@ pub fn kafka(c: &Cluster, names: &Names, quorum: Quorum) -> Component {
         pods_config: &component.pods_config,
         data: component.storage.volume(),
     });
-    component.files = files;
-    component.init_containers = init_containers;
-    component.containers = vec![main];
-    component.volumes = volumes;
+    component.run(pod, files);
     component
+}
+
+impl Component {
+    /// Sets what the component's pods run: the init containers, the main
+    /// container and the volumes from [`containers::pod`], and the settings
+    /// files beside the pods' own.
+    fn run(
+        &mut self,
+        pod: (
+            Vec<containers::Container>,
+            containers::Container,
+            Vec<containers::Volume>,
+        ),
+        files: Vec<ConfigFile>,
+    ) {
+        let (init_containers, main, volumes) = pod;
+        self.init_containers = init_containers;
+        self.containers = vec![main];
+        self.volumes = volumes;
+        self.files = files;
+    }
 }
