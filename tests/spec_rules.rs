@@ -123,6 +123,11 @@ const CASES: &[(&str, &str, Expect)] = &[
             "`topics[0].config.min.insync.replicas` is 3, above the topic's replication factor 2",
         ),
     ),
+    (
+        "a topic on every broker",
+        "name: k\nkafka:\n  brokers: 3\n  replicationFactor: 3\ntopics:\n  - name: a\n    replicationFactor: 3\n",
+        Accepted,
+    ),
 ];
 
 #[test]
