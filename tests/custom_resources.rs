@@ -104,3 +104,33 @@ fn an_unknown_field_is_refused() {
         );
     }
 }
+
+/// A value outside the CRD's enum, refused as the API server refuses it.
+#[test]
+fn a_value_outside_an_enum_is_refused() {
+    for (from, to) in [
+        (
+            "    encoding: PKCS8\n    rotationPolicy",
+            "    encoding: PKCS9\n    rotationPolicy",
+        ),
+        ("    algorithm: RSA", "    algorithm: DSA"),
+        (
+            "    rotationPolicy: Always",
+            "    rotationPolicy: Sometimes",
+        ),
+        ("      profile: Modern2023", "      profile: Modern2020"),
+    ] {
+        assert!(FIXTURES.contains(from), "{from}");
+        let text = FIXTURES.replacen(from, to, 1);
+        let refused: Vec<ManifestError> = documents(&text)
+            .into_iter()
+            .filter_map(|d| manifest::check(d).err())
+            .collect();
+        assert_eq!(refused.len(), 1, "{to}: {refused:?}");
+        assert!(
+            refused[0].to_string().contains("unknown variant"),
+            "{}",
+            refused[0]
+        );
+    }
+}

@@ -96,11 +96,33 @@ fields!(IssuerRef {
     group: String,
 });
 fields!(PrivateKey {
-    algorithm: String,
+    algorithm: KeyAlgorithm,
     /// `PKCS8`, the only key encoding Kafka reads from PEM.
-    encoding: String,
+    encoding: KeyEncoding,
     size: i32,
-    rotation_policy: String,
+    rotation_policy: RotationPolicy,
+});
+
+/// The values the CRD's enums allow, so that the round trip refuses what
+/// the API server refuses.
+macro_rules! one_of {
+    ($name:ident { $($variant:ident),* $(,)? }) => {
+        #[derive(Debug, Clone, Serialize, Deserialize)]
+        pub enum $name { $($variant),* }
+    };
+}
+one_of!(KeyAlgorithm {
+    RSA,
+    ECDSA,
+    Ed25519
+});
+one_of!(KeyEncoding { PKCS1, PKCS8 });
+one_of!(RotationPolicy { Never, Always });
+one_of!(Pkcs12Profile {
+    LegacyRC2,
+    LegacyDES,
+    Modern2023,
+    Modern2026
 });
 fields!(Keystores {
     pkcs12: Keystore,
@@ -109,7 +131,7 @@ fields!(Keystores {
 fields!(Keystore {
     create: bool,
     password_secret_ref: SecretKeySelector,
-    profile: String,
+    profile: Pkcs12Profile,
     alias: String,
 });
 fields!(SecretKeySelector {

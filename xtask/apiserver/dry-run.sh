@@ -102,7 +102,7 @@ for f in "$@"; do
     if [ "$got" = accept ]; then
       echo "apiserver: $f: accepted ($(echo "$result" | grep -c 'server dry run') objects)"
     else
-      echo "apiserver: $f: refused, as expected: $(echo "$result" | grep -m1 -o -e 'violate PodSecurity "[^"]*"' -e 'unknown field "[^"]*"')"
+      echo "apiserver: $f: refused, as expected: $(echo "$result" | grep -m1 -o -e 'violate PodSecurity "[^"]*"' -e 'unknown field "[^"]*"' -e 'Unsupported value: "[^"]*"')"
     fi
   else
     echo "apiserver: $f: $said, but it must be ${expect%e}ed:" >&2
