@@ -152,6 +152,37 @@ fn logging(flavor: Flavor, version: Option<(u32, u32)>) -> (Vec<EnvVar>, Vec<Con
     )
 }
 
+/// A shell test that the ZooKeeper server at `host` and `port` serves:
+/// `srvr` (allowed by default) prints `Mode:` only while it does.
+fn zookeeper_serves(host: &str, port: &str) -> String {
+    format!("exec 3<>/dev/tcp/{host}/{port} && printf srvr >&3 && grep -q '^Mode: ' <&3")
+}
+
+/// Brokers in ZooKeeper mode wait until a server of the connect string
+/// serves. A first session opened while ZooKeeper is still starting can
+/// hang for the whole of the Confluent images' ZooKeeper wait
+/// (`KAFKA_CUB_ZK_TIMEOUT`, 40 s), and the broker then exits and restarts;
+/// each try here gives up after 5 s instead.
+fn wait_for_zookeeper() -> String {
+    let serves = zookeeper_serves("${server%:*}", "${server##*:}");
+    format!(
+        r#"zookeeper_serves() {{
+  local server
+  for server in ${{KAFKA_ZOOKEEPER_CONNECT//,/ }}; do
+    if timeout 5 bash -c "{serves}" 2>/dev/null; then
+      return 0
+    fi
+  done
+  return 1
+}}
+until zookeeper_serves; do
+  echo "kafkagen: no ZooKeeper server of ${{KAFKA_ZOOKEEPER_CONNECT}} serves yet; waiting" >&2
+  sleep 2
+done
+"#
+    )
+}
+
 fn heap_opts(mib: u64) -> String {
     format!("-Xms{mib}m -Xmx{mib}m")
 }
@@ -297,18 +328,15 @@ pub fn zookeeper(c: &Cluster, names: &Names, z: &ZooKeeper) -> Component {
         entrypoint: commands(flavor).0,
         data_path,
         make_dirs: &[&format!("{data_path}/data"), &format!("{data_path}/log")],
+        before_start: String::new(),
         ports: container_ports(&listeners),
         env,
-        // `srvr` (allowed by default) prints `Mode:` only while the node serves.
         probes: probes(
             ZK_CLIENT.port_name,
             Some(vec![
                 "/bin/bash".into(),
                 "-c".into(),
-                format!(
-                    "exec 3<>/dev/tcp/127.0.0.1/{} && printf srvr >&3 && grep -q '^Mode: ' <&3",
-                    ZK_CLIENT.port
-                ),
+                zookeeper_serves("127.0.0.1", &ZK_CLIENT.port.to_string()),
             ]),
             30,
         ),
@@ -397,6 +425,7 @@ pub fn controllers(c: &Cluster, names: &Names, kraft: &Kraft, ctrl: &Controllers
         entrypoint: commands(flavor).0,
         data_path: KAFKA_DATA,
         make_dirs: &[],
+        before_start: String::new(),
         ports: container_ports(&component.listeners),
         env,
         probes: probes(CONTROLLER.port_name, None, 60),
@@ -514,6 +543,10 @@ pub fn kafka(c: &Cluster, names: &Names, quorum: Quorum) -> Component {
         entrypoint: commands(k.flavor).0,
         data_path: KAFKA_DATA,
         make_dirs: &[],
+        before_start: match quorum {
+            Quorum::ZooKeeper(_) => wait_for_zookeeper(),
+            _ => String::new(),
+        },
         ports: container_ports(&component.listeners),
         env,
         probes: probes(INTERNAL.port_name, None, 90),

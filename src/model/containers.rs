@@ -179,8 +179,9 @@ fn scratch_dirs(flavor: Flavor) -> [(&'static str, &'static str); 3] {
 }
 
 /// The start script: exports the pod's own settings (filling in the node's
-/// IP), makes `make_dirs`, and hands over to the image's entrypoint.
-fn start_script(make_dirs: &[&str], entrypoint: &str) -> String {
+/// IP), makes `make_dirs`, runs `before_start`, and hands over to the
+/// image's entrypoint.
+fn start_script(make_dirs: &[&str], before_start: &str, entrypoint: &str) -> String {
     let mut script = format!(
         r#"set -eu
 settings="{SETTINGS_DIR}/${{HOSTNAME}}.env"
@@ -198,7 +199,7 @@ done < "$settings"
     for dir in make_dirs {
         script += &format!("mkdir -p \"{dir}\"\n");
     }
-    script + &format!("exec \"{entrypoint}\"\n")
+    script + before_start + &format!("exec \"{entrypoint}\"\n")
 }
 
 /// What a component's pods run, beside their listeners and environment.
@@ -211,6 +212,8 @@ pub struct PodSpec<'a> {
     pub data_path: &'a str,
     /// Directories the start script creates on the data volume.
     pub make_dirs: &'a [&'a str],
+    /// Shell lines the start script runs before the entrypoint.
+    pub before_start: String,
     pub ports: Vec<Port>,
     pub env: Vec<EnvVar>,
     pub probes: Probes,
@@ -252,7 +255,7 @@ pub fn pod(spec: PodSpec) -> (Vec<Container>, Container, Vec<Volume>) {
         command: vec![
             "/bin/bash".into(),
             "-c".into(),
-            start_script(spec.make_dirs, spec.entrypoint),
+            start_script(spec.make_dirs, &spec.before_start, spec.entrypoint),
         ],
         ports: spec.ports,
         env: spec.env,
