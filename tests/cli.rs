@@ -577,6 +577,8 @@ fn adding_a_broker_adds_its_objects_and_restarts_no_one() {
             "changed ConfigMap grow-kafka-pods",
             "new Service grow-kafka-3-external",
             "changed StatefulSet grow-kafka",
+            // Alerts count the brokers and watch each one's volume.
+            "changed PrometheusRule grow",
         ]
     );
     // The StatefulSet differs in its replica count only: no rolling restart.

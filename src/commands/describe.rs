@@ -2,6 +2,7 @@
 //! report (pods with role, id and addresses; Services; storage; resource
 //! totals) or a Mermaid graph of the topology.
 
+use crate::model::metrics;
 use crate::model::{Component, EXTERNAL, Labels, Model, NODE_IP_PLACEHOLDER, Pod, Port, Role};
 use crate::validate::cluster::{Cluster, Metadata};
 use crate::validate::quantity;
@@ -94,13 +95,12 @@ fn text(cluster: &Cluster, model: &Model) -> String {
 fn pods(model: &Model) -> String {
     let mut out = String::new();
     out += "\nPODS\n";
-    let mut rows = vec![row(&[
-        "NAME",
-        "ROLE",
-        "ID",
-        "INTERNAL ADDRESS",
-        "EXTERNAL ADDRESS",
-    ])];
+    let metrics = model.monitoring.is_some();
+    let mut header = vec!["NAME", "ROLE", "ID", "INTERNAL ADDRESS", "EXTERNAL ADDRESS"];
+    if metrics {
+        header.push("METRICS");
+    }
+    let mut rows = vec![row(&header)];
     for c in &model.components {
         for pod in &c.pods {
             // A Deployment's pod has a generated name; it is reached by
@@ -110,13 +110,20 @@ fn pods(model: &Model) -> String {
             } else {
                 format!("{} (hostname)", pod.name)
             };
-            rows.push(vec![
+            let mut cells = vec![
                 name,
                 c.role.to_string(),
                 pod.id.to_string(),
                 internal(pod).to_string(),
                 pod.address(EXTERNAL.name).map_or("-".into(), address),
-            ]);
+            ];
+            if metrics {
+                cells.push(
+                    pod.address(metrics::PORT_NAME)
+                        .map_or("-".into(), |a| format!("http://{a}{}", metrics::PATH)),
+                );
+            }
+            rows.push(cells);
         }
     }
     out += &table(&rows);

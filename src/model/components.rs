@@ -8,6 +8,7 @@ use super::listeners::{
 use super::{
     Component, ConfigFile, IMAGE_USER, digest, labels, property_env, resources, selector, storage,
 };
+use crate::model::metrics;
 use crate::model::names::Names;
 use crate::validate::cluster::CONTROLLER_ID_BASE;
 use crate::validate::cluster::{Cluster, Controllers, Flavor, Kraft, Workload, ZooKeeper};
@@ -285,7 +286,8 @@ fn container_ports(listeners: &[Listener]) -> Vec<containers::Port> {
 pub fn zookeeper(c: &Cluster, names: &Names, z: &ZooKeeper) -> Component {
     let flavor = Flavor::ConfluentZooKeeper;
     let headless = names.zookeeper_headless();
-    let listeners = listeners::zookeeper();
+    let mut listeners = listeners::zookeeper();
+    listeners.extend(c.metrics.as_ref().map(|m| listeners::metrics(m.port)));
     let pods = pods(
         names,
         &headless,
@@ -312,7 +314,7 @@ pub fn zookeeper(c: &Cluster, names: &Names, z: &ZooKeeper) -> Component {
         env.push(EnvVar::value("ZOOKEEPER_QUORUM_LISTEN_ON_ALL_IPS", "true"));
     }
     env.push(EnvVar::value("KAFKA_HEAP_OPTS", heap_opts(z.heap_mib)));
-    let (log_env, files) = logging(flavor, None);
+    let (log_env, mut files) = logging(flavor, None);
     env.extend(log_env);
     let name = names.zookeeper();
     let storage = storage(
@@ -321,14 +323,14 @@ pub fn zookeeper(c: &Cluster, names: &Names, z: &ZooKeeper) -> Component {
     );
     let pods_config = names.zookeeper_pods_config();
     let data_path = "/var/lib/zookeeper";
-    let (init_containers, main, volumes) = containers::pod(PodSpec {
+    let pod = containers::pod(PodSpec {
         container: "zookeeper",
         image: &z.image,
         flavor,
         entrypoint: commands(flavor).0,
         data_path,
         make_dirs: &[&format!("{data_path}/data"), &format!("{data_path}/log")],
-        before_start: String::new(),
+        before_start: start_lines(c, flavor, String::new()),
         ports: container_ports(&listeners),
         env,
         probes: probes(
@@ -344,6 +346,8 @@ pub fn zookeeper(c: &Cluster, names: &Names, z: &ZooKeeper) -> Component {
         pods_config: &pods_config,
         data: storage.volume(),
     });
+    let (init_containers, main, volumes) =
+        with_metrics(c, flavor, Role::ZooKeeper, pod, &mut files);
     Component {
         role: Role::ZooKeeper,
         statefulset: z.workload == Workload::Statefulset,
@@ -365,6 +369,7 @@ pub fn zookeeper(c: &Cluster, names: &Names, z: &ZooKeeper) -> Component {
         storage,
         user: IMAGE_USER,
         files,
+        pod_annotations: Default::default(),
         headless,
         name,
     }
@@ -373,7 +378,8 @@ pub fn zookeeper(c: &Cluster, names: &Names, z: &ZooKeeper) -> Component {
 pub fn controllers(c: &Cluster, names: &Names, kraft: &Kraft, ctrl: &Controllers) -> Component {
     let flavor = c.kafka.flavor;
     let headless = names.controller_headless();
-    let listeners = listeners::controllers();
+    let mut listeners = listeners::controllers();
+    listeners.extend(c.metrics.as_ref().map(|m| listeners::metrics(m.port)));
     let pods = pods(
         names,
         &headless,
@@ -407,6 +413,7 @@ pub fn controllers(c: &Cluster, names: &Names, kraft: &Kraft, ctrl: &Controllers
         storage: storage(&ctrl.storage, None),
         user: IMAGE_USER,
         files: Vec::new(),
+        pod_annotations: Default::default(),
         headless,
         name,
     };
@@ -416,7 +423,7 @@ pub fn controllers(c: &Cluster, names: &Names, kraft: &Kraft, ctrl: &Controllers
         EnvVar::value("KAFKA_LOG_DIRS", format!("{KAFKA_DATA}/logs")),
         EnvVar::value("KAFKA_HEAP_OPTS", heap_opts(ctrl.heap_mib)),
     ]);
-    let (log_env, files) = logging(flavor, c.kafka.version);
+    let (log_env, mut files) = logging(flavor, c.kafka.version);
     env.extend(log_env);
     let pod = containers::pod(PodSpec {
         container: &component.main_container,
@@ -425,7 +432,7 @@ pub fn controllers(c: &Cluster, names: &Names, kraft: &Kraft, ctrl: &Controllers
         entrypoint: commands(flavor).0,
         data_path: KAFKA_DATA,
         make_dirs: &[],
-        before_start: String::new(),
+        before_start: start_lines(c, flavor, String::new()),
         ports: container_ports(&component.listeners),
         env,
         probes: probes(CONTROLLER.port_name, None, 60),
@@ -433,6 +440,7 @@ pub fn controllers(c: &Cluster, names: &Names, kraft: &Kraft, ctrl: &Controllers
         pods_config: &component.pods_config,
         data: component.storage.volume(),
     });
+    let pod = with_metrics(c, flavor, component.role, pod, &mut files);
     component.run(pod, files);
     component
 }
@@ -445,7 +453,8 @@ pub fn kafka(c: &Cluster, names: &Names, quorum: Quorum) -> Component {
         Quorum::Controllers { .. } => (QuorumKind::Controllers, "KAFKA_NODE_ID"),
         Quorum::Combined { .. } => (QuorumKind::Combined, "KAFKA_NODE_ID"),
     };
-    let listeners = listeners::brokers(&k.exposure, kind);
+    let mut listeners = listeners::brokers(&k.exposure, kind);
+    listeners.extend(c.metrics.as_ref().map(|m| listeners::metrics(m.port)));
     let pods = pods(
         names,
         &headless,
@@ -489,6 +498,7 @@ pub fn kafka(c: &Cluster, names: &Names, quorum: Quorum) -> Component {
         ),
         user: IMAGE_USER,
         files: Vec::new(),
+        pod_annotations: Default::default(),
         headless,
         name,
     };
@@ -521,7 +531,7 @@ pub fn kafka(c: &Cluster, names: &Names, quorum: Quorum) -> Component {
         EnvVar::value("KAFKA_TRANSACTION_STATE_LOG_MIN_ISR", k.min_insync_replicas),
         EnvVar::value("KAFKA_HEAP_OPTS", heap_opts(k.heap_mib)),
     ]);
-    let (log_env, files) = logging(k.flavor, k.version);
+    let (log_env, mut files) = logging(k.flavor, k.version);
     env.extend(log_env);
     // Confluent Server's own internal topics default to a replication
     // factor of 3, which a smaller cluster cannot place.
@@ -543,10 +553,14 @@ pub fn kafka(c: &Cluster, names: &Names, quorum: Quorum) -> Component {
         entrypoint: commands(k.flavor).0,
         data_path: KAFKA_DATA,
         make_dirs: &[],
-        before_start: match quorum {
-            Quorum::ZooKeeper(_) => wait_for_zookeeper(),
-            _ => String::new(),
-        },
+        before_start: start_lines(
+            c,
+            k.flavor,
+            match quorum {
+                Quorum::ZooKeeper(_) => wait_for_zookeeper(),
+                _ => String::new(),
+            },
+        ),
         ports: container_ports(&component.listeners),
         env,
         probes: probes(INTERNAL.port_name, None, 90),
@@ -554,23 +568,51 @@ pub fn kafka(c: &Cluster, names: &Names, quorum: Quorum) -> Component {
         pods_config: &component.pods_config,
         data: component.storage.volume(),
     });
+    let pod = with_metrics(c, k.flavor, component.role, pod, &mut files);
     component.run(pod, files);
     component
+}
+
+type PodParts = (
+    Vec<containers::Container>,
+    containers::Container,
+    Vec<containers::Volume>,
+);
+
+/// With metrics on: the agent's start lines after `before`.
+fn start_lines(c: &Cluster, flavor: Flavor, before: String) -> String {
+    match &c.metrics {
+        Some(m) => before + &metrics::agent_start(flavor, m),
+        None => before,
+    }
+}
+
+/// With metrics on: the agent copied in where the image lacks it, and the
+/// exporter's rules beside the logging files.
+fn with_metrics(
+    c: &Cluster,
+    flavor: Flavor,
+    role: Role,
+    pod: PodParts,
+    files: &mut Vec<ConfigFile>,
+) -> PodParts {
+    let Some(m) = &c.metrics else {
+        return pod;
+    };
+    let (mut init, mut main, mut volumes) = pod;
+    metrics::add_agent(flavor, m, &mut init, &mut main, &mut volumes);
+    files.push(ConfigFile {
+        name: metrics::exporter::FILE.into(),
+        content: metrics::exporter::rules(role).into(),
+    });
+    (init, main, volumes)
 }
 
 impl Component {
     /// Sets what the component's pods run: the init containers, the main
     /// container and the volumes from [`containers::pod`], and the settings
     /// files beside the pods' own.
-    fn run(
-        &mut self,
-        pod: (
-            Vec<containers::Container>,
-            containers::Container,
-            Vec<containers::Volume>,
-        ),
-        files: Vec<ConfigFile>,
-    ) {
+    fn run(&mut self, pod: PodParts, files: Vec<ConfigFile>) {
         let (init_containers, main, volumes) = pod;
         self.init_containers = init_containers;
         self.containers = vec![main];

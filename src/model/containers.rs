@@ -281,7 +281,7 @@ pub fn pod(spec: PodSpec) -> (Vec<Container>, Container, Vec<Volume>) {
 }
 
 /// A seed container copies a directory once: little CPU and memory.
-fn seed_resources() -> Resources {
+pub fn seed_resources() -> Resources {
     let list = |cpu: &str, memory: &str| {
         [("cpu", cpu), ("memory", memory)]
             .iter()

@@ -124,6 +124,8 @@ pub enum Peer {
     Namespace,
     /// The spec's `networkPolicy.allowFrom`.
     AllowFrom,
+    /// Prometheus' namespace (`metrics.prometheusNamespace`).
+    Prometheus,
 }
 
 /// Where brokers find the KRaft quorum, which decides their CONTROLLER entry.
@@ -223,6 +225,18 @@ impl Reach {
             }
         }
     }
+}
+
+/// The JMX exporter's port, on every pod when metrics are on: Prometheus
+/// scrapes it.
+pub fn metrics(port: u16) -> Listener {
+    Listener::new(Endpoint {
+        name: crate::model::metrics::PORT_NAME,
+        port_name: crate::model::metrics::PORT_NAME,
+        port,
+    })
+    .reached(Reach::PodDns)
+    .allow(Access::From(vec![Peer::Prometheus]))
 }
 
 /// ZooKeeper: clients and brokers on `client`, the ensemble on all three.

@@ -8,6 +8,7 @@ pub mod containers;
 mod external;
 pub mod listeners;
 pub mod logging;
+pub mod metrics;
 pub mod names;
 mod network;
 mod topics;
@@ -50,6 +51,8 @@ pub struct Model {
     pub topics_job: Option<TopicsJob>,
     /// The brokers' in-cluster bootstrap address, `host:port`.
     pub bootstrap: String,
+    /// What reads the pods' metrics, when they have any.
+    pub monitoring: Option<metrics::Monitoring>,
 }
 
 impl Model {
@@ -113,8 +116,11 @@ pub struct Component {
     pub termination_grace_seconds: u32,
     pub storage: StorageModel,
     pub user: u32,
-    /// Files of the settings ConfigMap besides the pods' own (logging).
+    /// Files of the settings ConfigMap besides the pods' own (logging,
+    /// the metrics exporter's rules).
     pub files: Vec<ConfigFile>,
+    /// Annotations of the pod template besides the listeners' checksum.
+    pub pod_annotations: Labels,
 }
 
 impl Component {
@@ -230,10 +236,28 @@ pub fn build(c: &Cluster) -> Model {
     );
     let topics_job = topics::topics_job(c, &names, &bootstrap);
     components.push(kafka);
+    let prometheus_namespace = c.metrics.as_ref().map(|m| m.prometheus_namespace.as_str());
     let network_policies = match &c.network_policy {
-        Some(peers) => network::network_policies(&components, peers, topics_job.as_ref()),
+        Some(peers) => network::network_policies(
+            &components,
+            peers,
+            prometheus_namespace,
+            topics_job.as_ref(),
+        ),
         None => Vec::new(),
     };
+    let monitoring = c.metrics.as_ref().map(|m| {
+        for component in &mut components {
+            component.pod_annotations = metrics::pod_annotations(m);
+        }
+        metrics::monitoring(
+            m,
+            &c.name,
+            &c.namespace,
+            &components,
+            &labels("kafka", &c.name, "metrics"),
+        )
+    });
     Model {
         namespace: c.namespace.clone(),
         create_namespace: c.create_namespace,
@@ -246,6 +270,7 @@ pub fn build(c: &Cluster) -> Model {
         external,
         topics_job,
         bootstrap,
+        monitoring,
     }
 }
 
@@ -358,7 +383,7 @@ fn storage(s: &Storage, claim: Option<String>) -> StorageModel {
 }
 
 /// A short, stable digest of `text`, as lowercase hex.
-fn digest(text: &str, chars: usize) -> String {
+pub(crate) fn digest(text: &str, chars: usize) -> String {
     let hash = Sha256::digest(text.as_bytes());
     let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
     hex[..chars].to_string()

@@ -47,6 +47,7 @@ fn allow_from(peers: &[cluster::Peer]) -> impl Iterator<Item = Value> + '_ {
 pub fn network_policies(
     components: &[Component],
     allowed: &[cluster::Peer],
+    prometheus_namespace: Option<&str>,
     topics_job: Option<&TopicsJob>,
 ) -> Vec<NetworkPolicyModel> {
     let brokers = components
@@ -69,6 +70,12 @@ pub fn network_policies(
                                     Peer::Brokers => vec![pods_of(brokers)],
                                     Peer::Namespace => vec![json!({ "podSelector": {} })],
                                     Peer::AllowFrom => allow_from(allowed).collect(),
+                                    Peer::Prometheus => vec![json!({
+                                        "namespaceSelector": { "matchLabels": {
+                                            "kubernetes.io/metadata.name": prometheus_namespace
+                                                .expect("pods have a metrics port only with metrics on"),
+                                        } }
+                                    })],
                                 }
                             })
                             .collect(),

@@ -56,6 +56,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         "kafka/topics-job.yaml.j2",
         include_str!("../../templates/kafka/topics-job.yaml.j2"),
     ),
+    (
+        "metrics.yaml.j2",
+        include_str!("../../templates/metrics.yaml.j2"),
+    ),
     // Included by the others, not rendered on its own.
     (
         "container-security.yaml.j2",
@@ -148,7 +152,8 @@ pub fn each_output(
     }
     plan.push(("network-policies.yaml.j2", whole.clone()));
     plan.push(("kafka/external-services.yaml.j2", whole.clone()));
-    plan.push(("kafka/topics-job.yaml.j2", whole));
+    plan.push(("kafka/topics-job.yaml.j2", whole.clone()));
+    plan.push(("metrics.yaml.j2", whole));
 
     for (name, ctx) in plan {
         let text = env

@@ -35,6 +35,9 @@ pub struct Spec {
     pub placement: PlacementSpec,
     /// NetworkPolicies: each component reachable only by whom it serves.
     pub network_policy: NetworkPolicySpec,
+    /// Prometheus metrics of every Kafka, controller and ZooKeeper pod,
+    /// alerts and a Grafana dashboard.
+    pub metrics: MetricsSpec,
 }
 
 impl Default for Spec {
@@ -52,6 +55,7 @@ impl Default for Spec {
             topics: Vec::new(),
             placement: PlacementSpec::default(),
             network_policy: NetworkPolicySpec::default(),
+            metrics: MetricsSpec::default(),
         }
     }
 }
@@ -413,4 +417,56 @@ pub struct PeerSpec {
     pub namespace_selector: Option<IndexMap<String, String>>,
     /// Pods by label (in the namespaces selected, or this one).
     pub pod_selector: Option<IndexMap<String, String>>,
+}
+
+/// The image an init container copies the JMX exporter's java agent from
+/// into apache/kafka pods, which do not ship it: the Confluent base image,
+/// which holds it in /usr/share/java/cp-base-new.
+pub const DEFAULT_METRICS_AGENT_IMAGE: &str = "confluentinc/cp-base-new:7.9.1";
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum Scrape {
+    /// `prometheus.io/scrape`, `port` and `path` annotations on every pod.
+    Annotations,
+    /// A PodMonitor (Prometheus Operator).
+    PodMonitor,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct MetricsSpec {
+    /// The Prometheus JMX exporter as a java agent in every Kafka,
+    /// controller and ZooKeeper JVM, serving on the `metrics` port.
+    pub enabled: bool,
+    /// The port metrics are served on.
+    pub port: u32,
+    /// apache/kafka only: the image an init container copies the agent
+    /// (`/usr/share/java/cp-base-new/jmx_prometheus_javaagent-*.jar`) from.
+    pub agent_image: String,
+    /// How Prometheus finds the pods: `annotations` or `podMonitor`.
+    pub scrape: Scrape,
+    /// Alert rules as a PrometheusRule (Prometheus Operator).
+    pub alerts: bool,
+    /// A Grafana dashboard as a ConfigMap for Grafana's dashboard sidecar.
+    pub dashboard: bool,
+    /// The namespace Prometheus runs in: NetworkPolicies let its pods in.
+    pub prometheus_namespace: String,
+    /// Labels of the PodMonitor and PrometheusRule, for the selectors of the Prometheus that should read them.
+    pub labels: IndexMap<String, String>,
+}
+
+impl Default for MetricsSpec {
+    fn default() -> Self {
+        MetricsSpec {
+            enabled: false,
+            port: 9404,
+            agent_image: DEFAULT_METRICS_AGENT_IMAGE.into(),
+            scrape: Scrape::Annotations,
+            alerts: false,
+            dashboard: false,
+            prometheus_namespace: "monitoring".into(),
+            labels: IndexMap::new(),
+        }
+    }
 }

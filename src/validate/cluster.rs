@@ -2,7 +2,7 @@
 //! (heap sizes computed, hosts expanded per broker). Built only by
 //! `validate`; the model reads this and never the raw spec.
 
-pub use crate::spec::{Spread, Workload};
+pub use crate::spec::{Scrape, Spread, Workload};
 pub use crate::validate::image::Flavor;
 
 /// Broker ids are their ordinals; dedicated controllers start at
@@ -24,6 +24,20 @@ pub struct Cluster {
     pub placement: Placement,
     /// `Some`: render NetworkPolicies; the extra peers allowed to reach brokers.
     pub network_policy: Option<Vec<Peer>>,
+    /// `Some`: metrics on every pod, and what reads them.
+    pub metrics: Option<Metrics>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Metrics {
+    pub port: u16,
+    /// The image the agent is copied from into apache/kafka pods.
+    pub agent_image: String,
+    pub scrape: Scrape,
+    pub alerts: bool,
+    pub dashboard: bool,
+    pub prometheus_namespace: String,
+    pub labels: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

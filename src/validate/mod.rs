@@ -6,6 +6,7 @@ pub mod cluster;
 use cluster::MAX_BROKERS;
 pub mod image;
 pub mod kafka_config;
+mod metrics;
 pub mod quantity;
 
 use crate::diagnostic::Diagnostic;
@@ -215,6 +216,7 @@ impl Validator<'_> {
         let topics = self.topics(&spec.topics, &spec.kafka, &model);
         let placement = self.placement(&spec.placement);
         let network_policy = self.network_policy(&spec.network_policy);
+        let metrics = self.metrics(&spec.metrics, &kafka);
         Cluster {
             name: spec.name.clone(),
             namespace: spec.namespace.clone(),
@@ -225,6 +227,7 @@ impl Validator<'_> {
             topics,
             placement,
             network_policy,
+            metrics,
         }
     }
 
