@@ -20,6 +20,9 @@ pub enum Kind {
     ConfluentKafka,
     ConfluentServer,
     ConfluentZooKeeper,
+    /// confluentinc/cp-base-new: what the other Confluent images are built
+    /// on; kafkagen copies the JMX exporter's agent from it.
+    ConfluentBase,
     ApacheKafka,
 }
 
@@ -47,6 +50,13 @@ pub fn identify(reference: &str) -> Result<(Kind, &'static KafkaLine, Option<Str
     let img = image::parse(reference)
         .with_context(|| format!("`{reference}` is not an image reference"))?;
     let path = reference.split(['@', ':']).next().unwrap_or_default();
+    if path.ends_with("cp-base-new") {
+        let (major, minor) = img
+            .version
+            .and_then(|(major, minor)| Some((major.checked_sub(4)?, minor)))
+            .with_context(|| format!("`{reference}`: no Confluent Platform version in its tag"))?;
+        return Ok((Kind::ConfluentBase, versions::line_for(major, minor), None));
+    }
     let kind = match img.flavor {
         Flavor::ConfluentKafka if path.ends_with("cp-server") => Kind::ConfluentServer,
         Flavor::ConfluentKafka => Kind::ConfluentKafka,
@@ -275,6 +285,26 @@ pub fn build(
                 cmd: vec!["/etc/kafka/docker/run".into()],
                 workdir: "/".into(),
                 config_file: "/opt/kafka/config/server.properties".into(),
+            }
+        }
+        Kind::ConfluentBase => {
+            fs::create_dir_all(dir.join("usr/share/java/cp-base-new"))?;
+            env.insert(
+                "PATH".into(),
+                "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into(),
+            );
+            Image {
+                kind,
+                line,
+                dir: dir.clone(),
+                binds: vec![(
+                    helper_jars.to_path_buf(),
+                    "/usr/share/java/cp-base-new".to_string(),
+                )],
+                env,
+                cmd: Vec::new(),
+                workdir: "/".into(),
+                config_file: String::new(),
             }
         }
         _ => {

@@ -21,6 +21,8 @@ pub struct Options {
     pub faults: bool,
     pub scale: Option<PathBuf>,
     pub heap_mib: Option<u32>,
+    pub prometheus: bool,
+    pub alert_for: Option<u64>,
     pub domain: String,
     pub boot_timeout: Duration,
 }
@@ -83,10 +85,12 @@ impl Session {
 
     /// The Kafka line of the brokers' image, for clients.
     fn kafka_image(&self) -> Option<&Image> {
-        self.cluster
-            .images
-            .values()
-            .find(|i| i.kind != images::Kind::ConfluentZooKeeper)
+        self.cluster.images.values().find(|i| {
+            !matches!(
+                i.kind,
+                images::Kind::ConfluentZooKeeper | images::Kind::ConfluentBase
+            )
+        })
     }
 
     fn client(&mut self, name: &str, netns: &str) -> Result<Client> {
@@ -129,7 +133,12 @@ fn crash_looping(c: &Cluster) -> Option<(String, String, String)> {
 }
 
 /// Compiles the harness's Java helpers against a Kafka line's jars.
-fn helper_jar(work: &Path, jars: &Path, line: &versions::KafkaLine) -> Result<PathBuf> {
+fn helper_jar(
+    work: &Path,
+    jars: &Path,
+    agent: &Path,
+    line: &versions::KafkaLine,
+) -> Result<PathBuf> {
     let dir = work.join("helpers").join(line.version);
     let classes = dir.join("classes");
     let _ = std::fs::remove_dir_all(&dir);
@@ -162,6 +171,11 @@ fn helper_jar(work: &Path, jars: &Path, line: &versions::KafkaLine) -> Result<Pa
         if wanted.iter().any(|w| name.starts_with(w)) {
             std::fs::copy(&path, dir.join("lib").join(&name))?;
         }
+    }
+    // cp-base-new also holds the Prometheus JMX exporter's java agent.
+    for entry in std::fs::read_dir(agent)? {
+        let path = entry?.path();
+        std::fs::copy(&path, dir.join("lib").join(path.file_name().unwrap()))?;
     }
     let ok = Command::new("jar")
         .arg("cf")
@@ -277,7 +291,16 @@ pub fn run(opts: Options) -> Result<bool> {
         }
         if !helpers.contains_key(line.version) {
             let jars = fetch::jars(&cache, line)?;
-            let helper = helper_jar(&work, &jars, line)?;
+            let agent = fetch::maven(
+                &cache,
+                &format!("jmx-agent-{}", versions::JMX_AGENT),
+                &[(
+                    "io.prometheus.jmx".into(),
+                    "jmx_prometheus_javaagent".into(),
+                    versions::JMX_AGENT.into(),
+                )],
+            )?;
+            let helper = helper_jar(&work, &jars, &agent, line)?;
             helpers.insert(line.version.to_string(), (helper, jars));
         }
         let (helper, jars) = &helpers[line.version];
@@ -473,8 +496,20 @@ fn boot(s: &mut Session, opts: &Options) -> Result<()> {
     }
     outside(s)?;
     checks::log_dirs(&s.cluster, &mut s.report);
+    let work = s.cluster.work.clone();
+    let prometheus = crate::metrics::start(s, &work, opts.prometheus, opts.alert_for)?;
+    if let Some(p) = &prometheus {
+        crate::metrics::healthy(s, p)?;
+    }
     if opts.faults {
         crate::faults::run(s, &mut inside, &bootstrap)?;
+        let victim = kafka_nodes(&s.cluster)
+            .iter()
+            .rfind(|n| n.broker)
+            .map(|n| n.pod.def.name.clone());
+        if let (Some(p), Some(victim)) = (&prometheus, victim) {
+            crate::metrics::broker_down(s, p, &victim)?;
+        }
     }
     if let Some(spec) = &opts.scale {
         crate::scale::run(s, &mut inside, &bootstrap, spec)?;

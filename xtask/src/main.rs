@@ -1,6 +1,7 @@
 //! Project tasks, run with `cargo xtask ...` (the cargo-xtask convention).
 //!
 //!   cargo xtask live MANIFESTS [--faults] [--scale SPEC] [--heap MIB]
+//!       [--prometheus [--alert-for SECONDS]]
 //!       boot a kafkagen render with the real Kafka and ZooKeeper
 //!   cargo xtask fetch
 //!       fetch the pinned Kafka jars (what `live` does when they are missing)
@@ -17,6 +18,7 @@ mod fetch;
 mod images;
 mod kubelet;
 mod live;
+mod metrics;
 mod network;
 mod objects;
 mod pods;
@@ -55,6 +57,15 @@ enum Task {
         /// (MiB) instead of the rendered one; the summary says so.
         #[arg(long, value_name = "MIB")]
         heap: Option<u32>,
+        /// With metrics: also scrape the pods with a real Prometheus
+        /// (Debian's `prometheus`) and evaluate the rendered alerts.
+        #[arg(long)]
+        prometheus: bool,
+        /// With --prometheus: every alert's `for` shortened to this many seconds
+        /// in the harness's Prometheus, so that a fault fires its alert in
+        /// seconds (the rendered rules wait minutes).
+        #[arg(long, value_name = "SECONDS")]
+        alert_for: Option<u64>,
         /// The cluster's DNS domain.
         #[arg(long, default_value = "cluster.local")]
         cluster_domain: String,
@@ -80,6 +91,8 @@ fn main() -> ExitCode {
             faults,
             scale,
             heap,
+            prometheus,
+            alert_for,
             cluster_domain,
             boot_timeout,
         } => live::run(live::Options {
@@ -87,6 +100,8 @@ fn main() -> ExitCode {
             faults,
             scale,
             heap_mib: heap,
+            prometheus,
+            alert_for,
             domain: cluster_domain,
             boot_timeout: Duration::from_secs(boot_timeout),
         }),

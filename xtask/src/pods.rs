@@ -67,6 +67,8 @@ pub struct ContainerRun {
     pub ready: bool,
     pub done: bool,
     backoff_until: Option<Instant>,
+    /// A restart held back by the harness, beside the back-off.
+    held_until: Option<Instant>,
     probes: [ProbeState; 3],
     pub log: PathBuf,
 }
@@ -143,6 +145,7 @@ impl ContainerRun {
             ready: false,
             done: false,
             backoff_until: None,
+            held_until: None,
             probes: Default::default(),
             log,
         }
@@ -426,6 +429,16 @@ impl Kubelet {
         }
     }
 
+    /// Holds a container's restart back until `until`, as a node that
+    /// cannot start it would (the harness's fault injection).
+    pub fn hold(&mut self, pod: &str, container: usize, until: Instant) {
+        if let Some(p) = self.pod_mut(pod)
+            && let Some(c) = p.containers.get_mut(container)
+        {
+            c.held_until = Some(until);
+        }
+    }
+
     /// Deletes a pod: SIGTERM, then SIGKILL after the grace period.
     pub fn delete(&mut self, name: &str) {
         let Some(pod) = self.pod_mut(name) else {
@@ -549,7 +562,8 @@ fn step_container(
         return Ok(());
     }
     if c.process.is_none() {
-        if c.backoff_until.is_some_and(|t| Instant::now() < t) {
+        let waiting = |t: Option<Instant>| t.is_some_and(|t| Instant::now() < t);
+        if waiting(c.backoff_until) || waiting(c.held_until) {
             return Ok(());
         }
         Kubelet::start(runtime, pod, c)?;

@@ -110,6 +110,11 @@ pub fn line_for(major: u32, minor: u32) -> &'static KafkaLine {
         .expect("at least one line")
 }
 
+/// The Prometheus JMX exporter's java agent that confluentinc/cp-base-new
+/// 7.9.1 ships in /usr/share/java/cp-base-new (7.9.2 and later ship 0.20.0,
+/// with the same metric names).
+pub const JMX_AGENT: &str = "0.18.0";
+
 #[cfg(test)]
 mod tests {
     use super::*;
