@@ -64,20 +64,24 @@ def main(kafkagen, out):
             sys.exit(f"{test}: alerts not tested both firing and silent: {', '.join(untested)}")
         shutil.copy(test, work)
         promtool("test", "rules", f"{work}/{case}.test.yaml")
-        # The tests must notice an alert that never fires and one that
-        # always does: each alert's expression replaced, one at a time.
-        for name in sorted(names):
+        # The tests must notice a rule that never fires and one that always
+        # does: each rule's expression replaced, one rule at a time.
+        rules = [(gi, ri) for gi, g in enumerate(bare) for ri in range(len(g["rules"]))]
+        for gi, ri in rules:
             for mutant in ("vector(0) > 1", "vector(1)"):
-                changed = [{**g, "rules": [{**r, "expr": mutant} if r.get("alert") == name else r
-                                           for r in g["rules"]]} for g in bare]
+                changed = [{**g, "rules": [{**r, "expr": mutant} if (i, j) == (gi, ri) else r
+                                           for j, r in enumerate(g["rules"])]}
+                           for i, g in enumerate(bare)]
                 with open(f"{work}/rules.yaml", "w") as f:
                     yaml.safe_dump({"groups": changed}, f)
                 r = subprocess.run(["promtool", "test", "rules", f"{work}/{case}.test.yaml"],
                                    capture_output=True, text=True)
                 if r.returncode == 0:
-                    sys.exit(f"{test}: the tests pass with {name} as `{mutant}`")
-        print(f"promtool: {case}: {len(names)} alerts and {len(panels)} panel queries parse; "
-              f"the unit tests pass, and fail with any one alert made to never or always fire")
+                    name = bare[gi]["rules"][ri]["alert"]
+                    sys.exit(f"{test}: the tests pass with rule {ri + 1} ({name}) as `{mutant}`")
+        print(f"promtool: {case}: {len(rules)} rules ({len(names)} alerts) and {len(panels)} panel "
+              f"queries parse; the unit tests pass, and fail with any one rule made to never or "
+              f"always fire")
 
 
 if __name__ == "__main__":

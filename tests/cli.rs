@@ -575,6 +575,8 @@ fn adding_a_broker_adds_its_objects_and_restarts_no_one() {
         changed,
         [
             "changed ConfigMap grow-kafka-pods",
+            // The dashboard's volume panel lists every claim.
+            "changed ConfigMap grow-dashboard",
             "new Service grow-kafka-3-external",
             "changed StatefulSet grow-kafka",
             // Alerts count the brokers and watch each one's volume.

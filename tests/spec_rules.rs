@@ -128,6 +128,36 @@ const CASES: &[(&str, &str, Expect)] = &[
         "name: k\nkafka:\n  brokers: 3\n  replicationFactor: 3\ntopics:\n  - name: a\n    replicationFactor: 3\n",
         Accepted,
     ),
+    (
+        "metrics on ZooKeeper's AdminServer port",
+        "name: k\nmetrics:\n  enabled: true\n  port: 8080\n",
+        Refused("`metrics.port` 8080 must be a port from 1024 to 65535"),
+    ),
+    (
+        "metrics on a privileged port",
+        "name: k\nmetrics:\n  enabled: true\n  port: 404\n",
+        Refused("`metrics.port` 404 must be a port"),
+    ),
+    (
+        "alerts asked for without metrics",
+        "name: k\nmetrics:\n  alerts: true\n",
+        Warned("`metrics.alerts` has no effect while `metrics.enabled` is false"),
+    ),
+    (
+        "a PodMonitor asked for with metrics off in the same file",
+        "name: k\nmetrics:\n  enabled: false\n  scrape: podMonitor\n",
+        Warned("`metrics.scrape` has no effect"),
+    ),
+    (
+        "a production profile's metrics turned off",
+        "name: k\nprofile: production\nmetrics:\n  enabled: false\n",
+        Accepted,
+    ),
+    (
+        "an agent image without a version, for apache/kafka",
+        "name: k\nmode: kraft\nmetrics:\n  enabled: true\n  agentImage: confluentinc/cp-base-new\n",
+        Refused("`metrics.agentImage` \"confluentinc/cp-base-new\" does not pin a version"),
+    ),
 ];
 
 #[test]

@@ -176,10 +176,14 @@ fn wait_for_zookeeper() -> String {
   done
   return 1
 }}
+# As PID 1 the shell ignores SIGTERM unless it traps it: a pod deleted
+# while waiting would wait out its grace period.
+trap 'exit 143' TERM
 until zookeeper_serves; do
   echo "kafkagen: no ZooKeeper server of ${{KAFKA_ZOOKEEPER_CONNECT}} serves yet; waiting" >&2
   sleep 2
 done
+trap - TERM
 "#
     )
 }
@@ -253,6 +257,9 @@ fn listeners_checksum(listeners: &[Listener], pod_dns_suffix: &str) -> String {
     let rule = listeners::advertised_rule(listeners);
     digest(&format!("{pod_dns_suffix}\n{rule}"), 16)
 }
+
+/// The pod template annotation that carries the listeners' checksum.
+const CHECKSUM_ANNOTATION: &str = "kafkagen/listeners-checksum";
 
 /// Settings every KRaft node shares: the cluster id and the quorum.
 fn kraft_env(kraft: &Kraft, roles: &str, voters: &str) -> Vec<EnvVar> {
@@ -360,7 +367,6 @@ pub fn zookeeper(c: &Cluster, names: &Names, z: &ZooKeeper) -> Component {
         listeners,
         termination_grace_seconds: 60,
         pods_config,
-        settings_checksum: None,
         pods,
         init_containers,
         main_container: main.name.clone(),
@@ -404,7 +410,6 @@ pub fn controllers(c: &Cluster, names: &Names, kraft: &Kraft, ctrl: &Controllers
         listeners,
         termination_grace_seconds: 60,
         pods_config: names.controller_pods_config(),
-        settings_checksum: None,
         pods,
         init_containers: Vec::new(),
         main_container: "controller".into(),
@@ -467,6 +472,7 @@ pub fn kafka(c: &Cluster, names: &Names, quorum: Quorum) -> Component {
         &listeners,
     );
     let name = names.kafka();
+    let checksum = listeners_checksum(&listeners, &names.pod_dns("", &headless));
     let mut component = Component {
         role: if kind == QuorumKind::Combined {
             Role::Combined
@@ -482,10 +488,6 @@ pub fn kafka(c: &Cluster, names: &Names, quorum: Quorum) -> Component {
         disruption_budget: name.clone(),
         termination_grace_seconds: 120,
         pods_config: names.kafka_pods_config(),
-        settings_checksum: Some(listeners_checksum(
-            &listeners,
-            &names.pod_dns("", &headless),
-        )),
         listeners,
         pods,
         init_containers: Vec::new(),
@@ -498,7 +500,7 @@ pub fn kafka(c: &Cluster, names: &Names, quorum: Quorum) -> Component {
         ),
         user: IMAGE_USER,
         files: Vec::new(),
-        pod_annotations: Default::default(),
+        pod_annotations: [(CHECKSUM_ANNOTATION.to_string(), checksum)].into(),
         headless,
         name,
     };
@@ -582,7 +584,7 @@ type PodParts = (
 /// With metrics on: the agent's start lines after `before`.
 fn start_lines(c: &Cluster, flavor: Flavor, before: String) -> String {
     match &c.metrics {
-        Some(m) => before + &metrics::agent_start(flavor, m),
+        Some(m) => before + &metrics::agent::start_lines(flavor, m),
         None => before,
     }
 }
@@ -600,7 +602,7 @@ fn with_metrics(
         return pod;
     };
     let (mut init, mut main, mut volumes) = pod;
-    metrics::add_agent(flavor, m, &mut init, &mut main, &mut volumes);
+    metrics::agent::add(flavor, m, &mut init, &mut main, &mut volumes);
     files.push(ConfigFile {
         name: metrics::exporter::FILE.into(),
         content: metrics::exporter::rules(role).into(),

@@ -240,7 +240,7 @@ pub fn pod(spec: PodSpec) -> (Vec<Container>, Container, Vec<Volume>) {
         ports: Vec::new(),
         env: Vec::new(),
         probes: None,
-        resources: seed_resources(),
+        resources: copy_resources(),
         mounts: vec![Mount::new(seeded, SEED_PATH)],
     };
     let mut mounts = vec![Mount::new(DATA_VOLUME, spec.data_path)];
@@ -280,8 +280,9 @@ pub fn pod(spec: PodSpec) -> (Vec<Container>, Container, Vec<Volume>) {
     (vec![seed], main, volumes)
 }
 
-/// A seed container copies a directory once: little CPU and memory.
-pub fn seed_resources() -> Resources {
+/// A container that copies files once (seeds, the metrics agent): little
+/// CPU and memory.
+pub fn copy_resources() -> Resources {
     let list = |cpu: &str, memory: &str| {
         [("cpu", cpu), ("memory", memory)]
             .iter()

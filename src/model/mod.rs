@@ -104,9 +104,6 @@ pub struct Component {
     pub pods: Vec<Pod>,
     /// ConfigMap of per-pod settings, one `<pod>.env` per pod.
     pub pods_config: String,
-    /// Changes when what running pods read from their settings file changes
-    /// (advertised addresses), so that they restart; not when pods are added.
-    pub settings_checksum: Option<String>,
     pub init_containers: Vec<Container>,
     pub containers: Vec<Container>,
     /// The name of the container that runs Kafka or ZooKeeper.
@@ -119,7 +116,8 @@ pub struct Component {
     /// Files of the settings ConfigMap besides the pods' own (logging,
     /// the metrics exporter's rules).
     pub files: Vec<ConfigFile>,
-    /// Annotations of the pod template besides the listeners' checksum.
+    /// Annotations of the pod template: the listeners' checksum, scrape
+    /// annotations.
     pub pod_annotations: Labels,
 }
 
@@ -248,7 +246,9 @@ pub fn build(c: &Cluster) -> Model {
     };
     let monitoring = c.metrics.as_ref().map(|m| {
         for component in &mut components {
-            component.pod_annotations = metrics::pod_annotations(m);
+            component
+                .pod_annotations
+                .extend(metrics::pod_annotations(m));
         }
         metrics::monitoring(
             m,
@@ -261,7 +261,7 @@ pub fn build(c: &Cluster) -> Model {
     Model {
         namespace: c.namespace.clone(),
         create_namespace: c.create_namespace,
-        namespace_labels: labels_of(&[("app.kubernetes.io/managed-by", "kafkagen")]),
+        namespace_labels: labels_of(&[(MANAGED_BY, "kafkagen")]),
         service_account: names.service_account(),
         service_account_labels: labels("kafka", &c.name, "broker"),
         placement: placement(&c.placement),
@@ -333,17 +333,22 @@ fn labels_of(pairs: &[(&str, &str)]) -> Labels {
         .collect()
 }
 
+/// The label every object of a cluster carries with the cluster's name.
+pub const INSTANCE: &str = "app.kubernetes.io/instance";
+/// The label that marks objects kafkagen made.
+pub const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
+
 fn selector(app: &str, instance: &str, component: &str) -> Labels {
     labels_of(&[
         ("app.kubernetes.io/name", app),
-        ("app.kubernetes.io/instance", instance),
+        (INSTANCE, instance),
         ("app.kubernetes.io/component", component),
     ])
 }
 
 fn labels(app: &str, instance: &str, component: &str) -> Labels {
     let mut l = selector(app, instance, component);
-    l.insert("app.kubernetes.io/managed-by".into(), "kafkagen".into());
+    l.insert(MANAGED_BY.into(), "kafkagen".into());
     l
 }
 

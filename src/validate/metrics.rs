@@ -2,27 +2,52 @@
 //! what reads the metrics (scrape objects, alerts, dashboard).
 
 use super::{Note, Validator};
-use crate::spec::MetricsSpec;
+use crate::model::listeners::{CONTROLLER, EXTERNAL, INTERNAL, ZK_CLIENT, ZK_ELECTION, ZK_PEER};
+use crate::spec::{MetricsSpec, Scrape};
 use crate::validate::cluster::{Kafka, Metrics};
 use crate::validate::image::{self, Flavor};
 
+/// ZooKeeper's AdminServer port (`admin.serverPort`, on by default).
+const ZK_ADMIN_PORT: u32 = 8080;
+
 /// Ports the pods already bind: Kafka's listeners and ZooKeeper's.
-const TAKEN_PORTS: &[u32] = &[2181, 2888, 3888, 9092, 9093, 9094];
+fn taken_ports() -> Vec<u32> {
+    let mut ports: Vec<u32> = [
+        ZK_CLIENT,
+        ZK_PEER,
+        ZK_ELECTION,
+        INTERNAL,
+        CONTROLLER,
+        EXTERNAL,
+    ]
+    .iter()
+    .map(|e| u32::from(e.port))
+    .collect();
+    ports.push(ZK_ADMIN_PORT);
+    ports.sort_unstable();
+    ports
+}
 
 impl Validator<'_> {
     pub(super) fn metrics(&mut self, m: &MetricsSpec, kafka: &Kafka) -> Option<Metrics> {
         if !m.enabled {
+            self.unused_while_disabled(m);
             return None;
         }
-        if !(1024..=65535).contains(&m.port) || TAKEN_PORTS.contains(&m.port) {
+        let taken = taken_ports();
+        if !(1024..=65535).contains(&m.port) || taken.contains(&m.port) {
+            let list: Vec<String> = taken.iter().map(u32::to_string).collect();
             self.error(
                 "metrics.port",
                 format!(
-                    "`metrics.port` {} must be a port from 1024 to 65535 that no listener uses",
+                    "`metrics.port` {} must be a port from 1024 to 65535 that no other server in the pods uses",
                     m.port
                 ),
             )
-            .with_help("ports 2181, 2888, 3888 and 9092 to 9094 are taken; 9404 is the exporter's usual port");
+            .with_help(format!(
+                "{} are taken; 9404 is the exporter's usual port",
+                list.join(", ")
+            ));
         }
         if kafka.flavor == Flavor::ApacheKafka {
             self.agent_image(&m.agent_image);
@@ -38,6 +63,28 @@ impl Validator<'_> {
             prometheus_namespace: m.prometheus_namespace.clone(),
             labels,
         })
+    }
+
+    /// Settings that ask for something while metrics are off warn, when
+    /// they come from the same file as `enabled` (or `enabled` is not
+    /// written): a profile's settings under a spec's `enabled: false` do not.
+    fn unused_while_disabled(&mut self, m: &MetricsSpec) {
+        let asked = [
+            ("metrics.alerts", m.alerts),
+            ("metrics.dashboard", m.dashboard),
+            ("metrics.scrape", m.scrape != Scrape::Annotations),
+        ];
+        let enabled_at = self.loc.value("metrics.enabled").map(|s| s.source);
+        for (path, set) in asked {
+            let at = self.loc.value(path).map(|s| s.source);
+            if set && at.is_some() && (enabled_at.is_none() || enabled_at == at) {
+                self.warn(
+                    path,
+                    format!("`{path}` has no effect while `metrics.enabled` is false"),
+                )
+                .with_help("set `metrics.enabled: true`");
+            }
+        }
     }
 
     fn agent_image(&mut self, reference: &str) {

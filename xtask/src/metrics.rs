@@ -9,8 +9,9 @@
 //! takes seconds, not minutes.
 
 use crate::live::Session;
-use crate::objects::Objects;
+use crate::objects::{Labels, Objects};
 use anyhow::{Context, Result, bail};
+use kafkagen::model::metrics::{PATH, PORT_NAME, target_label};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};
@@ -19,8 +20,6 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// The container port name the exporter serves on.
-const PORT_NAME: &str = "metrics";
 /// Where the harness's Prometheus listens, on the node.
 const PROMETHEUS: &str = "127.0.0.1:19090";
 /// Scrape and rule evaluation interval, and the scrape timeout: a JVM
@@ -47,37 +46,113 @@ impl Drop for Prometheus {
 struct Target {
     pod: String,
     address: SocketAddr,
+    path: String,
     labels: BTreeMap<String, String>,
 }
 
-fn targets(s: &Session, job: &str) -> Vec<Target> {
-    let namespace = s.cluster.namespace().to_string();
+/// How the render asks Prometheus to scrape its pods.
+enum Scrape {
+    /// A PodMonitor, as the Prometheus Operator turns it into targets: the
+    /// pods its selector matches, on its endpoint's named port and path,
+    /// with `namespace`, `pod`, `container`, `endpoint` and its
+    /// `podTargetLabels`; the job is `<namespace>/<name>`.
+    PodMonitor {
+        job: String,
+        selector: Labels,
+        port: String,
+        path: String,
+        target_labels: Vec<String>,
+    },
+    /// `prometheus.io/scrape`, `port` and `path` annotations, as the usual
+    /// `kubernetes-pods` job reads them: every pod label mapped onto the
+    /// target, with `namespace` and `pod`.
+    Annotations,
+}
+
+fn job(scrape: &Scrape) -> String {
+    match scrape {
+        Scrape::PodMonitor { job, .. } => job.clone(),
+        Scrape::Annotations => "kubernetes-pods".into(),
+    }
+}
+
+/// The pods with a metrics port: (pod, address).
+fn exporters(s: &Session) -> Vec<(String, SocketAddr)> {
     s.cluster
         .live_pods()
         .filter_map(|p| {
-            let (container, port) = p.def.spec.containers.iter().find_map(|c| {
+            let port = p.def.spec.containers.iter().find_map(|c| {
                 let port = c
                     .ports
                     .iter()
                     .flatten()
                     .find(|port| port.name.as_deref() == Some(PORT_NAME))?;
-                Some((c.name.clone(), port.container_port as u16))
+                Some(port.container_port as u16)
             })?;
+            Some((p.def.name.clone(), SocketAddr::from((p.ip, port))))
+        })
+        .collect()
+}
+
+fn targets(s: &Session, scrape: &Scrape) -> Vec<Target> {
+    let namespace = s.cluster.namespace().to_string();
+    let job = job(scrape);
+    s.cluster
+        .live_pods()
+        .filter_map(|p| {
             let mut labels = BTreeMap::from([
-                ("job".to_string(), job.to_string()),
+                ("job".to_string(), job.clone()),
                 ("namespace".to_string(), namespace.clone()),
                 ("pod".to_string(), p.def.name.clone()),
-                ("container".to_string(), container),
-                ("endpoint".to_string(), PORT_NAME.to_string()),
             ]);
-            for key in ["app.kubernetes.io/instance", "app.kubernetes.io/component"] {
-                if let Some(v) = p.def.labels.get(key) {
-                    labels.insert(key.replace(['.', '/'], "_"), v.clone());
+            let (port, path) = match scrape {
+                Scrape::PodMonitor {
+                    selector,
+                    port,
+                    path,
+                    target_labels,
+                    ..
+                } => {
+                    if !selector.iter().all(|(k, v)| p.def.labels.get(k) == Some(v)) {
+                        return None;
+                    }
+                    let (container, number) = p.def.spec.containers.iter().find_map(|c| {
+                        let named = c
+                            .ports
+                            .iter()
+                            .flatten()
+                            .find(|q| q.name.as_deref() == Some(port.as_str()))?;
+                        Some((c.name.clone(), named.container_port as u16))
+                    })?;
+                    labels.insert("container".into(), container);
+                    labels.insert("endpoint".into(), port.clone());
+                    for key in target_labels {
+                        if let Some(v) = p.def.labels.get(key) {
+                            labels.insert(target_label(key), v.clone());
+                        }
+                    }
+                    (number, path.clone())
                 }
-            }
+                Scrape::Annotations => {
+                    let a = &p.def.annotations;
+                    if a.get("prometheus.io/scrape").map(String::as_str) != Some("true") {
+                        return None;
+                    }
+                    let port = a.get("prometheus.io/port")?.parse().ok()?;
+                    for (k, v) in &p.def.labels {
+                        labels.insert(target_label(k), v.clone());
+                    }
+                    let path = a
+                        .get("prometheus.io/path")
+                        .cloned()
+                        .unwrap_or_else(|| "/metrics".into());
+                    (port, path)
+                }
+            };
             Some(Target {
                 pod: p.def.name.clone(),
                 address: SocketAddr::from((p.ip, port)),
+                path,
                 labels,
             })
         })
@@ -132,13 +207,35 @@ fn encode(q: &str) -> String {
 
 /// The rendered objects that read metrics: the PodMonitor's name (the
 /// scrape job), the PrometheusRule's groups, the dashboards' queries.
-fn rendered(objects: &Objects) -> (Option<String>, Option<Value>, Vec<(String, String)>) {
-    let mut monitor = None;
+fn rendered(objects: &Objects) -> (Scrape, Option<Value>, Vec<(String, String)>) {
+    let mut monitor = Scrape::Annotations;
     let mut groups = None;
     let mut queries = Vec::new();
     for ((kind, name), v) in &objects.values {
         match kind.as_str() {
-            "PodMonitor" => monitor = Some(format!("{}/{name}", objects.namespace)),
+            "PodMonitor" => {
+                let spec = &v["spec"];
+                let endpoint = &spec["podMetricsEndpoints"][0];
+                let strings = |v: &Value| -> Vec<String> {
+                    v.as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|s| s.as_str().map(str::to_string))
+                        .collect()
+                };
+                monitor = Scrape::PodMonitor {
+                    job: format!("{}/{name}", objects.namespace),
+                    selector: spec["selector"]["matchLabels"]
+                        .as_object()
+                        .into_iter()
+                        .flatten()
+                        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                        .collect(),
+                    port: endpoint["port"].as_str().unwrap_or_default().to_string(),
+                    path: endpoint["path"].as_str().unwrap_or("/metrics").to_string(),
+                    target_labels: strings(&spec["podTargetLabels"]),
+                }
+            }
             "PrometheusRule" => {
                 groups = Some(v["spec"]["groups"].clone());
                 for g in v["spec"]["groups"].as_array().into_iter().flatten() {
@@ -195,21 +292,20 @@ pub fn start(
     prometheus: bool,
     alert_for: Option<u64>,
 ) -> Result<Option<Prometheus>> {
-    let (monitor, groups, queries) = rendered(&s.cluster.objects);
-    let job = monitor.clone().unwrap_or_else(|| "kubernetes-pods".into());
-    let targets = targets(s, &job);
-    if targets.is_empty() {
+    let (scrape, groups, queries) = rendered(&s.cluster.objects);
+    let exporters = exporters(s);
+    if exporters.is_empty() {
         return Ok(None);
     }
     let mut failed = Vec::new();
     let mut fewest = usize::MAX;
-    for t in &targets {
-        match get(t.address, "/metrics") {
+    for (pod, address) in &exporters {
+        match get(*address, PATH) {
             Ok((200, body)) => {
                 fewest = fewest.min(body.lines().filter(|l| !l.starts_with('#')).count())
             }
-            Ok((status, _)) => failed.push(format!("{} answered {status}", t.pod)),
-            Err(e) => failed.push(format!("{}: {e}", t.pod)),
+            Ok((status, _)) => failed.push(format!("{pod} answered {status}")),
+            Err(e) => failed.push(format!("{pod}: {e}")),
         }
     }
     s.report.check(
@@ -217,7 +313,7 @@ pub fn start(
         if failed.is_empty() {
             format!(
                 "metrics: every pod's exporter answers on its metrics port ({} pods, at least {fewest} samples each)",
-                targets.len()
+                exporters.len()
             )
         } else {
             format!("metrics: exporters do not answer: {}", failed.join("; "))
@@ -226,11 +322,17 @@ pub fn start(
     if !prometheus {
         return Ok(None);
     }
+    let job = job(&scrape);
+    let targets = targets(s, &scrape);
     let dir = work.join("prometheus");
     std::fs::create_dir_all(&dir)?;
     let static_configs: Vec<Value> = targets
         .iter()
-        .map(|t| json!({ "targets": [t.address.to_string()], "labels": t.labels }))
+        .map(|t| {
+            let mut labels = t.labels.clone();
+            labels.insert("__metrics_path__".into(), t.path.clone());
+            json!({ "targets": [t.address.to_string()], "labels": labels })
+        })
         .collect();
     let config = json!({
         "global": {
@@ -240,7 +342,6 @@ pub fn start(
         "rule_files": [dir.join("rules.yaml")],
         "scrape_configs": [{
             "job_name": job,
-            "metrics_path": "/metrics",
             "static_configs": static_configs,
         }],
     });
@@ -299,22 +400,43 @@ pub fn start(
         "/api/v1/query?query={}",
         encode(&format!("up{{job=\"{job}\"}} == 1"))
     ))?;
-    let scraped = up["result"].as_array().map_or(0, Vec::len);
+    let up: BTreeSet<&str> = up["result"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["metric"]["pod"].as_str())
+        .collect();
+    // Every pod with a metrics port, found by the rendered configuration.
+    let missed: Vec<&str> = exporters
+        .iter()
+        .map(|(pod, _)| pod.as_str())
+        .filter(|pod| !targets.iter().any(|t| t.pod == *pod && up.contains(pod)))
+        .collect();
     s.report.check(
-        scraped == targets.len(),
-        format!(
-            "metrics: Prometheus scrapes {scraped} of {} pods with the rendered scrape labels",
-            targets.len()
-        ),
+        missed.is_empty(),
+        if missed.is_empty() {
+            format!(
+                "metrics: Prometheus scrapes all {} pods as the rendered {} says",
+                exporters.len(),
+                match scrape {
+                    Scrape::PodMonitor { .. } => "PodMonitor",
+                    Scrape::Annotations => "scrape annotations",
+                }
+            )
+        } else {
+            format!(
+                "metrics: the rendered scrape configuration does not reach {}",
+                missed.join(", ")
+            )
+        },
     );
     used_metrics(s, &prom)?;
     Ok(Some(prom))
 }
 
-/// The metric names and label names a PromQL expression selects by: every
-/// identifier that is not a function, keyword or label, with the labels of
-/// its matchers and of `by (...)` clauses.
-pub fn selectors(expr: &str) -> (BTreeSet<String>, BTreeSet<String>) {
+/// What a PromQL expression reads: each vector selector as written
+/// (`name{matchers}`), and the labels its `by (...)` clauses group by.
+pub fn selectors(expr: &str) -> (Vec<String>, BTreeSet<String>) {
     const WORDS: &[&str] = &[
         "by",
         "without",
@@ -328,11 +450,24 @@ pub fn selectors(expr: &str) -> (BTreeSet<String>, BTreeSet<String>) {
         "bool",
         "offset",
     ];
-    let mut metrics = BTreeSet::new();
-    let mut labels = BTreeSet::new();
+    let mut found = Vec::new();
+    let mut grouping = BTreeSet::new();
     let b = expr.as_bytes();
-    let mut i = 0;
     let ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b':';
+    // The end of a `{...}` at `i`, past quoted values.
+    let matchers_end = |mut i: usize| {
+        while i < b.len() && b[i] != b'}' {
+            if b[i] == b'"' {
+                i += 1;
+                while i < b.len() && b[i] != b'"' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            i += 1;
+        }
+        (i + 1).min(b.len())
+    };
+    let mut i = 0;
     while i < b.len() {
         let c = b[i];
         if c == b'"' {
@@ -346,99 +481,78 @@ pub fn selectors(expr: &str) -> (BTreeSet<String>, BTreeSet<String>) {
                 i += 1;
             }
         } else if c == b'{' {
-            // Label matchers: the names before =, !=, =~, !~.
-            i += 1;
-            while i < b.len() && b[i] != b'}' {
-                let start = i;
-                while i < b.len() && ident(b[i]) {
-                    i += 1;
-                }
-                if i > start {
-                    labels.insert(expr[start..i].to_string());
-                }
-                while i < b.len() && b[i] != b'"' && b[i] != b'}' {
-                    i += 1;
-                }
-                if i < b.len() && b[i] == b'"' {
-                    i += 1;
-                    while i < b.len() && b[i] != b'"' {
-                        i += if b[i] == b'\\' { 2 } else { 1 };
-                    }
-                    i += 1;
-                }
-                while i < b.len() && (b[i] == b',' || b[i] == b' ') {
-                    i += 1;
-                }
-            }
+            i = matchers_end(i);
         } else if c.is_ascii_alphabetic() || c == b'_' {
             let start = i;
             while i < b.len() && ident(b[i]) {
                 i += 1;
             }
             let word = &expr[start..i];
-            let mut j = i;
-            while j < b.len() && b[j] == b' ' {
-                j += 1;
-            }
-            let rest = &expr[j..];
-            // A function call, or an aggregation with its grouping first.
-            let call = rest.starts_with('(')
-                || ((rest.starts_with("by") || rest.starts_with("without"))
-                    && !WORDS.contains(&word));
-            if (word == "by" || word == "without") && call {
+            let rest = expr[i..].trim_start();
+            let j = b.len() - rest.len();
+            if (word == "by" || word == "without") && rest.starts_with('(') {
                 let end = expr[j..].find(')').map_or(b.len(), |e| j + e);
                 for l in expr[j + 1..end].split(',') {
-                    labels.insert(l.trim().to_string());
+                    grouping.insert(l.trim().to_string());
                 }
                 i = end + 1;
-            } else if !call && !WORDS.contains(&word) {
-                metrics.insert(word.to_string());
+            } else if rest.starts_with('(')
+                || rest.starts_with("by")
+                || rest.starts_with("without")
+                || WORDS.contains(&word)
+            {
+                // A function, an aggregation, or a keyword.
+            } else if rest.starts_with('{') {
+                let end = matchers_end(j);
+                found.push(format!("{word}{}", &expr[j..end]));
+                i = end;
+            } else {
+                found.push(word.to_string());
             }
         } else {
             i += 1;
         }
     }
-    labels.retain(|l| !l.is_empty());
-    (metrics, labels)
+    grouping.retain(|l| !l.is_empty());
+    (found, grouping)
 }
 
-/// Every metric the alerts and panels query is scraped, with every label
-/// their queries name (kubelet metrics are not scraped here).
+/// Every vector selector the alerts and panels query returns series, as
+/// written, and each query's grouping labels are on them (the kubelet's
+/// metrics are not scraped here).
 fn used_metrics(s: &mut Session, prom: &Prometheus) -> Result<()> {
     let mut missing = Vec::new();
     let mut checked = BTreeSet::new();
     let mut kubelet = BTreeSet::new();
     for (what, expr) in &prom.queries {
-        let (metrics, labels) = selectors(expr);
-        for m in metrics {
-            if m.starts_with(FROM_KUBELET) {
-                kubelet.insert(m);
+        let (found, grouping) = selectors(expr);
+        let mut series = Vec::new();
+        for sel in found {
+            if sel.starts_with(FROM_KUBELET) {
+                kubelet.insert(sel.split('{').next().unwrap_or_default().to_string());
                 continue;
             }
-            let series = api(&format!("/api/v1/series?match[]={}", encode(&m)))?;
-            let series = series.as_array().cloned().unwrap_or_default();
-            if series.is_empty() {
-                missing.push(format!("{what}: {m} is not scraped"));
-                continue;
+            let got = api(&format!("/api/v1/series?match[]={}", encode(&sel)))?;
+            let got = got.as_array().cloned().unwrap_or_default();
+            if got.is_empty() {
+                missing.push(format!("{what}: no series for {sel}"));
             }
-            for l in &labels {
-                // A label the query names must be on the metric, unless
-                // another metric of the query carries it.
-                if !series.iter().any(|v| v.get(l).is_some()) {
-                    missing.push(format!("{what}: {m} has no label {l}"));
-                }
+            series.extend(got);
+            checked.insert(sel);
+        }
+        for l in &grouping {
+            if !series.is_empty() && !series.iter().any(|v| v.get(l).is_some()) {
+                missing.push(format!("{what}: no series it reads has the label {l}"));
             }
-            checked.insert(m);
         }
     }
     s.report.check(
         missing.is_empty(),
         if missing.is_empty() {
             format!(
-                "metrics: the {} metrics that {} alerts and panels query are scraped with the labels they select by ({} from the kubelet are not scraped here: {})",
+                "metrics: all {} selectors of {} alerts and panels return series, with the labels they group by (the kubelet's {} are not scraped here)",
                 checked.len(),
                 prom.queries.len(),
-                kubelet.len(),
                 kubelet.into_iter().collect::<Vec<_>>().join(", ")
             )
         } else {
@@ -469,7 +583,9 @@ fn firing() -> Result<Vec<String>> {
         .collect())
 }
 
-/// Nothing fires on the healthy cluster, over longer than every alert's `for`.
+/// Nothing fires on the healthy cluster: over longer than every alert's
+/// `for` with `--alert-for`; without it, over a minute (the rendered `for`s
+/// are longer, so this shows only that nothing is pending and firing).
 pub fn healthy(s: &mut Session, prom: &Prometheus) -> Result<()> {
     let window = prom.alert_for.unwrap_or(60) + 3 * INTERVAL_SECS;
     s.wait(Duration::from_secs(window))?;
@@ -546,28 +662,25 @@ mod tests {
     use super::selectors;
 
     #[test]
-    fn reads_metrics_and_labels_out_of_queries() {
-        let (m, l) =
+    fn reads_selectors_and_grouping_out_of_queries() {
+        let (sel, by) =
             selectors("(count(up{namespace=\"a\",pod=~\"x-[0-9]+\"} == 1) or vector(0)) < 3");
-        assert_eq!(m.into_iter().collect::<Vec<_>>(), ["up"]);
-        assert_eq!(l.into_iter().collect::<Vec<_>>(), ["namespace", "pod"]);
-        let (m, l) = selectors(
+        assert_eq!(sel, ["up{namespace=\"a\",pod=~\"x-[0-9]+\"}"]);
+        assert!(by.is_empty());
+        let (sel, by) = selectors(
             "sum by (pod) (rate(kafka_server_brokertopicmetrics_bytesin_total{namespace=\"a\",topic=\"\"}[5m])) - sum by (topic) (x_total{a=\"}\"})",
         );
         assert_eq!(
-            m.into_iter().collect::<Vec<_>>(),
-            ["kafka_server_brokertopicmetrics_bytesin_total", "x_total"]
+            sel,
+            [
+                "kafka_server_brokertopicmetrics_bytesin_total{namespace=\"a\",topic=\"\"}",
+                "x_total{a=\"}\"}"
+            ]
         );
-        assert_eq!(
-            l.into_iter().collect::<Vec<_>>(),
-            ["a", "namespace", "pod", "topic"]
+        assert_eq!(by.into_iter().collect::<Vec<_>>(), ["pod", "topic"]);
+        let (sel, _) = selectors(
+            "a_b{n=\"x\"} / c_d < 0.15 and predict_linear(e_f{n=\"x\"}[6h], 4 * 24 * 3600) < 0",
         );
-        let (m, _) = selectors(
-            "predict_linear(kubelet_volume_stats_available_bytes{namespace=\"n\"}[6h], 4 * 24 * 3600) < 0",
-        );
-        assert_eq!(
-            m.into_iter().collect::<Vec<_>>(),
-            ["kubelet_volume_stats_available_bytes"]
-        );
+        assert_eq!(sel, ["a_b{n=\"x\"}", "c_d", "e_f{n=\"x\"}"]);
     }
 }

@@ -1,9 +1,11 @@
 //! The alerts: one PrometheusRule group per cluster. Counts of pods come
 //! from the spec (kafkagen knows how many brokers, controllers and
-//! ZooKeeper servers there should be), and every query selects the
-//! cluster's own series.
+//! ZooKeeper servers there should be), every query selects the cluster's
+//! own series, and every alert carries the cluster's namespace and name as
+//! labels, so that two clusters' alerts never merge.
 
-use super::{Component, Role, has_controller_metrics, selector};
+use super::{Component, INSTANCE, selector, target_label};
+use crate::model::Role;
 use serde_json::{Value, json};
 
 struct Alert {
@@ -17,6 +19,7 @@ struct Alert {
 
 pub fn groups(name: &str, namespace: &str, components: &[Component], cluster: &str) -> Value {
     let mut alerts = Vec::new();
+    let instance = &components[0].selector[INSTANCE];
     for c in components {
         let sel = selector(namespace, c);
         let n = c.replicas;
@@ -71,35 +74,35 @@ pub fn groups(name: &str, namespace: &str, components: &[Component], cluster: &s
             });
         }
         if let Some(claims) = claims(c) {
-            alerts.extend(disk_alerts(name, namespace, what, &claims));
+            alerts.extend(disk_alerts(name, namespace, c.role, what, &claims));
         }
     }
-    if components.iter().any(|c| has_controller_metrics(c.role)) {
-        alerts.push(Alert {
-            name: "KafkaActiveControllers",
-            expr: format!(
-                "(sum(kafka_controller_kafkacontroller_activecontrollercount{{{cluster}}}) or vector(0)) != 1"
-            ),
-            for_: "1m",
-            severity: "critical",
-            summary: format!("{name} does not have exactly one active controller"),
-            description: format!(
-                "{{{{ $value }}}} nodes of {name} in {namespace} say they are the active controller; exactly one should."
-            ),
-        });
-        alerts.push(Alert {
-            name: "KafkaOfflinePartitions",
-            expr: format!(
-                "sum(kafka_controller_kafkacontroller_offlinepartitionscount{{{cluster}}}) > 0"
-            ),
-            for_: "1m",
-            severity: "critical",
-            summary: format!("Partitions of {name} have no leader"),
-            description: format!(
-                "{{{{ $value }}}} partitions of {name} in {namespace} are offline: they can be neither read nor written."
-            ),
-        });
-    }
+    alerts.push(Alert {
+        name: "KafkaActiveControllers",
+        expr: format!(
+            "(sum(kafka_controller_kafkacontroller_activecontrollercount{{{cluster}}}) or vector(0)) != 1"
+        ),
+        for_: "1m",
+        severity: "critical",
+        summary: format!("{name} does not have exactly one active controller"),
+        description: format!(
+            "{{{{ $value }}}} nodes of {name} in {namespace} say they are the active controller; exactly one should."
+        ),
+    });
+    alerts.push(Alert {
+        name: "KafkaOfflinePartitions",
+        // Every KRaft controller counts the same partitions: the most
+        // any node reports, not their sum.
+        expr: format!(
+            "max(kafka_controller_kafkacontroller_offlinepartitionscount{{{cluster}}}) > 0"
+        ),
+        for_: "1m",
+        severity: "critical",
+        summary: format!("Partitions of {name} have no leader"),
+        description: format!(
+            "{{{{ $value }}}} partitions of {name} in {namespace} are offline: they can be neither read nor written."
+        ),
+    });
     let rules: Vec<Value> = alerts
         .into_iter()
         .map(|a| {
@@ -107,7 +110,11 @@ pub fn groups(name: &str, namespace: &str, components: &[Component], cluster: &s
                 "alert": a.name,
                 "expr": a.expr,
                 "for": a.for_,
-                "labels": { "severity": a.severity },
+                "labels": {
+                    "severity": a.severity,
+                    "namespace": namespace,
+                    target_label(INSTANCE): instance,
+                },
                 "annotations": { "summary": a.summary, "description": a.description },
             })
         })
@@ -163,34 +170,38 @@ fn claims(c: &Component) -> Option<String> {
     (!claims.is_empty()).then(|| claims.join("|"))
 }
 
-fn disk_alerts(name: &str, namespace: &str, what: &str, claims: &str) -> Vec<Alert> {
+fn disk_alerts(name: &str, namespace: &str, role: Role, what: &str, claims: &str) -> Vec<Alert> {
     let vol = format!("namespace=\"{namespace}\",persistentvolumeclaim=~\"{claims}\"");
+    let zookeeper = role == Role::ZooKeeper;
+    let share = format!(
+        "kubelet_volume_stats_available_bytes{{{vol}}} / kubelet_volume_stats_capacity_bytes{{{vol}}}"
+    );
     vec![
         Alert {
-            name: if what == "ZooKeeper server" {
+            name: if zookeeper {
                 "ZooKeeperDiskFillingUp"
             } else {
                 "KafkaDiskFillingUp"
             },
+            // A volume filling toward its retention limit is not filling
+            // up: only with less than 15% left.
             expr: format!(
-                "predict_linear(kubelet_volume_stats_available_bytes{{{vol}}}[6h], 4 * 24 * 3600) < 0"
+                "{share} < 0.15 and predict_linear(kubelet_volume_stats_available_bytes{{{vol}}}[6h], 4 * 24 * 3600) < 0"
             ),
             for_: "1h",
             severity: "warning",
             summary: format!("A {what}'s volume of {name} will be full within 4 days"),
             description: format!(
-                "At the rate of the last 6 hours, {{{{ $labels.persistentvolumeclaim }}}} in {namespace} fills up within 4 days."
+                "{{{{ $labels.persistentvolumeclaim }}}} in {namespace} has less than 15% left and, at the rate of the last 6 hours, fills up within 4 days."
             ),
         },
         Alert {
-            name: if what == "ZooKeeper server" {
+            name: if zookeeper {
                 "ZooKeeperDiskAlmostFull"
             } else {
                 "KafkaDiskAlmostFull"
             },
-            expr: format!(
-                "kubelet_volume_stats_available_bytes{{{vol}}} / kubelet_volume_stats_capacity_bytes{{{vol}}} < 0.1"
-            ),
+            expr: format!("{share} < 0.1"),
             for_: "5m",
             severity: "critical",
             summary: format!("A {what}'s volume of {name} is almost full"),

@@ -2,16 +2,16 @@
 //! latency, replication, storage and JVMs, each panel one query of the
 //! metrics the exporter's rules produce (or the kubelet's volume stats).
 
-use super::{Component, Role, has_controller_metrics, selector};
-use crate::model::digest;
+use super::{Component, selector};
+use crate::model::{Role, digest};
 use serde_json::{Value, json};
 
 struct Panel {
     title: &'static str,
     kind: &'static str,
     unit: &'static str,
-    expr: String,
-    legend: &'static str,
+    /// Queries and their legends.
+    targets: Vec<(String, String)>,
 }
 
 fn stat(title: &'static str, expr: String) -> Panel {
@@ -19,18 +19,16 @@ fn stat(title: &'static str, expr: String) -> Panel {
         title,
         kind: "stat",
         unit: "none",
-        expr,
-        legend: "",
+        targets: vec![(expr, String::new())],
     }
 }
 
-fn series(title: &'static str, unit: &'static str, expr: String, legend: &'static str) -> Panel {
+fn series(title: &'static str, unit: &'static str, expr: String, legend: &str) -> Panel {
     Panel {
         title,
         kind: "timeseries",
         unit,
-        expr,
-        legend,
+        targets: vec![(expr, legend.to_string())],
     }
 }
 
@@ -40,17 +38,23 @@ fn panels(namespace: &str, components: &[Component], cluster: &str) -> Vec<Panel
         .find(|c| c.role.is_broker())
         .expect("brokers are always rendered");
     let b = selector(namespace, brokers);
-    let mut p = vec![stat("Brokers up", format!("count(up{{{b}}} == 1)"))];
-    if components.iter().any(|c| has_controller_metrics(c.role)) {
-        p.push(stat(
+    let claims: Vec<String> = components
+        .iter()
+        .flat_map(|c| c.pods.iter().filter_map(|p| c.claim_of(p)))
+        .collect();
+    let claims = claims.join("|");
+    let mut p = vec![
+        stat("Brokers up", format!("count(up{{{b}}} == 1)")),
+        stat(
             "Active controllers",
             format!("sum(kafka_controller_kafkacontroller_activecontrollercount{{{cluster}}})"),
-        ));
-        p.push(stat(
+        ),
+        // Every KRaft controller counts the same partitions.
+        stat(
             "Offline partitions",
-            format!("sum(kafka_controller_kafkacontroller_offlinepartitionscount{{{cluster}}})"),
-        ));
-    }
+            format!("max(kafka_controller_kafkacontroller_offlinepartitionscount{{{cluster}}})"),
+        ),
+    ];
     p.extend([
         stat(
             "Under-replicated partitions",
@@ -90,23 +94,26 @@ fn panels(namespace: &str, components: &[Component], cluster: &str) -> Vec<Panel
             format!("max by (request) (kafka_network_requestmetrics_totaltimems{{{b},quantile=\"0.99\",request=~\"Produce|FetchConsumer|FetchFollower\"}})"),
             "{{request}}",
         ),
-        series(
-            "ISR shrinks and expands",
-            "short",
-            format!("sum by (pod) (rate(kafka_server_replicamanager_isrshrinks_total{{{b}}}[5m])) - sum by (pod) (rate(kafka_server_replicamanager_isrexpands_total{{{b}}}[5m]))"),
-            "{{pod}}",
-        ),
+        Panel {
+            title: "ISR shrinks and expands",
+            kind: "timeseries",
+            unit: "short",
+            targets: vec![
+                (
+                    format!("sum by (pod) (rate(kafka_server_replicamanager_isrshrinks_total{{{b}}}[5m]))"),
+                    "shrinks {{pod}}".into(),
+                ),
+                (
+                    format!("sum by (pod) (rate(kafka_server_replicamanager_isrexpands_total{{{b}}}[5m]))"),
+                    "expands {{pod}}".into(),
+                ),
+            ],
+        },
         series(
             "Log flushes per second",
             "short",
             format!("sum by (pod) (rate(kafka_log_logflushstats_logflushrateandtimems_count{{{b}}}[5m]))"),
             "{{pod}}",
-        ),
-        series(
-            "Volume space available",
-            "bytes",
-            format!("kubelet_volume_stats_available_bytes{{namespace=\"{namespace}\"}}"),
-            "{{persistentvolumeclaim}}",
         ),
         series(
             "JVM heap used",
@@ -115,6 +122,14 @@ fn panels(namespace: &str, components: &[Component], cluster: &str) -> Vec<Panel
             "{{pod}}",
         ),
     ]);
+    if !claims.is_empty() {
+        p.push(series(
+            "Volume space available",
+            "bytes",
+            format!("kubelet_volume_stats_available_bytes{{namespace=\"{namespace}\",persistentvolumeclaim=~\"{claims}\"}}"),
+            "{{persistentvolumeclaim}}",
+        ));
+    }
     for c in components {
         let s = selector(namespace, c);
         match c.role {
@@ -167,12 +182,12 @@ pub fn json(name: &str, namespace: &str, components: &[Component], cluster: &str
                 "datasource": datasource,
                 "gridPos": pos,
                 "fieldConfig": { "defaults": { "unit": p.unit }, "overrides": [] },
-                "targets": [{
-                    "refId": "A",
+                "targets": p.targets.iter().enumerate().map(|(t, (expr, legend))| json!({
+                    "refId": ((b'A' + t as u8) as char).to_string(),
                     "datasource": datasource,
-                    "expr": p.expr,
-                    "legendFormat": p.legend,
-                }],
+                    "expr": expr,
+                    "legendFormat": legend,
+                })).collect::<Vec<_>>(),
             })
         })
         .collect();

@@ -13,6 +13,11 @@ pub const FILE: &str = "jmx-exporter.yaml";
 
 const KAFKA: &str = r#"# The Prometheus JMX exporter's rules for Kafka brokers and controllers (kafkagen).
 lowercaseOutputName: true
+# Per-partition MBeans (log sizes and offsets, partition states) are about
+# ten series per partition replica: too many to scrape on a large broker.
+blacklistObjectNames:
+  - "kafka.log:type=Log,*"
+  - "kafka.cluster:type=Partition,*"
 rules:
   # Rates, as the cumulative counts of Kafka's meters: bytes, messages,
   # requests, ISR shrinks and expands, e.g.

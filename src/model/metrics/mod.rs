@@ -6,15 +6,13 @@
 //! `app.kubernetes.io/instance` and `app.kubernetes.io/component` labels as
 //! `app_kubernetes_io_instance` and `app_kubernetes_io_component`.
 
+pub mod agent;
 mod alerts;
 mod dashboard;
 pub mod exporter;
 
-use super::containers::{Container, Mount, Volume, VolumeSource};
-use super::logging::SETTINGS_DIR;
-use super::{Component, Labels, Role};
+use super::{Component, INSTANCE, Labels, MANAGED_BY};
 use crate::validate::cluster::{Metrics, Scrape};
-use crate::validate::image::Flavor;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -22,14 +20,6 @@ use serde_json::Value;
 pub const PORT_NAME: &str = "metrics";
 /// Where the exporter serves.
 pub const PATH: &str = "/metrics";
-/// Where the Confluent images keep the agent, as
-/// `jmx_prometheus_javaagent-<version>.jar`.
-const CONFLUENT_AGENT_DIR: &str = "/usr/share/java/cp-base-new";
-/// Where apache/kafka pods get the agent: an emptyDir the `metrics-agent`
-/// init container copies it into.
-const COPIED_AGENT_DIR: &str = "/opt/kafkagen/metrics-agent";
-const AGENT_VOLUME: &str = "metrics-agent";
-const AGENT_JAR: &str = "jmx_prometheus_javaagent-*.jar";
 
 /// What reads the metrics, beside the pods.
 #[derive(Debug, Serialize)]
@@ -68,85 +58,31 @@ pub struct Dashboard {
     pub json: String,
 }
 
-/// The selector of one component's series in PromQL, without braces.
+/// A pod label as Prometheus names it on a target (PodMonitor
+/// `podTargetLabels`, or `labelmap` in a plain scrape configuration).
+pub fn target_label(key: &str) -> String {
+    key.replace(['.', '/', '-'], "_")
+}
+
+/// The selector of one component's series in PromQL, without braces: its
+/// namespace and its pods' selector labels.
 pub fn selector(namespace: &str, c: &Component) -> String {
-    format!(
-        "namespace=\"{namespace}\",app_kubernetes_io_instance=\"{}\",app_kubernetes_io_component=\"{}\"",
-        c.labels["app.kubernetes.io/instance"], c.labels["app.kubernetes.io/component"]
-    )
+    let mut parts = vec![format!("namespace=\"{namespace}\"")];
+    parts.extend(
+        c.selector
+            .iter()
+            .map(|(k, v)| format!("{}=\"{v}\"", target_label(k))),
+    );
+    parts.join(",")
 }
 
 /// The selector of every series of the cluster, without braces.
 fn cluster_selector(namespace: &str, c: &Component) -> String {
     format!(
-        "namespace=\"{namespace}\",app_kubernetes_io_instance=\"{}\"",
-        c.labels["app.kubernetes.io/instance"]
+        "namespace=\"{namespace}\",{}=\"{}\"",
+        target_label(INSTANCE),
+        c.selector[INSTANCE]
     )
-}
-
-/// The start script's lines that add the agent to the JVM the image's
-/// entrypoint starts. `KAFKA_OPTS` is exported here and not set on the
-/// container, so that tools run with `kubectl exec` do not start a second
-/// agent on the same port; the image's own short-lived JVMs before the
-/// server (ZooKeeper wait, apache/kafka's configuration step) run it in
-/// turn and exit.
-pub fn agent_start(flavor: Flavor, m: &Metrics) -> String {
-    let dir = agent_dir(flavor);
-    format!(
-        r#"agent=$(ls {dir}/{AGENT_JAR} 2>/dev/null | head -n 1)
-if [ -z "$agent" ]; then
-  echo "kafkagen: no JMX exporter agent {dir}/{AGENT_JAR} in this image; metrics need it" >&2
-  exit 1
-fi
-export KAFKA_OPTS="${{KAFKA_OPTS:+$KAFKA_OPTS }}-javaagent:$agent={port}:{SETTINGS_DIR}/{file}"
-"#,
-        port = m.port,
-        file = exporter::FILE,
-    )
-}
-
-fn agent_dir(flavor: Flavor) -> &'static str {
-    match flavor {
-        Flavor::ApacheKafka => COPIED_AGENT_DIR,
-        _ => CONFLUENT_AGENT_DIR,
-    }
-}
-
-/// apache/kafka pods, whose image has no agent: an init container copies
-/// it from `metrics.agentImage` into an emptyDir the main container reads.
-pub fn add_agent(
-    flavor: Flavor,
-    m: &Metrics,
-    init: &mut Vec<Container>,
-    main: &mut Container,
-    volumes: &mut Vec<Volume>,
-) {
-    if flavor != Flavor::ApacheKafka {
-        return;
-    }
-    let copy_to = "/agent";
-    init.push(Container {
-        name: AGENT_VOLUME.into(),
-        image: m.agent_image.clone(),
-        command: vec![
-            "/bin/sh".into(),
-            "-c".into(),
-            format!("cp {CONFLUENT_AGENT_DIR}/{AGENT_JAR} {copy_to}/"),
-        ],
-        ports: Vec::new(),
-        env: Vec::new(),
-        probes: None,
-        resources: super::containers::seed_resources(),
-        mounts: vec![Mount::new(AGENT_VOLUME, copy_to)],
-    });
-    main.mounts.push(Mount {
-        read_only: true,
-        ..Mount::new(AGENT_VOLUME, COPIED_AGENT_DIR)
-    });
-    volumes.push(Volume::new(
-        AGENT_VOLUME,
-        VolumeSource::EmptyDir { size_limit: None },
-    ));
 }
 
 /// The pod annotations that ask a Prometheus with the usual Kubernetes
@@ -179,22 +115,20 @@ pub fn monitoring(
         .expect("brokers are always rendered");
     let mut object_labels = labels.clone();
     object_labels.extend(m.labels.iter().cloned());
-    let mut instance = Labels::new();
-    instance.insert(
-        "app.kubernetes.io/instance".into(),
-        brokers.labels["app.kubernetes.io/instance"].clone(),
-    );
-    instance.insert("app.kubernetes.io/managed-by".into(), "kafkagen".into());
+    // Every pod of the cluster: the labels all components' pods share.
+    let instance: Labels = brokers
+        .labels
+        .iter()
+        .filter(|(k, _)| *k == INSTANCE || *k == MANAGED_BY)
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     let cluster = cluster_selector(namespace, brokers);
     Monitoring {
         pod_monitor: (m.scrape == Scrape::PodMonitor).then(|| PodMonitor {
             name: name.to_string(),
             labels: object_labels.clone(),
             selector: instance,
-            target_labels: vec![
-                "app.kubernetes.io/instance".into(),
-                "app.kubernetes.io/component".into(),
-            ],
+            target_labels: brokers.selector.keys().cloned().collect(),
             port: PORT_NAME.into(),
             path: PATH.into(),
         }),
@@ -214,10 +148,4 @@ pub fn monitoring(
             }
         }),
     }
-}
-
-/// Whether the component's pods are a Kafka node with ActiveControllerCount
-/// (brokers in ZooKeeper mode, KRaft controllers).
-fn has_controller_metrics(role: Role) -> bool {
-    role != Role::ZooKeeper
 }
