@@ -112,8 +112,8 @@ for spec in production-3 lb-3 lb-30 lb-300 lb-3000; do
   n=$runs
   [ "$spec" = lb-3000 ] && n=$(( runs < 30 ? runs : 30 ))
   read -r median mean sd < <(stats "$n" "$bin render $file")
-  objects=$("$bin" render "$file" | grep -c '^kind:')
-  bytes=$("$bin" render "$file" | wc -c)
+  objects=$("$bin" render "$file" 2>/dev/null | grep -c '^kind:')
+  bytes=$("$bin" render "$file" 2>/dev/null | wc -c)
   # Peak resident memory, the largest of 5 runs.
   peak=0
   for _ in 1 2 3 4 5; do
