@@ -1,8 +1,8 @@
 """The rendered alerts and dashboard, read by promtool (Debian's prometheus
 package): every rule and every panel query parses (`promtool check rules`),
 and the alerts of each production profile pass their unit tests in
-tests/alerts/ (`promtool test rules`), where every alert must be tested
-both firing and silent.
+tests/alerts/ (`promtool test rules`), which must fail once any one rule
+is made to never fire or to always fire.
 
 usage: alerts.py KAFKAGEN OUT_DIR"""
 import json
@@ -52,16 +52,6 @@ def main(kafkagen, out):
         with open(f"{work}/rules.yaml", "w") as f:
             yaml.safe_dump({"groups": bare}, f)
         test = f"tests/alerts/{case}.test.yaml"
-        with open(test) as f:
-            tests = yaml.safe_load(f)
-        fired, silent = set(), set()
-        for t in tests["tests"]:
-            for a in t.get("alert_rule_test", []):
-                (fired if a.get("exp_alerts") else silent).add(a["alertname"])
-        names = {r["alert"] for g in groups for r in g["rules"]}
-        untested = sorted((names - fired) | (names - silent))
-        if untested:
-            sys.exit(f"{test}: alerts not tested both firing and silent: {', '.join(untested)}")
         shutil.copy(test, work)
         promtool("test", "rules", f"{work}/{case}.test.yaml")
         # The tests must notice a rule that never fires and one that always
@@ -79,6 +69,7 @@ def main(kafkagen, out):
                 if r.returncode == 0:
                     name = bare[gi]["rules"][ri]["alert"]
                     sys.exit(f"{test}: the tests pass with rule {ri + 1} ({name}) as `{mutant}`")
+        names = {r["alert"] for g in groups for r in g["rules"]}
         print(f"promtool: {case}: {len(rules)} rules ({len(names)} alerts) and {len(panels)} panel "
               f"queries parse; the unit tests pass, and fail with any one rule made to never or "
               f"always fire")

@@ -90,12 +90,7 @@ fn an_unknown_field_is_refused() {
         ),
     ];
     for (from, to, field) in misspelt {
-        assert!(FIXTURES.contains(from), "{from}");
-        let text = FIXTURES.replacen(from, to, 1);
-        let refused: Vec<ManifestError> = documents(&text)
-            .into_iter()
-            .filter_map(|d| manifest::check(d).err())
-            .collect();
+        let refused = refused_after(from, to);
         assert_eq!(refused.len(), 1, "{to}: {refused:?}");
         let message = refused[0].to_string();
         assert!(
@@ -103,6 +98,15 @@ fn an_unknown_field_is_refused() {
             "{message}"
         );
     }
+}
+
+/// What the round trip refuses once `from` in the fixtures becomes `to`.
+fn refused_after(from: &str, to: &str) -> Vec<ManifestError> {
+    assert!(FIXTURES.contains(from), "{from}");
+    documents(&FIXTURES.replacen(from, to, 1))
+        .into_iter()
+        .filter_map(|d| manifest::check(d).err())
+        .collect()
 }
 
 /// A value outside the CRD's enum, refused as the API server refuses it.
@@ -120,12 +124,7 @@ fn a_value_outside_an_enum_is_refused() {
         ),
         ("      profile: Modern2023", "      profile: Modern2020"),
     ] {
-        assert!(FIXTURES.contains(from), "{from}");
-        let text = FIXTURES.replacen(from, to, 1);
-        let refused: Vec<ManifestError> = documents(&text)
-            .into_iter()
-            .filter_map(|d| manifest::check(d).err())
-            .collect();
+        let refused = refused_after(from, to);
         assert_eq!(refused.len(), 1, "{to}: {refused:?}");
         assert!(
             refused[0].to_string().contains("unknown variant"),

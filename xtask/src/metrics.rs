@@ -9,13 +9,13 @@
 //! takes seconds, not minutes.
 
 use crate::live::Session;
-use crate::objects::{Labels, Objects};
+use crate::objects::{Labels, Objects, selects};
+use crate::pods::{Pod, http_get};
 use anyhow::{Context, Result, bail};
 use kafkagen::model::metrics::{PATH, PORT_NAME, target_label};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -76,19 +76,24 @@ fn job(scrape: &Scrape) -> String {
     }
 }
 
+/// The container with a port of this name, and the port.
+fn named_port(p: &Pod, name: &str) -> Option<(String, u16)> {
+    p.def.spec.containers.iter().find_map(|c| {
+        let port = c
+            .ports
+            .iter()
+            .flatten()
+            .find(|q| q.name.as_deref() == Some(name))?;
+        Some((c.name.clone(), u16::try_from(port.container_port).ok()?))
+    })
+}
+
 /// The pods with a metrics port: (pod, address).
 fn exporters(s: &Session) -> Vec<(String, SocketAddr)> {
     s.cluster
         .live_pods()
         .filter_map(|p| {
-            let port = p.def.spec.containers.iter().find_map(|c| {
-                let port = c
-                    .ports
-                    .iter()
-                    .flatten()
-                    .find(|port| port.name.as_deref() == Some(PORT_NAME))?;
-                Some(port.container_port as u16)
-            })?;
+            let (_, port) = named_port(p, PORT_NAME)?;
             Some((p.def.name.clone(), SocketAddr::from((p.ip, port))))
         })
         .collect()
@@ -113,17 +118,10 @@ fn targets(s: &Session, scrape: &Scrape) -> Vec<Target> {
                     target_labels,
                     ..
                 } => {
-                    if !selector.iter().all(|(k, v)| p.def.labels.get(k) == Some(v)) {
+                    if !selects(selector, &p.def.labels) {
                         return None;
                     }
-                    let (container, number) = p.def.spec.containers.iter().find_map(|c| {
-                        let named = c
-                            .ports
-                            .iter()
-                            .flatten()
-                            .find(|q| q.name.as_deref() == Some(port.as_str()))?;
-                        Some((c.name.clone(), named.container_port as u16))
-                    })?;
+                    let (container, number) = named_port(p, port)?;
                     labels.insert("container".into(), container);
                     labels.insert("endpoint".into(), port.clone());
                     for key in target_labels {
@@ -159,24 +157,9 @@ fn targets(s: &Session, scrape: &Scrape) -> Vec<Target> {
         .collect()
 }
 
-/// A plain HTTP GET: status and body.
+/// A GET from the node, with the harness's scrape timeout.
 fn get(addr: SocketAddr, path: &str) -> Result<(u16, String)> {
-    let mut conn = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
-    conn.set_read_timeout(Some(Duration::from_secs(10)))?;
-    write!(
-        conn,
-        "GET {path} HTTP/1.0\r\nHost: {addr}\r\nAccept: */*\r\n\r\n"
-    )?;
-    let mut raw = Vec::new();
-    conn.read_to_end(&mut raw)?;
-    let text = String::from_utf8_lossy(&raw).to_string();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    Ok((status, body.to_string()))
+    Ok(http_get(addr, path, Duration::from_secs(10))?)
 }
 
 fn prometheus_addr() -> SocketAddr {
@@ -454,16 +437,18 @@ pub fn selectors(expr: &str) -> (Vec<String>, BTreeSet<String>) {
     let mut grouping = BTreeSet::new();
     let b = expr.as_bytes();
     let ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b':';
+    // The end of a quoted string opening at `i`, past escapes.
+    let quoted_end = |mut i: usize| {
+        i += 1;
+        while i < b.len() && b[i] != b'"' {
+            i += if b[i] == b'\\' { 2 } else { 1 };
+        }
+        (i + 1).min(b.len())
+    };
     // The end of a `{...}` at `i`, past quoted values.
     let matchers_end = |mut i: usize| {
         while i < b.len() && b[i] != b'}' {
-            if b[i] == b'"' {
-                i += 1;
-                while i < b.len() && b[i] != b'"' {
-                    i += if b[i] == b'\\' { 2 } else { 1 };
-                }
-            }
-            i += 1;
+            i = if b[i] == b'"' { quoted_end(i) } else { i + 1 };
         }
         (i + 1).min(b.len())
     };
@@ -471,11 +456,7 @@ pub fn selectors(expr: &str) -> (Vec<String>, BTreeSet<String>) {
     while i < b.len() {
         let c = b[i];
         if c == b'"' {
-            i += 1;
-            while i < b.len() && b[i] != b'"' {
-                i += if b[i] == b'\\' { 2 } else { 1 };
-            }
-            i += 1;
+            i = quoted_end(i);
         } else if c == b'[' {
             while i < b.len() && b[i] != b']' {
                 i += 1;

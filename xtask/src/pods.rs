@@ -775,17 +775,23 @@ impl ProbeJob {
 }
 
 fn http_ok(ip: Ipv4Addr, port: u16, path: &str, timeout: Duration) -> bool {
-    let Ok(mut s) = TcpStream::connect_timeout(&SocketAddr::from((ip, port)), timeout) else {
-        return false;
-    };
-    let _ = s.set_read_timeout(Some(timeout));
-    if write!(s, "GET {path} HTTP/1.0\r\nHost: {ip}:{port}\r\n\r\n").is_err() {
-        return false;
-    }
-    let mut head = [0u8; 12];
-    if s.read_exact(&mut head).is_err() {
-        return false;
-    }
-    let code: u16 = String::from_utf8_lossy(&head[9..12]).parse().unwrap_or(0);
-    (200..400).contains(&code)
+    http_get(SocketAddr::from((ip, port)), path, timeout)
+        .is_ok_and(|(code, _)| (200..400).contains(&code))
+}
+
+/// A plain HTTP/1.0 GET, as a probe or a scraper sends it: status and body.
+pub fn http_get(addr: SocketAddr, path: &str, timeout: Duration) -> std::io::Result<(u16, String)> {
+    let mut s = TcpStream::connect_timeout(&addr, timeout)?;
+    s.set_read_timeout(Some(timeout))?;
+    write!(s, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n")?;
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw)?;
+    let text = String::from_utf8_lossy(&raw);
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let code = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    Ok((code, body.to_string()))
 }
