@@ -5,7 +5,7 @@ use super::{Note, Validator};
 use crate::model::listeners::{CONTROLLER, EXTERNAL, INTERNAL, ZK_CLIENT, ZK_ELECTION, ZK_PEER};
 use crate::spec::{MetricsSpec, Scrape};
 use crate::validate::cluster::{Kafka, Metrics};
-use crate::validate::image::{self, Flavor};
+use crate::validate::image::Flavor;
 
 /// ZooKeeper's AdminServer port (`admin.serverPort`, on by default).
 const ZK_ADMIN_PORT: u32 = 8080;
@@ -89,17 +89,8 @@ impl Validator<'_> {
 
     fn agent_image(&mut self, reference: &str) {
         let path = "metrics.agentImage";
-        match image::parse(reference) {
-            None => {
-                self.error(
-                    path,
-                    format!("`{path}` \"{reference}\" is not an image reference"),
-                )
-                .with_help("write it like confluentinc/cp-base-new:7.9.1");
-            }
-            Some(img) => {
-                self.pinned(path, &img);
-            }
+        if let Some(img) = self.image_reference(path, reference, "confluentinc/cp-base-new:7.9.1") {
+            self.pinned(path, &img);
         }
     }
 }

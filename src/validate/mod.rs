@@ -481,12 +481,11 @@ impl Validator<'_> {
     /// Checks the image against the mode; returns whose entrypoint it has.
     fn kafka_image(&mut self, reference: &str, mode: Mode) -> Flavor {
         let path = "kafka.image";
-        let Some(img) = image::parse(reference) else {
-            self.error(
-                path,
-                format!("`{path}` \"{reference}\" is not an image reference"),
-            )
-            .with_help("write it like confluentinc/cp-kafka:7.9.1 or apache/kafka:4.1.0");
+        let Some(img) = self.image_reference(
+            path,
+            reference,
+            "confluentinc/cp-kafka:7.9.1 or apache/kafka:4.1.0",
+        ) else {
             return Flavor::Unknown;
         };
         if !self.pinned(path, &img) {
@@ -554,6 +553,24 @@ impl Validator<'_> {
         img.flavor
     }
 
+    /// The image `reference` at `path`, or an error showing `example`.
+    fn image_reference(
+        &mut self,
+        path: &str,
+        reference: &str,
+        example: &str,
+    ) -> Option<image::Image> {
+        let img = image::parse(reference);
+        if img.is_none() {
+            self.error(
+                path,
+                format!("`{path}` \"{reference}\" is not an image reference"),
+            )
+            .with_help(format!("write it like {example}"));
+        }
+        img
+    }
+
     /// Images must name a version: a tag other than `latest`, or a digest.
     fn pinned(&mut self, path: &str, img: &image::Image) -> bool {
         if img.digest.is_none() && img.tag.as_deref().is_none_or(|t| t == "latest") {
@@ -603,14 +620,8 @@ impl Validator<'_> {
             .with_help("an ensemble needs stable identities; use `workload: statefulset`");
         }
         let ipath = "zookeeper.image";
-        match image::parse(&z.image) {
-            None => {
-                self.error(
-                    ipath,
-                    format!("`{ipath}` \"{}\" is not an image reference", z.image),
-                )
-                .with_help("write it like confluentinc/cp-zookeeper:7.9.1");
-            }
+        match self.image_reference(ipath, &z.image, "confluentinc/cp-zookeeper:7.9.1") {
+            None => {}
             Some(img) if self.pinned(ipath, &img) => match (img.flavor, img.version) {
                 (Flavor::ConfluentZooKeeper, Some((major, _))) if major >= 8 => {
                     self.error(
