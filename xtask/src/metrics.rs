@@ -12,6 +12,7 @@ use crate::live::Session;
 use crate::objects::{Labels, Objects, selects};
 use crate::pods::{Pod, http_get};
 use anyhow::{Context, Result, bail};
+use kafkagen::check::custom::PodMonitor;
 use kafkagen::model::metrics::{PATH, PORT_NAME, target_label};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -197,26 +198,18 @@ fn rendered(objects: &Objects) -> (Scrape, Option<Value>, Vec<(String, String)>)
     for ((kind, name), v) in &objects.values {
         match kind.as_str() {
             "PodMonitor" => {
-                let spec = &v["spec"];
-                let endpoint = &spec["podMetricsEndpoints"][0];
-                let strings = |v: &Value| -> Vec<String> {
-                    v.as_array()
-                        .into_iter()
-                        .flatten()
-                        .filter_map(|s| s.as_str().map(str::to_string))
-                        .collect()
-                };
-                monitor = Scrape::PodMonitor {
-                    job: format!("{}/{name}", objects.namespace),
-                    selector: spec["selector"]["matchLabels"]
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
-                        .collect(),
-                    port: endpoint["port"].as_str().unwrap_or_default().to_string(),
-                    path: endpoint["path"].as_str().unwrap_or("/metrics").to_string(),
-                    target_labels: strings(&spec["podTargetLabels"]),
+                // Read with kafkagen's own typed PodMonitor (src/check/custom.rs).
+                if let Ok(pm) = serde_json::from_value::<PodMonitor>(v.clone()) {
+                    let endpoint = pm.spec.pod_metrics_endpoints.first();
+                    monitor = Scrape::PodMonitor {
+                        job: format!("{}/{name}", objects.namespace),
+                        selector: pm.spec.selector.match_labels.unwrap_or_default(),
+                        port: endpoint.and_then(|e| e.port.clone()).unwrap_or_default(),
+                        path: endpoint
+                            .and_then(|e| e.path.clone())
+                            .unwrap_or_else(|| PATH.into()),
+                        target_labels: pm.spec.pod_target_labels.unwrap_or_default(),
+                    };
                 }
             }
             "PrometheusRule" => {
