@@ -91,7 +91,7 @@ fn production_loadbalancer_gives_every_pod_its_own_identity_and_address() {
         assert_eq!(
             settings,
             format!(
-                "KAFKA_BROKER_ID={id}\nKAFKA_ADVERTISED_LISTENERS=INTERNAL://{pod}.prod-kafka-headless.kafka.svc.cluster.local:9092,EXTERNAL://b{id}.kafka.example.com:9094\n"
+                "KAFKA_BROKER_ID={id}\nKAFKA_ADVERTISED_LISTENERS=INTERNAL://{pod}.prod-kafka-headless.kafka.svc.cluster.local:9092,REPLICATION://{pod}.prod-kafka-headless.kafka.svc.cluster.local:9091,EXTERNAL://b{id}.kafka.example.com:9094\n"
             )
         );
         let svc = find(&items, "Service", &format!("prod-kafka-{id}-external"));
@@ -577,6 +577,8 @@ fn adding_a_broker_adds_its_objects_and_restarts_no_one() {
             "changed ConfigMap grow-kafka-pods",
             // The dashboard's volume panel lists every claim.
             "changed ConfigMap grow-dashboard",
+            // The brokers' certificate names the new broker's external host.
+            "changed Certificate grow-kafka-tls",
             "new Service grow-kafka-3-external",
             "changed StatefulSet grow-kafka",
             // Alerts count the brokers and watch each one's volume.

@@ -31,7 +31,13 @@ fn every_env_source_and_volume_kind_is_printed() {
         },
     ]);
     brokers.volumes.extend([
-        Volume::new("certs", VolumeSource::Secret { secret: "s".into() }),
+        Volume::new(
+            "certs",
+            VolumeSource::Secret {
+                secret: "s".into(),
+                items: vec!["ca.crt".into()],
+            },
+        ),
         Volume::new(
             "both",
             VolumeSource::Projected {
@@ -69,7 +75,9 @@ fn every_env_source_and_volume_kind_is_printed() {
     let volume = |name: &str| volumes.iter().find(|v| v["name"] == name).cloned();
     assert_eq!(
         volume("certs"),
-        Some(json!({"name": "certs", "secret": {"secretName": "s"}}))
+        Some(
+            json!({"name": "certs", "secret": {"secretName": "s", "items": [{"key": "ca.crt", "path": "ca.crt"}]}})
+        )
     );
     assert_eq!(
         volume("both"),

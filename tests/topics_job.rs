@@ -18,6 +18,7 @@ topic=; partitions=; replicas=; create=; bootstrap=; configs=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --bootstrap-server) bootstrap="$2"; shift 2 ;;
+    --command-config) [ -r "$2" ] || { echo "NoSuchFileException: $2" >&2; exit 1; }; shift 2 ;;
     --create) create=1; shift ;;
     --if-not-exists) shift ;;
     --topic) topic="$2"; shift 2 ;;
@@ -41,21 +42,46 @@ echo "$topic $partitions $replicas ${configs[*]+${configs[*]}}" >> "$FAKE_LOG"
 
 /// Stands in for `kafka-broker-api-versions`: one `(id: N` line per broker.
 const FAKE_API_VERSIONS: &str = r#"#!/bin/bash
+[ "$3" = --command-config ] && [ -r "$4" ] || { echo "no readable --command-config" >&2; exit 1; }
 for i in $(seq 0 $((FAKE_BROKERS - 1))); do
   echo "broker-$i:9092 (id: $i rack: null) -> ("
 done
 "#;
 
-fn job(items: &[Value]) -> &Value {
+/// Stands in for `kafka-configs --alter --entity-type users`: checks its
+/// arguments as ConfigCommand does and records `user password` per call.
+const FAKE_CONFIGS: &str = r#"#!/bin/bash
+set -u
+bootstrap=; alter=; type=; name=; add=
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --bootstrap-server) bootstrap="$2"; shift 2 ;;
+    --command-config) [ -r "$2" ] || { echo "NoSuchFileException: $2" >&2; exit 1; }; shift 2 ;;
+    --alter) alter=1; shift ;;
+    --entity-type) type="$2"; shift 2 ;;
+    --entity-name) name="$2"; shift 2 ;;
+    --add-config) add="$2"; shift 2 ;;
+    *) echo "fake kafka-configs: unrecognized option $1" >&2; exit 1 ;;
+  esac
+done
+[ -n "$bootstrap" ] && [ -n "$alter" ] && [ "$type" = users ] && [ -n "$name" ] || { echo "fake kafka-configs: only --alter of a user is faked" >&2; exit 1; }
+[[ "$add" =~ ^SCRAM-SHA-512=\[password=([^],[]+)\]$ ]] || { echo "Invalid SCRAM config: $add" >&2; exit 1; }
+echo "$name ${BASH_REMATCH[1]}" >> "$FAKE_LOG"
+"#;
+
+fn job<'a>(items: &'a [Value], component: &str) -> &'a Value {
     items
         .iter()
-        .find(|i| i["kind"] == "Job")
-        .expect("a Job is rendered for topics")
+        .find(|i| {
+            i["kind"] == "Job"
+                && i["metadata"]["labels"]["app.kubernetes.io/component"] == component
+        })
+        .unwrap_or_else(|| panic!("a {component} Job is rendered"))
 }
 
 /// Runs the Job's container command with its rendered environment, the
 /// tools replaced by the fakes; returns the exit code and the topics created.
-fn run_job(dir: &Path, job: &Value) -> (Option<i32>, String, String) {
+fn run_job(dir: &Path, job: &Value, secrets: &[(&str, &str)]) -> (Option<i32>, String, String) {
     let container = &job["spec"]["template"]["spec"]["containers"][0];
     let command: Vec<String> = container["command"]
         .as_array()
@@ -67,6 +93,7 @@ fn run_job(dir: &Path, job: &Value) -> (Option<i32>, String, String) {
     for (name, text) in [
         ("kafka-topics", FAKE_TOPICS),
         ("kafka-broker-api-versions", FAKE_API_VERSIONS),
+        ("kafka-configs", FAKE_CONFIGS),
     ] {
         let path = dir.join(name);
         std::fs::write(&path, text).unwrap();
@@ -78,12 +105,22 @@ fn run_job(dir: &Path, job: &Value) -> (Option<i32>, String, String) {
     let mut cmd = Command::new("bash");
     cmd.arg("-c").arg(&command[2]).env_clear();
     for e in container["env"].as_array().unwrap() {
-        cmd.env(e["name"].as_str().unwrap(), e["value"].as_str().unwrap());
+        // Secret keys come from `secrets`, as the kubelet would fill them in.
+        let value = match e["valueFrom"]["secretKeyRef"]["name"].as_str() {
+            Some(secret) => secrets
+                .iter()
+                .find(|(s, _)| *s == secret)
+                .map(|(_, v)| *v)
+                .unwrap_or_else(|| panic!("no Secret {secret} in the test")),
+            None => e["value"].as_str().unwrap(),
+        };
+        cmd.env(e["name"].as_str().unwrap(), value);
     }
     let out = cmd
         .env("PATH", format!("{}:/usr/bin:/bin", dir.display()))
         .env("TOPICS_TOOL", dir.join("kafka-topics"))
         .env("API_VERSIONS", dir.join("kafka-broker-api-versions"))
+        .env("CONFIGS_TOOL", dir.join("kafka-configs"))
         .env("FAKE_LOG", &log)
         .env("FAKE_BROKERS", "3")
         .output()
@@ -111,11 +148,31 @@ fn topics_job_creates_each_declared_topic_once_and_exits_0() {
         );
         let dir = workdir(&format!("topics-job-{case}"), &[("spec.yaml", &spec)]);
         let items = items(&ok(&kafkagen(&dir, &["render", "spec.yaml", "-o", "json"])));
-        let (code, created, stderr) = run_job(&dir, job(&items));
+        let (code, created, stderr) = run_job(&dir, job(&items, "topics"), &[]);
         assert_eq!(code, Some(0), "{case}: the Job failed:\n{stderr}");
         assert_eq!(
             created, "orders 12 3 cleanup.policy=compact retention.ms=1000\naudit.log 6 3 \n",
             "{case}"
         );
     }
+}
+
+#[test]
+fn users_job_sets_each_scram_credential_from_its_secret() {
+    let spec = "name: t\nmode: kraft\nsecurity:\n  listeners:\n    internal: { tls: true }\n  users:\n    - name: alice\n      passwordSecret: { name: alice-pw, key: password }\n    - name: bob\n      passwordSecret: { name: bob-pw, key: password }\n    - name: carol\n      authentication: tls\n";
+    let dir = workdir("users-job", &[("spec.yaml", spec)]);
+    let items = items(&ok(&kafkagen(&dir, &["render", "spec.yaml", "-o", "json"])));
+    let users = job(&items, "users");
+    let (code, set, stderr) = run_job(
+        &dir,
+        users,
+        &[("alice-pw", "s3cret"), ("bob-pw", "two-words")],
+    );
+    assert_eq!(code, Some(0), "the Job failed:\n{stderr}");
+    // carol has a certificate, not a password.
+    assert_eq!(set, "alice s3cret\nbob two-words\n");
+    // A password kafka-configs cannot take: the Job says whose, and fails.
+    let (code, _, stderr) = run_job(&dir, users, &[("alice-pw", "s3cret"), ("bob-pw", "a,b")]);
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("the password of user bob"), "{stderr}");
 }

@@ -89,6 +89,15 @@ pub struct CertificateSpec {
     pub keystores: Option<Keystores>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret_template: Option<SecretTemplate>,
+    /// `CombinedPEM` adds `tls-combined.pem` (the key, then the chain).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub additional_output_formats: Option<Vec<OutputFormat>>,
+}
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputFormat {
+    #[serde(rename = "type")]
+    pub kind: OutputFormatType,
 }
 fields!(IssuerRef {
     name: String,
@@ -117,6 +126,7 @@ one_of!(KeyAlgorithm {
     Ed25519
 });
 one_of!(KeyEncoding { PKCS1, PKCS8 });
+one_of!(OutputFormatType { DER, CombinedPEM });
 one_of!(RotationPolicy { Never, Always });
 one_of!(Pkcs12Profile {
     LegacyRC2,

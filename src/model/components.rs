@@ -8,8 +8,8 @@ use super::listeners::{
 use super::{
     Component, ConfigFile, IMAGE_USER, digest, labels, property_env, resources, selector, storage,
 };
-use crate::model::metrics;
 use crate::model::names::Names;
+use crate::model::{metrics, security};
 use crate::validate::cluster::CONTROLLER_ID_BASE;
 use crate::validate::cluster::{Cluster, Controllers, Flavor, Kraft, Workload, ZooKeeper};
 use serde::Serialize;
@@ -458,7 +458,7 @@ pub fn kafka(c: &Cluster, names: &Names, quorum: Quorum) -> Component {
         Quorum::Controllers { .. } => (QuorumKind::Controllers, "KAFKA_NODE_ID"),
         Quorum::Combined { .. } => (QuorumKind::Combined, "KAFKA_NODE_ID"),
     };
-    let mut listeners = listeners::brokers(&k.exposure, kind);
+    let mut listeners = listeners::brokers(&k.exposure, kind, c.security.as_ref());
     listeners.extend(c.metrics.as_ref().map(|m| listeners::metrics(m.port)));
     let pods = pods(
         names,
@@ -523,7 +523,10 @@ pub fn kafka(c: &Cluster, names: &Names, quorum: Quorum) -> Component {
     env.extend(listener_env(&component.listeners));
     let rf = k.replication_factor;
     env.extend([
-        EnvVar::value("KAFKA_INTER_BROKER_LISTENER_NAME", INTERNAL.name),
+        EnvVar::value(
+            "KAFKA_INTER_BROKER_LISTENER_NAME",
+            listeners::inter_broker(&component.listeners),
+        ),
         EnvVar::value("KAFKA_LOG_DIRS", format!("{KAFKA_DATA}/logs")),
         EnvVar::value("KAFKA_NUM_PARTITIONS", k.partitions),
         EnvVar::value("KAFKA_DEFAULT_REPLICATION_FACTOR", rf),
@@ -544,6 +547,7 @@ pub fn kafka(c: &Cluster, names: &Names, quorum: Quorum) -> Component {
             }
         }
     }
+    env.extend(security::broker_env(&component.listeners));
     for (key, v) in &k.config {
         env.push(EnvVar::value(&property_env(key), v));
     }
@@ -570,8 +574,13 @@ pub fn kafka(c: &Cluster, names: &Names, quorum: Quorum) -> Component {
         pods_config: &component.pods_config,
         data: component.storage.volume(),
     });
-    let pod = with_metrics(c, k.flavor, component.role, pod, &mut files);
-    component.run(pod, files);
+    let (init, mut main, mut volumes) = with_metrics(c, k.flavor, component.role, pod, &mut files);
+    if security::tls(c.security.as_ref()) {
+        let (volume, mount) = security::broker_volume(&security::broker_secret(names));
+        main.mounts.push(mount);
+        volumes.push(volume);
+    }
+    component.run((init, main, volumes), files);
     component
 }
 

@@ -126,6 +126,8 @@ pub enum VolumeSource {
     },
     Secret {
         secret: String,
+        /// Only these keys, when not empty.
+        items: Vec<String>,
     },
     /// ConfigMaps and Secrets in one directory.
     Projected {

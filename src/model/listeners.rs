@@ -6,7 +6,7 @@
 //! one entry here.
 
 use super::containers::Port;
-use crate::validate::cluster::Exposure;
+use crate::validate::cluster::{Authentication, Exposure, ListenerSecurity, Security};
 use serde::Serialize;
 
 /// A listener's fixed names and port.
@@ -46,6 +46,13 @@ pub const CONTROLLER: Endpoint = Endpoint {
     port_name: "controller",
     port: 9093,
 };
+/// Brokers replicating from each other, when that traffic has TLS or
+/// authentication of its own.
+pub const REPLICATION: Endpoint = Endpoint {
+    name: "REPLICATION",
+    port_name: "replication",
+    port: 9091,
+};
 /// What brokers advertise to clients outside the cluster.
 pub const EXTERNAL: Endpoint = Endpoint {
     name: "EXTERNAL",
@@ -65,6 +72,10 @@ pub struct Listener {
     /// Kafka's security protocol; `None` for ZooKeeper, whose ports are not
     /// Kafka listeners.
     pub protocol: Option<String>,
+    /// The brokers present their certificate on it.
+    pub tls: bool,
+    /// How clients prove who they are.
+    pub authentication: Authentication,
     /// Whether the pods bind it. Brokers beside dedicated controllers only
     /// declare CONTROLLER's protocol, to reach the quorum.
     pub bound: bool,
@@ -145,6 +156,8 @@ impl Listener {
             port_name: e.port_name.into(),
             port: e.port,
             protocol: None,
+            tls: false,
+            authentication: Authentication::None,
             bound: true,
             reach: None,
             advertised: false,
@@ -158,6 +171,23 @@ impl Listener {
             protocol: Some(PLAINTEXT.into()),
             ..Self::new(e)
         }
+    }
+
+    /// TLS and authentication as `security` says: the protocol follows.
+    fn secured(mut self, s: ListenerSecurity) -> Self {
+        let sasl = s.authentication == Authentication::ScramSha512;
+        self.protocol = Some(
+            match (s.tls, sasl) {
+                (false, false) => PLAINTEXT,
+                (true, false) => "SSL",
+                (false, true) => "SASL_PLAINTEXT",
+                (true, true) => "SASL_SSL",
+            }
+            .into(),
+        );
+        self.tls = s.tls;
+        self.authentication = s.authentication;
+        self
     }
 
     fn reached(mut self, reach: Reach) -> Self {
@@ -182,6 +212,18 @@ impl Listener {
     fn allow(mut self, access: Access) -> Self {
         self.allowed.push(access);
         self
+    }
+
+    /// The hosts it is reached at besides the pods' DNS names: an
+    /// advertised node host, the load balancers' hosts.
+    pub fn hosts(&self) -> Vec<String> {
+        match &self.reach {
+            Some(Reach::NodePort { host, .. }) if host != NODE_IP_PLACEHOLDER => {
+                vec![host.clone()]
+            }
+            Some(Reach::LoadBalancer { hosts, .. }) => hosts.clone(),
+            _ => Vec::new(),
+        }
     }
 
     /// The pod's address on this listener, `host:port`.
@@ -268,19 +310,37 @@ pub fn controllers() -> Vec<Listener> {
     ]
 }
 
-/// Brokers: INTERNAL always, EXTERNAL when exposed, CONTROLLER bound when
-/// they are controllers too and declared when they reach dedicated ones.
-pub fn brokers(exposure: &Exposure, quorum: QuorumKind) -> Vec<Listener> {
+/// Brokers: INTERNAL always, REPLICATION when inter-broker traffic is
+/// secured apart, EXTERNAL when exposed, CONTROLLER bound when they are
+/// controllers too and declared when they reach dedicated ones.
+pub fn brokers(
+    exposure: &Exposure,
+    quorum: QuorumKind,
+    security: Option<&Security>,
+) -> Vec<Listener> {
+    let of = |pick: fn(&Security) -> ListenerSecurity| security.map(pick).unwrap_or_default();
     let mut listeners = vec![
         Listener::kafka(INTERNAL)
+            .secured(of(|s| s.internal))
             .reached(Reach::PodDns)
             .advertised()
             .served_by(true, true, false)
             .allow(Access::From(vec![Peer::Namespace, Peer::AllowFrom])),
     ];
+    if let Some(replication) = security.and_then(|s| s.inter_broker) {
+        listeners.push(
+            Listener::kafka(REPLICATION)
+                .secured(replication)
+                .reached(Reach::PodDns)
+                .advertised()
+                .served_by(true, false, false)
+                .allow(Access::From(vec![Peer::Own])),
+        );
+    }
     if let Some(reach) = external_reach(exposure) {
         listeners.push(
             Listener::kafka(EXTERNAL)
+                .secured(of(|s| s.external))
                 .reached(reach)
                 .advertised()
                 .served_by(false, false, true)
@@ -378,6 +438,16 @@ pub fn advertised_rule(listeners: &[Listener]) -> String {
         "internal".into()
     } else {
         rules.join("\n")
+    }
+}
+
+/// `KAFKA_INTER_BROKER_LISTENER_NAME`: REPLICATION when brokers have it,
+/// else INTERNAL.
+pub fn inter_broker(listeners: &[Listener]) -> &'static str {
+    if listeners.iter().any(|l| l.name == REPLICATION.name) {
+        REPLICATION.name
+    } else {
+        INTERNAL.name
     }
 }
 

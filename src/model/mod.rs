@@ -6,12 +6,13 @@
 mod components;
 pub mod containers;
 mod external;
+mod jobs;
 pub mod listeners;
 pub mod logging;
 pub mod metrics;
 pub mod names;
 mod network;
-mod topics;
+pub mod security;
 
 use crate::model::names::Names;
 use crate::validate::cluster::{Cluster, Metadata, Placement, Spread, Storage};
@@ -26,9 +27,9 @@ pub use containers::{
     Container, EnvSource, EnvVar, Mount, Port, Volume, VolumeSource, env_literal,
 };
 pub use external::{External, ExternalService};
+pub use jobs::{TopicsJob, UsersJob};
 pub use listeners::{EXTERNAL, Listener, NODE_IP_PLACEHOLDER};
 pub use network::{IngressRule, NetworkPolicyModel};
-pub use topics::TopicsJob;
 
 /// The uid and gid of `appuser` in the Confluent images.
 pub const IMAGE_USER: u32 = 1000;
@@ -49,10 +50,13 @@ pub struct Model {
     pub network_policies: Vec<NetworkPolicyModel>,
     pub external: Option<External>,
     pub topics_job: Option<TopicsJob>,
+    pub users_job: Option<UsersJob>,
     /// The brokers' in-cluster bootstrap address, `host:port`.
     pub bootstrap: String,
     /// What reads the pods' metrics, when they have any.
     pub monitoring: Option<metrics::Monitoring>,
+    /// Issuers and certificates, when security is on.
+    pub security: Option<security::SecurityModel>,
 }
 
 impl Model {
@@ -227,12 +231,15 @@ pub fn build(c: &Cluster) -> Model {
         },
     };
     let external = external::external(c, &names, &kafka);
+    let security = security::model(c, &names, &kafka.listeners);
     let bootstrap = format!(
         "{}:{}",
         names.service_dns(&names.kafka()),
         listeners::INTERNAL.port
     );
-    let topics_job = topics::topics_job(c, &names, &bootstrap);
+    let internal = &kafka.listeners[0];
+    let topics_job = jobs::topics_job(c, &names, &bootstrap, internal);
+    let users_job = jobs::users_job(c, &names, &bootstrap, internal);
     components.push(kafka);
     let prometheus_namespace = c.metrics.as_ref().map(|m| m.prometheus_namespace.as_str());
     let network_policies = match &c.network_policy {
@@ -241,6 +248,7 @@ pub fn build(c: &Cluster) -> Model {
             peers,
             prometheus_namespace,
             topics_job.as_ref(),
+            users_job.as_ref(),
         ),
         None => Vec::new(),
     };
@@ -269,8 +277,10 @@ pub fn build(c: &Cluster) -> Model {
         components,
         external,
         topics_job,
+        users_job,
         bootstrap,
         monitoring,
+        security,
     }
 }
 

@@ -43,6 +43,9 @@ impl Names {
     pub fn topics_job(&self, hash: &str) -> String {
         format!("{}-topics-{hash}", self.name)
     }
+    pub fn users_job(&self, hash: &str) -> String {
+        format!("{}-users-{hash}", self.name)
+    }
     pub fn zookeeper(&self) -> String {
         format!("{}-zookeeper", self.name)
     }

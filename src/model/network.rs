@@ -2,7 +2,7 @@
 //! allow (see `listeners::ingress`); the topics Job by no one.
 
 use super::listeners::{self, Access, Peer};
-use super::{Component, Labels, TopicsJob};
+use super::{Component, Labels, TopicsJob, UsersJob};
 use crate::validate::cluster;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -49,6 +49,7 @@ pub fn network_policies(
     allowed: &[cluster::Peer],
     prometheus_namespace: Option<&str>,
     topics_job: Option<&TopicsJob>,
+    users_job: Option<&UsersJob>,
 ) -> Vec<NetworkPolicyModel> {
     let brokers = components
         .iter()
@@ -91,12 +92,16 @@ pub fn network_policies(
             }
         })
         .collect();
-    // The topics Job serves nothing: no ingress at all.
-    if let Some(job) = topics_job {
+    // The Jobs serve nothing: no ingress at all.
+    let jobs = topics_job
+        .map(|j| (&j.name, &j.labels))
+        .into_iter()
+        .chain(users_job.map(|j| (&j.name, &j.labels)));
+    for (name, labels) in jobs {
         policies.push(NetworkPolicyModel {
-            name: job.name.clone(),
-            labels: job.labels.clone(),
-            selector: job.labels.clone(),
+            name: name.clone(),
+            labels: labels.clone(),
+            selector: labels.clone(),
             ingress: Vec::new(),
         });
     }

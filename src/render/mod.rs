@@ -57,8 +57,20 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/kafka/topics-job.yaml.j2"),
     ),
     (
+        "kafka/users-job.yaml.j2",
+        include_str!("../../templates/kafka/users-job.yaml.j2"),
+    ),
+    (
+        "kafka/client-job.yaml.j2",
+        include_str!("../../templates/kafka/client-job.yaml.j2"),
+    ),
+    (
         "metrics.yaml.j2",
         include_str!("../../templates/metrics.yaml.j2"),
+    ),
+    (
+        "security.yaml.j2",
+        include_str!("../../templates/security.yaml.j2"),
     ),
     // Included by the others, not rendered on its own.
     (
@@ -140,6 +152,7 @@ pub fn each_output(
     let mut plan: Vec<(&str, Value)> = vec![
         ("namespace.yaml.j2", whole.clone()),
         ("service-account.yaml.j2", whole.clone()),
+        ("security.yaml.j2", whole.clone()),
     ];
     for component in &model.components {
         let ctx = context! {
@@ -153,6 +166,7 @@ pub fn each_output(
     plan.push(("network-policies.yaml.j2", whole.clone()));
     plan.push(("kafka/external-services.yaml.j2", whole.clone()));
     plan.push(("kafka/topics-job.yaml.j2", whole.clone()));
+    plan.push(("kafka/users-job.yaml.j2", whole.clone()));
     plan.push(("metrics.yaml.j2", whole));
 
     for (name, ctx) in plan {

@@ -31,6 +31,11 @@ impl Locations {
         }
     }
 
+    /// The span of the value at `path`, only if it was written.
+    pub fn exact(&self, path: &str) -> Option<Span> {
+        self.values.get(path).copied()
+    }
+
     /// The span of the key of `path` if written, else of its value.
     pub fn key(&self, path: &str) -> Option<Span> {
         self.keys.get(path).copied().or_else(|| self.value(path))

@@ -38,6 +38,8 @@ pub struct Spec {
     /// Prometheus metrics of every Kafka, controller and ZooKeeper pod,
     /// alerts and a Grafana dashboard.
     pub metrics: MetricsSpec,
+    /// TLS and authentication per listener, certificates and users.
+    pub security: SecuritySpec,
 }
 
 impl Default for Spec {
@@ -56,6 +58,7 @@ impl Default for Spec {
             placement: PlacementSpec::default(),
             network_policy: NetworkPolicySpec::default(),
             metrics: MetricsSpec::default(),
+            security: SecuritySpec::default(),
         }
     }
 }
@@ -469,4 +472,125 @@ impl Default for MetricsSpec {
             labels: IndexMap::new(),
         }
     }
+}
+
+/// How clients prove who they are on a listener.
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Authentication {
+    /// Anyone who reaches the port.
+    #[default]
+    None,
+    /// SCRAM-SHA-512 over SASL: a user name and password.
+    #[serde(rename = "scram-sha-512")]
+    ScramSha512,
+    /// A client certificate signed by the cluster's CA (needs `tls: true`).
+    Mtls,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct ListenerSecuritySpec {
+    /// Encrypt connections with the brokers' certificate.
+    pub tls: bool,
+    /// How clients prove who they are.
+    pub authentication: Authentication,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct ListenersSecuritySpec {
+    /// Clients in the cluster (and the topics and users Jobs).
+    pub internal: ListenerSecuritySpec,
+    /// Clients outside the cluster (`kafka.exposure` nodeport or loadbalancer).
+    pub external: ListenerSecuritySpec,
+    /// Brokers replicating: when secured, a listener of their own (9091).
+    ///
+    /// With TLS or authentication, REPLICATION on port 9091, which only
+    /// brokers reach; otherwise they replicate on the internal listener.
+    pub inter_broker: ListenerSecuritySpec,
+}
+
+/// What happens when clients outside the cluster need no authentication.
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum OpenExternal {
+    /// A warning.
+    #[default]
+    Warn,
+    /// An error (the production profiles).
+    Error,
+    /// Nothing: an open external listener is intended.
+    Allow,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+pub enum IssuerKind {
+    #[default]
+    Issuer,
+    ClusterIssuer,
+}
+
+/// A cert-manager issuer.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct IssuerSpec {
+    /// `Issuer` (in the cluster's namespace) or `ClusterIssuer`.
+    pub kind: IssuerKind,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct CertificatesSpec {
+    /// The cert-manager issuer that signs; absent: a CA of the cluster's own.
+    ///
+    /// The cluster's own CA is a self-signed Issuer, a CA Certificate and
+    /// a CA Issuer. A named issuer's Secrets must hold `ca.crt`.
+    pub issuer: Option<IssuerSpec>,
+}
+
+/// A Secret key that holds a password.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct SecretKeySpec {
+    /// The Secret, in the cluster's namespace.
+    pub name: String,
+    /// The key in it.
+    pub key: String,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum UserAuthentication {
+    /// A SCRAM-SHA-512 credential, set by the users Job.
+    #[default]
+    #[serde(rename = "scram-sha-512")]
+    ScramSha512,
+    /// A client certificate (a cert-manager Certificate of its own).
+    Tls,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct UserSpec {
+    /// The Kafka principal's name (`User:<name>`).
+    pub name: String,
+    /// `scram-sha-512` or `tls`.
+    pub authentication: UserAuthentication,
+    /// scram-sha-512: the Secret key with the password (never written here).
+    pub password_secret: Option<SecretKeySpec>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct SecuritySpec {
+    /// TLS and client authentication per listener.
+    pub listeners: ListenersSecuritySpec,
+    /// An exposed listener without authentication: warn, error or allow.
+    pub open_external: OpenExternal,
+    /// Where TLS certificates come from.
+    pub certificates: CertificatesSpec,
+    /// Users the brokers know: SCRAM credentials and client certificates.
+    pub users: Vec<UserSpec>,
 }

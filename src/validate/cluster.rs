@@ -2,7 +2,7 @@
 //! (heap sizes computed, hosts expanded per broker). Built only by
 //! `validate`; the model reads this and never the raw spec.
 
-pub use crate::spec::{Scrape, Spread, Workload};
+pub use crate::spec::{Authentication, IssuerKind, Scrape, Spread, Workload};
 pub use crate::validate::image::Flavor;
 
 /// Broker ids are their ordinals; dedicated controllers start at
@@ -26,6 +26,47 @@ pub struct Cluster {
     pub network_policy: Option<Vec<Peer>>,
     /// `Some`: metrics on every pod, and what reads them.
     pub metrics: Option<Metrics>,
+    /// `Some`: TLS or authentication on some listener, or declared users.
+    pub security: Option<Security>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Security {
+    pub internal: ListenerSecurity,
+    /// Applies when the brokers are exposed.
+    pub external: ListenerSecurity,
+    /// `Some`: brokers replicate on a listener of their own.
+    pub inter_broker: Option<ListenerSecurity>,
+    /// The issuer that signs the certificates; `None`: the cluster's own CA.
+    pub issuer: Option<(IssuerKind, String)>,
+    pub users: Vec<User>,
+}
+
+impl Security {
+    /// Whether any listener uses TLS: certificates are needed.
+    pub fn tls(&self) -> bool {
+        self.internal.tls || self.external.tls || self.inter_broker.is_some_and(|l| l.tls)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct ListenerSecurity {
+    pub tls: bool,
+    pub authentication: Authentication,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    pub name: String,
+    pub credential: Credential,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Credential {
+    /// SCRAM-SHA-512 with the password in this Secret key.
+    Scram { secret: String, key: String },
+    /// A client certificate with the user's name as its common name.
+    Certificate,
 }
 
 #[derive(Debug, Clone, PartialEq)]

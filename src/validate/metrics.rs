@@ -2,7 +2,9 @@
 //! what reads the metrics (scrape objects, alerts, dashboard).
 
 use super::{Note, Validator};
-use crate::model::listeners::{CONTROLLER, EXTERNAL, INTERNAL, ZK_CLIENT, ZK_ELECTION, ZK_PEER};
+use crate::model::listeners::{
+    CONTROLLER, EXTERNAL, INTERNAL, REPLICATION, ZK_CLIENT, ZK_ELECTION, ZK_PEER,
+};
 use crate::spec::{MetricsSpec, Scrape};
 use crate::validate::cluster::{Kafka, Metrics};
 use crate::validate::image::Flavor;
@@ -17,6 +19,7 @@ fn taken_ports() -> Vec<u32> {
         ZK_PEER,
         ZK_ELECTION,
         INTERNAL,
+        REPLICATION,
         CONTROLLER,
         EXTERNAL,
     ]

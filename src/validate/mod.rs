@@ -8,6 +8,7 @@ pub mod image;
 pub mod kafka_config;
 mod metrics;
 pub mod quantity;
+mod security;
 
 use crate::diagnostic::Diagnostic;
 use crate::dns::{is_dns_label, is_dns_subdomain};
@@ -217,6 +218,7 @@ impl Validator<'_> {
         let placement = self.placement(&spec.placement);
         let network_policy = self.network_policy(&spec.network_policy);
         let metrics = self.metrics(&spec.metrics, &kafka);
+        let security = self.security(&spec.security, &kafka.exposure);
         Cluster {
             name: spec.name.clone(),
             namespace: spec.namespace.clone(),
@@ -228,6 +230,7 @@ impl Validator<'_> {
             placement,
             network_policy,
             metrics,
+            security,
         }
     }
 
@@ -1136,10 +1139,12 @@ impl Validator<'_> {
                 if ranges.is_empty() {
                     self.warn(
                         "kafka.exposure.mode",
-                        "the brokers' load balancers accept connections from any address, and their listeners are PLAINTEXT without authentication: whoever reaches them can read and write every topic",
+                        "the brokers' load balancers accept connections from any address",
                     )
                     .with_label("open to any address")
-                    .with_help("list the networks of your clients in `kafka.exposure.sourceRanges`");
+                    .with_help(
+                        "list the networks of your clients in `kafka.exposure.sourceRanges`",
+                    );
                 }
                 for (i, r) in ranges.iter().enumerate() {
                     if !is_cidr(r) {

@@ -47,6 +47,8 @@ pub struct Session {
     printed: usize,
     /// Helper jar and Kafka jars per Kafka version.
     helpers: BTreeMap<String, (PathBuf, PathBuf)>,
+    /// The certificates the harness issued, by Secret name.
+    pub issued: BTreeMap<String, crate::tls::Issued>,
     notes: Vec<String>,
 }
 
@@ -217,7 +219,7 @@ pub fn run(opts: Options) -> Result<bool> {
     if unsafe_geteuid() != 0 {
         bail!("the live boot needs root: it makes network namespaces, mounts and iptables rules");
     }
-    let objects = objects::load(&opts.manifests)?;
+    let mut objects = objects::load(&opts.manifests)?;
     let stem = opts
         .manifests
         .file_stem()
@@ -245,6 +247,8 @@ pub fn run(opts: Options) -> Result<bool> {
             .with_context(|| format!("cannot clear {}", work.display()))?;
     }
     std::fs::create_dir_all(&work)?;
+    // What cert-manager and the user make before the pods can start.
+    let (issued, tls_notes) = crate::tls::prepare(&mut objects, &work)?;
     let cache = std::env::var_os("KAFKAGEN_LIVE_CACHE")
         .map(PathBuf::from)
         .unwrap_or_else(|| repo().join("target/live-cache"));
@@ -254,7 +258,7 @@ pub fn run(opts: Options) -> Result<bool> {
         opts.manifests.display(),
         objects.namespace
     );
-    let mut notes = Vec::new();
+    let mut notes = tls_notes;
     let mut refs = BTreeSet::new();
     let templates = objects
         .statefulsets
@@ -331,6 +335,7 @@ pub fn run(opts: Options) -> Result<bool> {
         started: Instant::now(),
         printed: 0,
         helpers,
+        issued,
         notes,
     };
     let result = boot(&mut s, &opts);
@@ -453,6 +458,21 @@ fn boot(s: &mut Session, opts: &Options) -> Result<()> {
         .push((netns.clone(), ip, "kafkagen-live-client".into()));
     s.cluster.sync()?;
     let mut inside = s.client("inside", &netns)?;
+    let internal = crate::security::demands(&s.cluster, "INTERNAL");
+    if let Some(d) = internal.as_ref().filter(|d| d.tls || d.authenticated()) {
+        match crate::security::login(
+            &s.cluster,
+            &s.issued,
+            &mut inside,
+            d,
+            &crate::security::Who::Right,
+        ) {
+            Ok(said) => s
+                .report
+                .pass(format!("inside: INTERNAL clients connect with {said}")),
+            Err(e) => s.report.fail(format!("inside: INTERNAL: {e}")),
+        }
+    }
     checks::zookeeper(&s.cluster, &mut s.report);
     let Some(bootstrap) = checks::inside_bootstrap(&s.cluster) else {
         s.report
@@ -493,6 +513,9 @@ fn boot(s: &mut Session, opts: &Options) -> Result<()> {
             "inside",
             &mut s.report,
         );
+    }
+    if let Some(home) = &internal {
+        inside_refusals(s, &mut inside, home, &bootstrap);
     }
     outside(s)?;
     checks::log_dirs(&s.cluster, &mut s.report);
@@ -564,6 +587,67 @@ fn jobs(s: &mut Session) -> Result<()> {
     Ok(())
 }
 
+/// What the listeners inside the cluster must refuse: a TLS handshake at
+/// an address the certificate does not name, and a client without the
+/// certificate REPLICATION demands.
+fn inside_refusals(
+    s: &mut Session,
+    inside: &mut Client,
+    home: &crate::security::Demands,
+    bootstrap: &str,
+) {
+    use crate::security::{self, Who};
+    if home.tls {
+        let port = bootstrap.rsplit(':').next().unwrap_or("9092");
+        let nodes = kafka_nodes(&s.cluster);
+        if let Some(n) = nodes.iter().find(|n| n.broker) {
+            let address = format!("{}:{port}", n.pod.ip);
+            security::host_name_checked(inside, home, &address, &mut s.report);
+        }
+    }
+    let Some(replication) = security::demands(&s.cluster, "REPLICATION") else {
+        return;
+    };
+    let nodes = kafka_nodes(&s.cluster);
+    let Some(address) = nodes.iter().find(|n| n.broker).and_then(|n| {
+        checks::listeners(n.props.get("advertised.listeners")?)
+            .into_iter()
+            .find(|(name, ..)| name == "REPLICATION")
+            .map(|(_, host, port)| format!("{host}:{port}"))
+    }) else {
+        s.report.fail("REPLICATION: no broker advertises it");
+        return;
+    };
+    if replication.authenticated() {
+        security::refused(s, inside, &replication, Who::Anonymous, &address, home);
+    }
+}
+
+/// What the external listener must refuse: a wrong password, a client
+/// with no credential, a TLS handshake at the bootstrap's bare address.
+fn outside_refusals(
+    s: &mut Session,
+    client: &mut Client,
+    d: &crate::security::Demands,
+    bootstrap: &str,
+    frontend: std::net::SocketAddrV4,
+) {
+    use crate::security::{self, Who};
+    if d.sasl.is_some() && !security::scram_users(&s.cluster).is_empty() {
+        security::refused(s, client, d, Who::WrongPassword, bootstrap, d);
+    }
+    if d.authenticated() {
+        security::refused(s, client, d, Who::Anonymous, bootstrap, d);
+    }
+    // The bare address, unless the certificate names it (IP hosts).
+    let named = bootstrap
+        .split(',')
+        .any(|a| a.starts_with(&format!("{}:", frontend.ip())));
+    if d.tls && !named {
+        security::host_name_checked(client, d, &frontend.to_string(), &mut s.report);
+    }
+}
+
 /// Names outside clients resolve, and the outside checks.
 pub fn outside(s: &mut Session) -> Result<()> {
     let (bootstrap, per) = checks::external_services(&s.cluster);
@@ -590,6 +674,48 @@ pub fn outside(s: &mut Session) -> Result<()> {
         ),
     );
     let mut client = s.client("outside", network::OUTSIDE_NETNS)?;
+    let external = crate::security::demands(&s.cluster, "EXTERNAL");
+    // With TLS, clients bootstrap at names the certificate holds: the
+    // brokers' advertised addresses.
+    let ext = match &external {
+        Some(d) if d.tls => advertised
+            .values()
+            .map(|(h, p, _)| format!("{h}:{p}"))
+            .collect::<Vec<_>>()
+            .join(","),
+        _ => ext,
+    };
+    let mut logged_in = true;
+    if let Some(d) = external.as_ref().filter(|d| d.tls || d.authenticated()) {
+        match crate::security::login(
+            &s.cluster,
+            &s.issued,
+            &mut client,
+            d,
+            &crate::security::Who::Right,
+        ) {
+            Ok(said) => s
+                .report
+                .pass(format!("outside: EXTERNAL clients connect with {said}")),
+            Err(e) => {
+                s.report
+                    .pass(format!("outside: EXTERNAL: no round trip: {e}"));
+                logged_in = false;
+            }
+        }
+    }
+    if let Some(d) = &external {
+        outside_refusals(
+            s,
+            &mut client,
+            d,
+            &ext,
+            std::net::SocketAddrV4::new(ip, port),
+        );
+    }
+    if !logged_in {
+        return Ok(());
+    }
     match client.call(&format!("cluster {ext}")) {
         Ok(c) => {
             let seen: BTreeMap<u32, String> = field(&c, "brokers")

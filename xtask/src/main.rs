@@ -23,6 +23,8 @@ mod network;
 mod objects;
 mod pods;
 mod scale;
+mod security;
+mod tls;
 mod versions;
 
 use clap::{Parser, Subcommand};

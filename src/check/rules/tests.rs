@@ -352,7 +352,7 @@ fn cases() -> Vec<Case> {
             "an inter-broker listener that is not bound",
             &["broker-listeners"],
             kafka(&zk, &|v| {
-                set_env(v, "KAFKA_INTER_BROKER_LISTENER_NAME", "REPLICATION")
+                set_env(v, "KAFKA_INTER_BROKER_LISTENER_NAME", "UNBOUND")
             }),
         ),
         case(

@@ -40,10 +40,11 @@ public final class LiveClient {
 
     private static Properties base(String bootstrap) {
         Properties p = new Properties();
-        p.putAll(extra);
-        p.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(CommonClientConfigs.REQUEST_TIMEOUT_MS_CONFIG, "30000");
         p.put(CommonClientConfigs.DEFAULT_API_TIMEOUT_MS_CONFIG, "90000");
+        // The `props` file's settings (security, shorter timeouts) win.
+        p.putAll(extra);
+        p.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         return p;
     }
 
@@ -283,8 +284,12 @@ public final class LiveClient {
 
     public static void main(String[] args) throws Exception {
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-        System.out.println("ready");
-        System.out.flush();
+        // Answers only on stdout: what the client libraries log (a refused
+        // login logs an ERROR) goes to stderr, the client's log.
+        java.io.PrintStream answers = System.out;
+        System.setOut(System.err);
+        answers.println("ready");
+        answers.flush();
         String line;
         while ((line = in.readLine()) != null) {
             if (line.isBlank()) {
@@ -297,8 +302,8 @@ public final class LiveClient {
                 Throwable c = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
                 answer = "fail " + (c.getClass().getSimpleName() + ": " + c.getMessage()).replace('\n', ' ');
             }
-            System.out.println(answer);
-            System.out.flush();
+            answers.println(answer);
+            answers.flush();
         }
         System.exit(0);
     }

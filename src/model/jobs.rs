@@ -1,0 +1,224 @@
+//! The Jobs that talk to the brokers once they are up, as any client
+//! does (with the internal listener's TLS settings): the topics Job creates
+//! the spec's topics, the users Job sets the SCRAM users' credentials.
+
+use super::components::commands;
+use super::containers::env_literal;
+use super::listeners::Listener;
+use super::security::{self, CA_FILE, SCRAM, TLS_DIR};
+use super::{IMAGE_USER, Labels, Resources, digest, labels, resources};
+use crate::model::names::Names;
+use crate::validate::cluster::{Cluster, Credential, Flavor};
+use serde::Serialize;
+
+/// What a Job needs to reach the brokers.
+#[derive(Debug, Serialize)]
+pub struct JobClient {
+    pub bootstrap: String,
+    /// How many brokers must answer before the Job goes on.
+    pub brokers: String,
+    /// The image's `kafka-broker-api-versions` command.
+    pub api_versions_tool: String,
+    /// The client's `--command-config` file, as `key=value` lines.
+    pub properties: String,
+    /// The brokers' certificate Secret, whose `ca.crt` the Job trusts.
+    pub ca_secret: Option<String>,
+    pub ca_dir: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TopicsJob {
+    pub name: String,
+    pub image: String,
+    pub labels: Labels,
+    pub client: JobClient,
+    /// The image's `kafka-topics` command.
+    pub topics_tool: String,
+    /// One topic per line: `name partitions replication-factor [key=value]...`
+    pub topics: String,
+    pub resources: Resources,
+    pub user: u32,
+}
+
+/// A SCRAM user: its name, and the variable its password is in.
+#[derive(Debug, Serialize)]
+pub struct ScramUser {
+    pub name: String,
+    pub env: String,
+    pub secret: String,
+    pub key: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct UsersJob {
+    pub name: String,
+    pub image: String,
+    pub labels: Labels,
+    pub client: JobClient,
+    /// The image's `kafka-configs` command.
+    pub configs_tool: String,
+    pub mechanism: String,
+    /// One user per line: `name VARIABLE`.
+    pub users: String,
+    pub scram_users: Vec<ScramUser>,
+    pub resources: Resources,
+    pub user: u32,
+}
+
+/// The image's `kafka-configs` command.
+fn configs_tool(flavor: Flavor) -> &'static str {
+    match flavor {
+        Flavor::ApacheKafka => "/opt/kafka/bin/kafka-configs.sh",
+        _ => "kafka-configs",
+    }
+}
+
+/// The client settings of a Job on `internal`, the brokers' internal listener.
+fn client(
+    c: &Cluster,
+    names: &Names,
+    bootstrap: &str,
+    internal: &Listener,
+    brokers: u32,
+) -> JobClient {
+    let ca = format!("{TLS_DIR}/{CA_FILE}");
+    let properties: String = security::client_properties(internal, &ca)
+        .iter()
+        .map(|(k, v)| format!("{k}={v}\n"))
+        .collect();
+    JobClient {
+        bootstrap: bootstrap.to_string(),
+        brokers: brokers.to_string(),
+        api_versions_tool: commands(c.kafka.flavor).2.into(),
+        properties: env_literal(&properties),
+        ca_secret: internal.tls.then(|| security::broker_secret(names)),
+        ca_dir: TLS_DIR.into(),
+    }
+}
+
+/// A Job's pod template cannot change once created: new input, or a new
+/// script in the built-in templates, gets a new Job name, so `kubectl
+/// apply` never hits an immutable field.
+fn job_hash(template: &str, input: &str) -> String {
+    let script = [
+        template,
+        "kafka/client-job.yaml.j2",
+        "container-security.yaml.j2",
+    ]
+    .map(|t| crate::render::builtin(t).unwrap_or_default())
+    .concat();
+    digest(&format!("{input}\n{script}"), 8)
+}
+
+/// A short-lived JVM client's resources.
+fn job_resources() -> Resources {
+    resources(&crate::validate::cluster::Resources {
+        requests_cpu: Some("100m".into()),
+        requests_memory: Some("384Mi".into()),
+        limits_cpu: Some("500m".into()),
+        limits_memory: Some("384Mi".into()),
+    })
+}
+
+pub fn topics_job(
+    c: &Cluster,
+    names: &Names,
+    bootstrap: &str,
+    internal: &Listener,
+) -> Option<TopicsJob> {
+    if c.topics.is_empty() {
+        return None;
+    }
+    let topics: String = c
+        .topics
+        .iter()
+        .map(|t| {
+            let mut line = format!("{} {} {}", t.name, t.partitions, t.replication_factor);
+            for (k, v) in &t.config {
+                line += &format!(" {k}={v}");
+            }
+            line + "\n"
+        })
+        .collect();
+    // Not the cluster size, so that adding brokers leaves the Job as it is.
+    let wanted = c
+        .topics
+        .iter()
+        .map(|t| t.replication_factor)
+        .max()
+        .unwrap_or(1);
+    let client = client(c, names, bootstrap, internal, wanted);
+    let (_, topics_tool, _) = commands(c.kafka.flavor);
+    let hash = job_hash(
+        "kafka/topics-job.yaml.j2",
+        &format!(
+            "{}\n{bootstrap}\n{topics}\n{}",
+            c.kafka.image, client.properties
+        ),
+    );
+    Some(TopicsJob {
+        name: names.topics_job(&hash),
+        image: c.kafka.image.clone(),
+        labels: labels("kafka", &c.name, "topics"),
+        client,
+        topics_tool: topics_tool.into(),
+        topics: env_literal(&topics),
+        resources: job_resources(),
+        user: IMAGE_USER,
+    })
+}
+
+pub fn users_job(
+    c: &Cluster,
+    names: &Names,
+    bootstrap: &str,
+    internal: &Listener,
+) -> Option<UsersJob> {
+    let s = c.security.as_ref()?;
+    let scram_users: Vec<ScramUser> = s
+        .users
+        .iter()
+        .filter_map(|u| match &u.credential {
+            Credential::Scram { secret, key } => Some((u, secret, key)),
+            Credential::Certificate => None,
+        })
+        .enumerate()
+        .map(|(i, (u, secret, key))| ScramUser {
+            name: u.name.clone(),
+            env: format!("PASSWORD_{i}"),
+            secret: secret.clone(),
+            key: key.clone(),
+        })
+        .collect();
+    if scram_users.is_empty() {
+        return None;
+    }
+    let users: String = scram_users
+        .iter()
+        .map(|u| format!("{} {}\n", u.name, u.env))
+        .collect();
+    let refs: String = scram_users
+        .iter()
+        .map(|u| format!("{} {} {}\n", u.name, u.secret, u.key))
+        .collect();
+    let client = client(c, names, bootstrap, internal, 1);
+    let hash = job_hash(
+        "kafka/users-job.yaml.j2",
+        &format!(
+            "{}\n{bootstrap}\n{refs}\n{}",
+            c.kafka.image, client.properties
+        ),
+    );
+    Some(UsersJob {
+        name: names.users_job(&hash),
+        image: c.kafka.image.clone(),
+        labels: labels("kafka", &c.name, "users"),
+        client,
+        configs_tool: configs_tool(c.kafka.flavor).into(),
+        mechanism: SCRAM.into(),
+        users: env_literal(&users),
+        scram_users,
+        resources: job_resources(),
+        user: IMAGE_USER,
+    })
+}

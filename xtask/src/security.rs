@@ -1,0 +1,256 @@
+//! Clients of secured listeners, and what those listeners must refuse.
+//! What a listener demands is read from the brokers' effective
+//! configuration (the protocol map, `ssl.client.auth`, the SASL
+//! mechanisms), never from the spec; credentials come from what the
+//! harness issued (`tls`) and from the users Job's environment.
+
+use crate::checks::{Report, kafka_nodes};
+use crate::client::Client;
+use crate::cluster::Cluster;
+use crate::live::Session;
+use crate::tls::{Issued, test_password};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// What a listener asks of its clients, read from a broker's effective
+/// configuration.
+#[derive(Debug, Clone)]
+pub struct Demands {
+    pub listener: String,
+    pub protocol: String,
+    pub tls: bool,
+    pub sasl: Option<String>,
+    pub client_cert: bool,
+}
+
+impl Demands {
+    pub fn authenticated(&self) -> bool {
+        self.sasl.is_some() || self.client_cert
+    }
+}
+
+pub fn demands(cluster: &Cluster, listener: &str) -> Option<Demands> {
+    let nodes = kafka_nodes(cluster);
+    let n = nodes.iter().find(|n| n.broker)?;
+    let map = n.props.get("listener.security.protocol.map")?;
+    let protocol = map.split(',').find_map(|e| {
+        let (name, p) = e.trim().split_once(':')?;
+        (name == listener).then(|| p.to_string())
+    })?;
+    let prefix = format!("listener.name.{}.", listener.to_lowercase());
+    let get = |k: &str| {
+        n.props
+            .get(&format!("{prefix}{k}"))
+            .or_else(|| n.props.get(k))
+            .cloned()
+    };
+    Some(Demands {
+        listener: listener.into(),
+        tls: protocol.ends_with("SSL"),
+        sasl: protocol
+            .starts_with("SASL")
+            .then(|| get("sasl.enabled.mechanisms").unwrap_or_else(|| "GSSAPI".into())),
+        client_cert: protocol.ends_with("SSL")
+            && get("ssl.client.auth").is_some_and(|v| v == "required"),
+        protocol,
+    })
+}
+
+/// A credential the harness can present.
+#[derive(Debug, Clone)]
+pub enum Who {
+    /// As the listener demands: a SCRAM user, a user's certificate.
+    Right,
+    /// A SCRAM user with a wrong password.
+    WrongPassword,
+    /// No credential at all (TLS still on where the listener has it).
+    Anonymous,
+}
+
+/// The SCRAM users the users Job sets, with the passwords the harness gave
+/// their Secrets: (name, password).
+pub fn scram_users(cluster: &Cluster) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for job in &cluster.objects.jobs {
+        let Some(spec) = job.spec.as_ref().and_then(|s| s.template.spec.as_ref()) else {
+            continue;
+        };
+        for c in &spec.containers {
+            let env = c.env.clone().unwrap_or_default();
+            let Some(users) = env
+                .iter()
+                .find(|e| e.name == "USERS")
+                .and_then(|e| e.value.clone())
+            else {
+                continue;
+            };
+            for line in users.lines() {
+                let mut w = line.split_whitespace();
+                let (Some(name), Some(var)) = (w.next(), w.next()) else {
+                    continue;
+                };
+                let Some(r) = env
+                    .iter()
+                    .find(|e| e.name == var)
+                    .and_then(|e| e.value_from.as_ref()?.secret_key_ref.clone())
+                else {
+                    continue;
+                };
+                out.push((name.to_string(), test_password(&r.name, &r.key)));
+            }
+        }
+    }
+    out
+}
+
+/// The client properties file for `d` as `who`; `None` with the reason
+/// when the harness has no such credential.
+pub fn props(
+    cluster: &Cluster,
+    issued: &BTreeMap<String, Issued>,
+    d: &Demands,
+    who: &Who,
+    tag: &str,
+) -> Result<(PathBuf, String), String> {
+    // An anonymous client speaks the listener's protocol without SASL.
+    let protocol = match who {
+        Who::Anonymous => d.protocol.trim_start_matches("SASL_").to_string(),
+        _ => d.protocol.clone(),
+    };
+    let mut lines = vec![format!("security.protocol={protocol}")];
+    let mut said = vec![protocol.clone()];
+    if !matches!(who, Who::Right) {
+        // Refusals must not wait out the default timeouts.
+        lines.push("request.timeout.ms=10000".into());
+        lines.push("default.api.timeout.ms=20000".into());
+    }
+    if d.tls {
+        let ca = ca_file(cluster).ok_or("no broker trusts a CA file the harness can read")?;
+        lines.push("ssl.truststore.type=PEM".into());
+        lines.push(format!("ssl.truststore.location={}", ca.display()));
+        said.push("the brokers' CA, host names verified".into());
+    }
+    if d.sasl.is_some() && matches!(who, Who::Anonymous) {
+        said.push("no SASL login".into());
+    }
+    if let Some(mech) = d.sasl.as_ref().filter(|_| !matches!(who, Who::Anonymous)) {
+        let (u, p) = scram_users(cluster)
+            .into_iter()
+            .next()
+            .ok_or("the render declares no SCRAM user to connect as")?;
+        let p = match who {
+            Who::WrongPassword => format!("{p}-wrong"),
+            _ => p,
+        };
+        {
+            lines.push(format!("sasl.mechanism={mech}"));
+            lines.push(format!(
+                "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username=\"{u}\" password=\"{p}\";"
+            ));
+            said.push(format!(
+                "{mech} as {u}{}",
+                if matches!(who, Who::WrongPassword) {
+                    " with a wrong password"
+                } else {
+                    ""
+                }
+            ));
+        }
+    }
+    if d.client_cert {
+        match who {
+            Who::Anonymous => said.push("no client certificate".into()),
+            _ => {
+                let user = issued
+                    .values()
+                    .find(|i| i.client_only && i.file("tls-combined.pem").exists())
+                    .ok_or("the render has no user certificate to connect with")?;
+                lines.push("ssl.keystore.type=PEM".into());
+                lines.push(format!(
+                    "ssl.keystore.location={}",
+                    user.file("tls-combined.pem").display()
+                ));
+                said.push(format!("the certificate of {}", user.common_name));
+            }
+        }
+    }
+    let path = cluster.work.join(format!("client-{tag}.properties"));
+    std::fs::write(&path, lines.join("\n") + "\n").map_err(|e| e.to_string())?;
+    Ok((path, said.join(", ")))
+}
+
+/// The CA the brokers trust, copied out of a broker pod.
+fn ca_file(cluster: &Cluster) -> Option<PathBuf> {
+    let nodes = kafka_nodes(cluster);
+    let n = nodes.iter().find(|n| n.broker)?;
+    let location = n.props.get("ssl.truststore.location")?;
+    let text = cluster.read_in_pod(n.pod, 0, location)?;
+    let path = cluster.work.join("client-ca.pem");
+    std::fs::write(&path, text).ok()?;
+    Some(path)
+}
+
+/// Loads `who`'s properties into the client; the description on success.
+pub fn login(
+    cluster: &Cluster,
+    issued: &BTreeMap<String, Issued>,
+    client: &mut Client,
+    d: &Demands,
+    who: &Who,
+) -> Result<String, String> {
+    let (path, said) = props(cluster, issued, d, who, &client.name)?;
+    client
+        .call(&format!("props {}", path.display()))
+        .map_err(|e| format!("{e:#}"))?;
+    Ok(said)
+}
+
+/// The listener must refuse `who` at `bootstrap`; the client's own
+/// properties are restored after.
+pub fn refused(
+    s: &mut Session,
+    client: &mut Client,
+    d: &Demands,
+    who: Who,
+    bootstrap: &str,
+    home: &Demands,
+) {
+    let (cluster, issued, report) = (&s.cluster, &s.issued, &mut s.report);
+    let what = format!("{}: {} ", client.name, d.listener);
+    match login(cluster, issued, client, d, &who) {
+        Ok(said) => match client.call(&format!("cluster {bootstrap}")) {
+            Ok(answer) => report.fail(format!(
+                "{what}accepted a client with {said} at {bootstrap}: {answer}"
+            )),
+            Err(e) => report.pass(format!(
+                "{what}refuses a client with {said} ({})",
+                short(&format!("{e:#}"))
+            )),
+        },
+        Err(e) => report.fail(format!("{what}cannot set up the client: {e}")),
+    }
+    if let Err(e) = login(cluster, issued, client, home, &Who::Right) {
+        report.fail(format!("{what}cannot restore the client: {e}"));
+    }
+}
+
+/// The first sentence of a client's error, for a report line.
+fn short(e: &str) -> String {
+    let first = e.split(". ").next().unwrap_or(e);
+    first.chars().take(160).collect()
+}
+
+/// A TLS listener must refuse a client that reaches a broker at an address
+/// its certificate does not name (a pod IP, a load balancer's address).
+pub fn host_name_checked(client: &mut Client, d: &Demands, address: &str, report: &mut Report) {
+    let what = format!("{}: {} ", client.name, d.listener);
+    match client.call(&format!("cluster {address}")) {
+        Ok(answer) => report.fail(format!(
+            "{what}completed a TLS handshake at {address}, an address its certificate does not name: {answer}"
+        )),
+        Err(e) => report.pass(format!(
+            "{what}at {address}, which the certificate does not name, fails host name verification ({})",
+            short(&format!("{e:#}"))
+        )),
+    }
+}

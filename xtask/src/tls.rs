@@ -1,0 +1,425 @@
+//! What cert-manager and the user would have made before the pods start:
+//! a Secret per rendered Certificate, issued as cert-manager issues it
+//! (openssl, from the Certificate's own common name, DNS names, IP
+//! addresses, usages, key algorithm and encoding, and the issuer it
+//! names), and a Secret with a test password for every Secret key a pod
+//! reads that the render does not hold.
+
+use crate::objects::Objects;
+use anyhow::{Context, Result, bail};
+use k8s_openapi::ByteString;
+use k8s_openapi::api::core::v1::{PodSpec, Secret};
+use kafkagen::check::custom::{Certificate, Issuer};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The password the harness gives a Secret key it creates.
+pub fn test_password(secret: &str, key: &str) -> String {
+    format!("live-{secret}-{key}")
+}
+
+/// The files of an issued certificate, as its Secret holds them.
+pub struct Issued {
+    pub dir: PathBuf,
+    pub common_name: String,
+    pub client_only: bool,
+}
+
+impl Issued {
+    pub fn file(&self, key: &str) -> PathBuf {
+        self.dir.join(key)
+    }
+}
+
+/// Issues every Certificate of the render and adds the Secrets; returns
+/// the issued certificates by Secret name, and notes for the summary.
+pub fn prepare(
+    objects: &mut Objects,
+    work: &Path,
+) -> Result<(BTreeMap<String, Issued>, Vec<String>)> {
+    let mut notes = Vec::new();
+    let typed = |kind: &str| -> Vec<serde_json::Value> {
+        objects
+            .values
+            .iter()
+            .filter(|((k, _), _)| k == kind)
+            .map(|(_, v)| v.clone())
+            .collect()
+    };
+    let issuers: BTreeMap<String, Issuer> = typed("Issuer")
+        .into_iter()
+        .map(|v| {
+            let i: Issuer = serde_json::from_value(v)?;
+            Ok((i.metadata.name.clone().unwrap_or_default(), i))
+        })
+        .collect::<Result<_>>()?;
+    let mut pending: Vec<Certificate> = typed("Certificate")
+        .into_iter()
+        .map(serde_json::from_value)
+        .collect::<Result<_, _>>()?;
+    let mut issued: BTreeMap<String, Issued> = BTreeMap::new();
+    let root = work.join("tls");
+    // Issue in dependency order: a CA issuer's Secret must exist first.
+    while !pending.is_empty() {
+        let before = pending.len();
+        let mut rest = Vec::new();
+        for cert in pending {
+            let issuer_name = cert.spec.issuer_ref.name.clone().unwrap_or_default();
+            let kind = cert.spec.issuer_ref.kind.as_deref().unwrap_or("Issuer");
+            let signer = match issuers.get(&issuer_name).filter(|_| kind == "Issuer") {
+                Some(i) if i.spec.self_signed.is_some() => Signer::SelfSigned,
+                Some(i) => match &i.spec.ca {
+                    Some(ca) => match issued.get(&ca.secret_name) {
+                        Some(ca) => Signer::Ca(ca.file("tls.crt"), ca.file("tls.key")),
+                        None => {
+                            rest.push(cert);
+                            continue;
+                        }
+                    },
+                    None => bail!("Issuer {issuer_name}: neither selfSigned nor ca"),
+                },
+                None => {
+                    // An issuer the user runs: the harness stands it in with a
+                    // CA of its own.
+                    let dir = root.join(format!("stand-in-{issuer_name}"));
+                    if !dir.exists() {
+                        std::fs::create_dir_all(&dir)?;
+                        openssl(&[
+                            "req",
+                            "-x509",
+                            "-newkey",
+                            "ec",
+                            "-pkeyopt",
+                            "ec_paramgen_curve:P-256",
+                            "-nodes",
+                            "-days",
+                            "3650",
+                            "-subj",
+                            &format!("/CN={issuer_name}"),
+                            "-addext",
+                            "basicConstraints=critical,CA:TRUE",
+                            "-addext",
+                            "keyUsage=critical,keyCertSign,cRLSign",
+                            "-keyout",
+                            &path(&dir.join("tls.key")),
+                            "-out",
+                            &path(&dir.join("tls.crt")),
+                        ])?;
+                        notes.push(format!(
+                            "{kind} {issuer_name} is not in the render: a CA of the harness's own stands in for it"
+                        ));
+                    }
+                    Signer::Ca(dir.join("tls.crt"), dir.join("tls.key"))
+                }
+            };
+            let made = issue(&cert, &signer, &root)?;
+            objects
+                .secrets
+                .push(secret_of(&cert.spec.secret_name, &made)?);
+            issued.insert(cert.spec.secret_name.clone(), made);
+        }
+        if rest.len() == before {
+            let names: Vec<&str> = rest
+                .iter()
+                .map(|c| c.metadata.name.as_deref().unwrap_or_default())
+                .collect();
+            bail!(
+                "Certificates {} name CA issuers whose Secrets no Certificate makes",
+                names.join(", ")
+            );
+        }
+        pending = rest;
+    }
+    notes.extend(passwords(objects));
+    Ok((issued, notes))
+}
+
+enum Signer {
+    SelfSigned,
+    /// The CA's certificate and key files.
+    Ca(PathBuf, PathBuf),
+}
+
+fn path(p: &Path) -> String {
+    p.display().to_string()
+}
+
+fn openssl(args: &[&str]) -> Result<String> {
+    let out = Command::new("openssl")
+        .args(args)
+        .output()
+        .context("cannot run openssl")?;
+    if !out.status.success() {
+        bail!(
+            "openssl {}: {}",
+            args.first().unwrap_or(&""),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// cert-manager's key usages as openssl names: (key usage, extended).
+fn usage(u: &str) -> Result<(Option<&'static str>, Option<&'static str>)> {
+    Ok(match u {
+        "digital signature" => (Some("digitalSignature"), None),
+        "key encipherment" => (Some("keyEncipherment"), None),
+        "cert sign" => (Some("keyCertSign"), None),
+        "crl sign" => (Some("cRLSign"), None),
+        "server auth" => (None, Some("serverAuth")),
+        "client auth" => (None, Some("clientAuth")),
+        other => bail!("the harness does not issue usage `{other}`"),
+    })
+}
+
+fn issue(cert: &Certificate, signer: &Signer, root: &Path) -> Result<Issued> {
+    let spec = &cert.spec;
+    let dir = root.join(&spec.secret_name);
+    std::fs::create_dir_all(&dir)?;
+    let key = dir.join("tls.key");
+    let pk = spec.private_key.as_ref();
+    let algorithm = pk
+        .and_then(|k| k.algorithm.as_ref())
+        .map(|a| format!("{a:?}"))
+        .unwrap_or_else(|| "RSA".into());
+    let size = pk.and_then(|k| k.size);
+    let mut keygen = vec!["genpkey".to_string()];
+    match algorithm.as_str() {
+        "RSA" => keygen.extend([
+            "-algorithm".into(),
+            "RSA".into(),
+            "-pkeyopt".into(),
+            format!("rsa_keygen_bits:{}", size.unwrap_or(2048)),
+        ]),
+        "ECDSA" => keygen.extend([
+            "-algorithm".into(),
+            "EC".into(),
+            "-pkeyopt".into(),
+            format!(
+                "ec_paramgen_curve:P-{}",
+                match size.unwrap_or(256) {
+                    384 => 384,
+                    521 => 521,
+                    _ => 256,
+                }
+            ),
+        ]),
+        other => bail!("the harness does not issue {other} keys"),
+    }
+    keygen.extend(["-out".into(), path(&key)]);
+    openssl(&keygen.iter().map(String::as_str).collect::<Vec<_>>())?;
+    // cert-manager's default encoding is PKCS#1, which Kafka cannot read:
+    // written as cert-manager would write it.
+    let pkcs8 = pk
+        .and_then(|k| k.encoding.as_ref())
+        .is_some_and(|e| format!("{e:?}") == "PKCS8");
+    if !pkcs8 {
+        openssl(&[
+            "pkey",
+            "-in",
+            &path(&key),
+            "-traditional",
+            "-out",
+            &path(&key),
+        ])?;
+    }
+    let is_ca = spec.is_ca.unwrap_or(false);
+    let usages = spec
+        .usages
+        .clone()
+        .unwrap_or_else(|| vec!["digital signature".into(), "key encipherment".into()]);
+    let mut ku = Vec::new();
+    let mut eku = Vec::new();
+    if is_ca {
+        ku.push("keyCertSign");
+    }
+    for u in &usages {
+        let (k, e) = usage(u)?;
+        ku.extend(k.filter(|k| !ku.contains(k)));
+        eku.extend(e);
+    }
+    let mut ext = String::from("[v3]\n");
+    ext += if is_ca {
+        "basicConstraints=critical,CA:TRUE\n"
+    } else {
+        "basicConstraints=critical,CA:FALSE\n"
+    };
+    if !ku.is_empty() {
+        ext += &format!("keyUsage=critical,{}\n", ku.join(","));
+    }
+    if !eku.is_empty() {
+        ext += &format!("extendedKeyUsage={}\n", eku.join(","));
+    }
+    let sans: Vec<String> = spec
+        .dns_names
+        .iter()
+        .flatten()
+        .map(|d| format!("DNS:{d}"))
+        .chain(
+            spec.ip_addresses
+                .iter()
+                .flatten()
+                .map(|i| format!("IP:{i}")),
+        )
+        .collect();
+    if !sans.is_empty() {
+        ext += &format!("subjectAltName={}\n", sans.join(","));
+    }
+    let ext_file = dir.join("ext.cnf");
+    std::fs::write(&ext_file, ext)?;
+    let cn = spec.common_name.clone().unwrap_or_default();
+    let crt = dir.join("tls.crt");
+    let csr = dir.join("req.csr");
+    openssl(&[
+        "req",
+        "-new",
+        "-key",
+        &path(&key),
+        "-subj",
+        &format!("/CN={cn}"),
+        "-out",
+        &path(&csr),
+    ])?;
+    let days = if is_ca { "3650" } else { "90" };
+    let serial = u64::from_str_radix(&crate::objects::short_hash(&spec.secret_name, 15), 16)
+        .unwrap_or(1)
+        .to_string();
+    let mut sign = vec![
+        "x509",
+        "-req",
+        "-in",
+        &path(&csr),
+        "-days",
+        days,
+        "-set_serial",
+        &serial,
+        "-extfile",
+        &path(&ext_file),
+        "-extensions",
+        "v3",
+        "-out",
+        &path(&crt),
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect::<Vec<_>>();
+    let ca_crt = match signer {
+        Signer::SelfSigned => {
+            sign.extend(["-signkey".into(), path(&key)]);
+            crt.clone()
+        }
+        Signer::Ca(ca_crt, ca_key) => {
+            sign.extend(["-CA".into(), path(ca_crt), "-CAkey".into(), path(ca_key)]);
+            ca_crt.clone()
+        }
+    };
+    openssl(&sign.iter().map(String::as_str).collect::<Vec<_>>())?;
+    std::fs::copy(&ca_crt, dir.join("ca.crt"))?;
+    if spec
+        .additional_output_formats
+        .iter()
+        .flatten()
+        .any(|f| format!("{:?}", f.kind) == "CombinedPEM")
+    {
+        // cert-manager: the key, a line break, the chain.
+        let combined = [std::fs::read(&key)?, b"\n".to_vec(), std::fs::read(&crt)?].concat();
+        std::fs::write(dir.join("tls-combined.pem"), combined)?;
+    }
+    for f in [csr, ext_file] {
+        std::fs::remove_file(f)?;
+    }
+    Ok(Issued {
+        dir,
+        common_name: cn,
+        client_only: !usages.iter().any(|u| u == "server auth") && !is_ca,
+    })
+}
+
+fn secret_of(name: &str, issued: &Issued) -> Result<Secret> {
+    let mut data = BTreeMap::new();
+    for entry in std::fs::read_dir(&issued.dir)? {
+        let entry = entry?;
+        let key = entry.file_name().to_string_lossy().to_string();
+        data.insert(key, ByteString(std::fs::read(entry.path())?));
+    }
+    Ok(Secret {
+        metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+            name: Some(name.into()),
+            ..Default::default()
+        },
+        data: Some(data),
+        type_: Some("kubernetes.io/tls".into()),
+        ..Default::default()
+    })
+}
+
+/// Secrets with test passwords for every Secret key a pod reads that the
+/// render does not hold: the user's Secrets.
+fn passwords(objects: &mut Objects) -> Vec<String> {
+    let specs: Vec<PodSpec> = objects
+        .statefulsets
+        .iter()
+        .filter_map(|s| s.spec.as_ref()?.template.spec.clone())
+        .chain(
+            objects
+                .deployments
+                .iter()
+                .filter_map(|d| d.spec.as_ref()?.template.spec.clone()),
+        )
+        .chain(
+            objects
+                .jobs
+                .iter()
+                .filter_map(|j| j.spec.as_ref()?.template.spec.clone()),
+        )
+        .collect();
+    let mut wanted: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for spec in &specs {
+        for c in spec
+            .containers
+            .iter()
+            .chain(spec.init_containers.iter().flatten())
+        {
+            for e in c.env.iter().flatten() {
+                if let Some(r) = e
+                    .value_from
+                    .as_ref()
+                    .and_then(|v| v.secret_key_ref.as_ref())
+                {
+                    wanted
+                        .entry(r.name.clone())
+                        .or_default()
+                        .push(r.key.clone());
+                }
+            }
+        }
+    }
+    let mut notes = Vec::new();
+    for (name, keys) in wanted {
+        if objects
+            .secrets
+            .iter()
+            .any(|s| s.metadata.name.as_deref() == Some(&name))
+        {
+            continue;
+        }
+        let data: BTreeMap<String, ByteString> = keys
+            .iter()
+            .map(|k| (k.clone(), ByteString(test_password(&name, k).into_bytes())))
+            .collect();
+        notes.push(format!(
+            "Secret {name} is the user's: the harness made it with test passwords ({})",
+            keys.join(", ")
+        ));
+        objects.secrets.push(Secret {
+            metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+                name: Some(name),
+                ..Default::default()
+            },
+            data: Some(data),
+            ..Default::default()
+        });
+    }
+    notes
+}
