@@ -105,17 +105,30 @@ fn run_job(dir: &Path, job: &Value, secrets: &[(&str, &str)]) -> (Option<i32>, S
     let mut cmd = Command::new("bash");
     cmd.arg("-c").arg(&command[2]).env_clear();
     for e in container["env"].as_array().unwrap() {
-        // Secret keys come from `secrets`, as the kubelet would fill them in.
-        let value = match e["valueFrom"]["secretKeyRef"]["name"].as_str() {
-            Some(secret) => secrets
+        cmd.env(e["name"].as_str().unwrap(), e["value"].as_str().unwrap());
+    }
+    // The projected Secret files, as the kubelet would write them, from
+    // `secrets` (Secret name -> the value of its one key).
+    let passwords = dir.join("passwords");
+    let _ = std::fs::remove_dir_all(&passwords);
+    std::fs::create_dir_all(&passwords).unwrap();
+    for v in job["spec"]["template"]["spec"]["volumes"]
+        .as_array()
+        .unwrap()
+    {
+        for source in v["projected"]["sources"].as_array().into_iter().flatten() {
+            let secret = source["secret"]["name"].as_str().unwrap();
+            let value = secrets
                 .iter()
                 .find(|(s, _)| *s == secret)
                 .map(|(_, v)| *v)
-                .unwrap_or_else(|| panic!("no Secret {secret} in the test")),
-            None => e["value"].as_str().unwrap(),
-        };
-        cmd.env(e["name"].as_str().unwrap(), value);
+                .unwrap_or_else(|| panic!("no Secret {secret} in the test"));
+            for item in source["secret"]["items"].as_array().unwrap() {
+                std::fs::write(passwords.join(item["path"].as_str().unwrap()), value).unwrap();
+            }
+        }
     }
+    cmd.env("PASSWORDS", &passwords);
     let out = cmd
         .env("PATH", format!("{}:/usr/bin:/bin", dir.display()))
         .env("TOPICS_TOOL", dir.join("kafka-topics"))

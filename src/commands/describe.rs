@@ -2,8 +2,9 @@
 //! report (pods with role, id and addresses; Services; storage; resource
 //! totals) or a Mermaid graph of the topology.
 
-use crate::model::metrics;
+use crate::model::listeners::INTERNAL;
 use crate::model::{Component, EXTERNAL, Labels, Model, NODE_IP_PLACEHOLDER, Pod, Port, Role};
+use crate::model::{metrics, security};
 use crate::validate::cluster::{Cluster, Metadata};
 use crate::validate::quantity;
 
@@ -76,6 +77,17 @@ fn text(cluster: &Cluster, model: &Model) -> String {
                     .map_or(NODE_IP, |(h, _)| h);
                 format!("{}:{port} (NodePort)", address(host))
             }
+            None if brokers
+                .listeners
+                .iter()
+                .any(|l| l.name == EXTERNAL.name && l.tls) =>
+            {
+                format!(
+                    "{} (LoadBalancer; with TLS, at the brokers' hosts: the certificate does not name load balancer {})",
+                    brokers.addresses(EXTERNAL.name).join(","),
+                    ext.bootstrap.name
+                )
+            }
             None => format!(
                 "<address of load balancer {}>:{} (LoadBalancer)",
                 ext.bootstrap.name, ext.bootstrap.port
@@ -84,10 +96,46 @@ fn text(cluster: &Cluster, model: &Model) -> String {
         out += &format!("Bootstrap (outside): {outside}\n");
     }
 
+    out += &clients(model, brokers);
     out += &pods(model);
     out += &services(model, brokers);
     out += &storage(model);
     out += &resources(model);
+    out
+}
+
+/// With security on: per listener clients use, the properties they need.
+fn clients(model: &Model, brokers: &Component) -> String {
+    let Some(sec) = &model.security else {
+        return String::new();
+    };
+    let ca = match &sec.broker_secret {
+        Some(secret) => format!("<ca.crt of Secret {secret}>"),
+        None => String::new(),
+    };
+    let mut out = String::from("\nCLIENTS (properties per listener)\n");
+    for l in &brokers.listeners {
+        let bootstrap = if l.name == INTERNAL.name {
+            model.bootstrap.clone()
+        } else if l.name == EXTERNAL.name {
+            // With TLS, the brokers' own external addresses: the load
+            // balancer's address is not in their certificate.
+            let hosts = brokers.addresses(EXTERNAL.name);
+            match &model.external {
+                Some(ext) if !l.tls && ext.bootstrap.node_port.is_none() => format!(
+                    "<address of load balancer {}>:{}",
+                    ext.bootstrap.name, ext.bootstrap.port
+                ),
+                _ => hosts.join(",").replace(NODE_IP_PLACEHOLDER, NODE_IP),
+            }
+        } else {
+            continue;
+        };
+        out += &format!("{} bootstrap.servers={bootstrap}\n", l.name);
+        for (k, v) in security::client_properties(l, &ca) {
+            out += &format!("{} {k}={v}\n", l.name);
+        }
+    }
     out
 }
 

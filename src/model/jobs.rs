@@ -40,14 +40,17 @@ pub struct TopicsJob {
     pub user: u32,
 }
 
-/// A SCRAM user: its name, and the variable its password is in.
+/// A SCRAM user: its name, and the Secret key of its password (a file
+/// named after the user in the Job).
 #[derive(Debug, Serialize)]
 pub struct ScramUser {
     pub name: String,
-    pub env: String,
     pub secret: String,
     pub key: String,
 }
+
+/// Where the users Job mounts the passwords.
+const PASSWORDS_DIR: &str = "/opt/kafkagen/passwords";
 
 #[derive(Debug, Serialize)]
 pub struct UsersJob {
@@ -58,9 +61,10 @@ pub struct UsersJob {
     /// The image's `kafka-configs` command.
     pub configs_tool: String,
     pub mechanism: String,
-    /// One user per line: `name VARIABLE`.
+    /// One user per line.
     pub users: String,
     pub scram_users: Vec<ScramUser>,
+    pub passwords_dir: String,
     pub resources: Resources,
     pub user: u32,
 }
@@ -182,10 +186,8 @@ pub fn users_job(
             Credential::Scram { secret, key } => Some((u, secret, key)),
             Credential::Certificate => None,
         })
-        .enumerate()
-        .map(|(i, (u, secret, key))| ScramUser {
+        .map(|(u, secret, key)| ScramUser {
             name: u.name.clone(),
-            env: format!("PASSWORD_{i}"),
             secret: secret.clone(),
             key: key.clone(),
         })
@@ -195,7 +197,7 @@ pub fn users_job(
     }
     let users: String = scram_users
         .iter()
-        .map(|u| format!("{} {}\n", u.name, u.env))
+        .map(|u| format!("{}\n", u.name))
         .collect();
     let refs: String = scram_users
         .iter()
@@ -218,6 +220,7 @@ pub fn users_job(
         mechanism: SCRAM.into(),
         users: env_literal(&users),
         scram_users,
+        passwords_dir: PASSWORDS_DIR.into(),
         resources: job_resources(),
         user: IMAGE_USER,
     })

@@ -49,7 +49,7 @@ pub struct Session {
     helpers: BTreeMap<String, (PathBuf, PathBuf)>,
     /// The certificates the harness issued, by Secret name.
     pub issued: BTreeMap<String, crate::tls::Issued>,
-    notes: Vec<String>,
+    pub notes: Vec<String>,
 }
 
 impl Session {
@@ -248,7 +248,8 @@ pub fn run(opts: Options) -> Result<bool> {
     }
     std::fs::create_dir_all(&work)?;
     // What cert-manager and the user make before the pods can start.
-    let (issued, tls_notes) = crate::tls::prepare(&mut objects, &work)?;
+    let mut issued = BTreeMap::new();
+    let tls_notes = crate::tls::prepare(&mut objects, &work, &mut issued)?;
     let cache = std::env::var_os("KAFKAGEN_LIVE_CACHE")
         .map(PathBuf::from)
         .unwrap_or_else(|| repo().join("target/live-cache"));

@@ -168,7 +168,12 @@ pub fn run(s: &mut Session, client: &mut Client, bootstrap: &str, spec: &Path) -
     let brokers = nodes.iter().filter(|n| n.pod.def.owner == owner).count();
     drop(nodes);
     let grown = render(spec, vec![format!("kafka.brokers={}", brokers + 1)])?;
-    let new_objects = objects::from_values(grown)?;
+    let mut new_objects = objects::from_values(grown)?;
+    let work = s.cluster.work.clone();
+    for note in crate::tls::carry_over(&s.cluster.objects, &mut new_objects, &work, &mut s.issued)?
+    {
+        s.report.pass(format!("scale: {note}"));
+    }
 
     // What each running pod was started from, before and after.
     let running: Vec<(PodDef, String)> = s

@@ -68,13 +68,25 @@ pub enum Who {
 }
 
 /// The SCRAM users the users Job sets, with the passwords the harness gave
-/// their Secrets: (name, password).
+/// their Secrets: (name, password). Each password is a file named after
+/// its user, projected from a Secret key.
 pub fn scram_users(cluster: &Cluster) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for job in &cluster.objects.jobs {
         let Some(spec) = job.spec.as_ref().and_then(|s| s.template.spec.as_ref()) else {
             continue;
         };
+        let mut files = BTreeMap::new();
+        for v in spec.volumes.iter().flatten() {
+            for source in v.projected.iter().flat_map(|p| p.sources.iter().flatten()) {
+                let Some(secret) = &source.secret else {
+                    continue;
+                };
+                for item in secret.items.iter().flatten() {
+                    files.insert(item.path.clone(), test_password(&secret.name, &item.key));
+                }
+            }
+        }
         for c in &spec.containers {
             let env = c.env.clone().unwrap_or_default();
             let Some(users) = env
@@ -84,19 +96,10 @@ pub fn scram_users(cluster: &Cluster) -> Vec<(String, String)> {
             else {
                 continue;
             };
-            for line in users.lines() {
-                let mut w = line.split_whitespace();
-                let (Some(name), Some(var)) = (w.next(), w.next()) else {
-                    continue;
-                };
-                let Some(r) = env
-                    .iter()
-                    .find(|e| e.name == var)
-                    .and_then(|e| e.value_from.as_ref()?.secret_key_ref.clone())
-                else {
-                    continue;
-                };
-                out.push((name.to_string(), test_password(&r.name, &r.key)));
+            for name in users.split_whitespace() {
+                if let Some(p) = files.get(name) {
+                    out.push((name.to_string(), p.clone()));
+                }
             }
         }
     }

@@ -32,12 +32,14 @@ impl Issued {
     }
 }
 
-/// Issues every Certificate of the render and adds the Secrets; returns
-/// the issued certificates by Secret name, and notes for the summary.
+/// Issues every Certificate of the render whose Secret does not exist yet
+/// and adds the Secrets to `objects` and `issued`; returns notes for the
+/// summary.
 pub fn prepare(
     objects: &mut Objects,
     work: &Path,
-) -> Result<(BTreeMap<String, Issued>, Vec<String>)> {
+    issued: &mut BTreeMap<String, Issued>,
+) -> Result<Vec<String>> {
     let mut notes = Vec::new();
     let typed = |kind: &str| -> Vec<serde_json::Value> {
         objects
@@ -58,7 +60,12 @@ pub fn prepare(
         .into_iter()
         .map(serde_json::from_value)
         .collect::<Result<_, _>>()?;
-    let mut issued: BTreeMap<String, Issued> = BTreeMap::new();
+    pending.retain(|c| {
+        !objects
+            .secrets
+            .iter()
+            .any(|s| s.metadata.name.as_deref() == Some(c.spec.secret_name.as_str()))
+    });
     let root = work.join("tls");
     // Issue in dependency order: a CA issuer's Secret must exist first.
     while !pending.is_empty() {
@@ -132,7 +139,44 @@ pub fn prepare(
         pending = rest;
     }
     notes.extend(passwords(objects));
-    Ok((issued, notes))
+    Ok(notes)
+}
+
+/// The Secrets cert-manager and the user made stay when new manifests are
+/// applied, except a Certificate's whose spec changed: cert-manager issues
+/// it again.
+pub fn carry_over(
+    old: &Objects,
+    new: &mut Objects,
+    work: &Path,
+    issued: &mut BTreeMap<String, Issued>,
+) -> Result<Vec<String>> {
+    let reissued: Vec<String> = new
+        .values
+        .iter()
+        .filter(|((kind, _), v)| {
+            kind == "Certificate"
+                && old.values.get(&(
+                    kind.clone(),
+                    v["metadata"]["name"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string(),
+                )) != Some(v)
+        })
+        .filter_map(|(_, v)| v["spec"]["secretName"].as_str().map(str::to_string))
+        .collect();
+    for secret in &old.secrets {
+        let name = secret.metadata.name.clone().unwrap_or_default();
+        let rendered = new
+            .secrets
+            .iter()
+            .any(|s| s.metadata.name.as_deref() == Some(name.as_str()));
+        if !rendered && !reissued.contains(&name) {
+            new.secrets.push(secret.clone());
+        }
+    }
+    prepare(new, work, issued)
 }
 
 enum Signer {
@@ -354,8 +398,9 @@ fn secret_of(name: &str, issued: &Issued) -> Result<Secret> {
     })
 }
 
-/// Secrets with test passwords for every Secret key a pod reads that the
-/// render does not hold: the user's Secrets.
+/// Secrets with test passwords for every Secret key a pod reads (from env
+/// or a projected volume) that the render does not hold: the user's
+/// Secrets.
 fn passwords(objects: &mut Objects) -> Vec<String> {
     let specs: Vec<PodSpec> = objects
         .statefulsets
@@ -376,6 +421,17 @@ fn passwords(objects: &mut Objects) -> Vec<String> {
         .collect();
     let mut wanted: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for spec in &specs {
+        for v in spec.volumes.iter().flatten() {
+            let projected = v.projected.iter().flat_map(|p| p.sources.iter().flatten());
+            for secret in projected.filter_map(|s| s.secret.as_ref()) {
+                for item in secret.items.iter().flatten() {
+                    wanted
+                        .entry(secret.name.clone())
+                        .or_default()
+                        .push(item.key.clone());
+                }
+            }
+        }
         for c in spec
             .containers
             .iter()

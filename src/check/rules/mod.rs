@@ -12,6 +12,7 @@ mod hardening;
 mod kraft;
 mod names;
 mod policies;
+mod security;
 mod services;
 mod volumes;
 mod zookeeper;
@@ -147,6 +148,26 @@ pub const RULES: &[Rule] = &[
         id: "broker-zookeeper",
         guarantees: "every ZooKeeper address a broker connects to is a rendered ZooKeeper pod or Service port",
         check: brokers::zookeeper_connect,
+    },
+    Rule {
+        id: "tls-names",
+        guarantees: "every TLS listener's advertised host is named by the rendered Certificate whose Secret is the broker's keystore",
+        check: security::tls_names,
+    },
+    Rule {
+        id: "sasl-login",
+        guarantees: "every SASL listener enables its mechanisms and has a login module for each",
+        check: security::sasl_login,
+    },
+    Rule {
+        id: "inter-broker-credentials",
+        guarantees: "with TLS between brokers, they trust a CA and present a certificate (for client auth when the listener requires it); brokers never replicate over SASL, for which they have no credential",
+        check: security::inter_broker_credentials,
+    },
+    Rule {
+        id: "job-client-settings",
+        guarantees: "every Job's client settings use the security protocol of the listener it connects to, and with TLS trust the `ca.crt` of a mounted Secret",
+        check: security::job_clients,
     },
     Rule {
         id: "zookeeper-ids",

@@ -14,6 +14,7 @@ const ZOOKEEPER: &str = include_str!("../../../golden/placement-and-policy/spec.
 const DEDICATED: &str = include_str!("../../../golden/kraft-dedicated-loadbalancer/spec.yaml");
 const COMBINED: &str = include_str!("../../../golden/kraft-combined-nodeport/spec.yaml");
 const DEPLOYMENTS: &str = include_str!("../../../golden/deployment-persistent/spec.yaml");
+const SECURE: &str = include_str!("../../../golden/security-scram/spec.yaml");
 
 fn render(spec: &str) -> Vec<Manifest> {
     let opts = Options::for_bytes("spec.yaml", spec.as_bytes().to_vec());
@@ -123,6 +124,21 @@ fn cases() -> Vec<Case> {
     let dedicated = render(DEDICATED);
     let combined = render(COMBINED);
     let deployments = render(DEPLOYMENTS);
+    let secure = render(SECURE);
+    let secure_job = secure
+        .iter()
+        .find(|m| m.kind == "Job" && m.name.starts_with("vault-topics-"))
+        .unwrap()
+        .name
+        .clone();
+    let drop_env = |name: &'static str| {
+        move |v: &mut Value| {
+            at(v, &format!("{MAIN}/env"))
+                .as_array_mut()
+                .unwrap()
+                .retain(|e| e["name"] != name)
+        }
+    };
     let kafka = |ms: &[Manifest], f: &dyn Fn(&mut Value)| edit(ms, "StatefulSet", "zoned-kafka", f);
     let kafka_pods =
         |ms: &[Manifest], f: &dyn Fn(&mut Value)| edit(ms, "ConfigMap", "zoned-kafka-pods", f);
@@ -738,6 +754,53 @@ fn cases() -> Vec<Case> {
             }),
         ),
         case(
+            "a TLS listener advertised at a host its certificate does not name",
+            &["tls-names"],
+            edit(&secure, "Certificate", "vault-kafka-tls", &|v| {
+                at(v, "/spec/dnsNames")
+                    .as_array_mut()
+                    .unwrap()
+                    .retain(|n| n != "kafka-1.vault.example.com");
+            }),
+        ),
+        case(
+            "a SASL listener without its login module",
+            &["sasl-login"],
+            edit(
+                &secure,
+                "StatefulSet",
+                "vault-kafka",
+                &drop_env("KAFKA_LISTENER_NAME_EXTERNAL_SCRAM___SHA___512_SASL_JAAS_CONFIG"),
+            ),
+        ),
+        case(
+            "brokers requiring client certificates of each other without one for client auth",
+            &["inter-broker-credentials"],
+            edit(&secure, "Certificate", "vault-kafka-tls", &|v| {
+                at(v, "/spec/usages")
+                    .as_array_mut()
+                    .unwrap()
+                    .retain(|u| u != "client auth");
+            }),
+        ),
+        case(
+            "brokers replicating over TLS without a truststore",
+            &["inter-broker-credentials"],
+            edit(
+                &secure,
+                "StatefulSet",
+                "vault-kafka",
+                &drop_env("KAFKA_SSL_TRUSTSTORE_LOCATION"),
+            ),
+        ),
+        case(
+            "a Job speaking PLAINTEXT to a TLS listener",
+            &["job-client-settings"],
+            edit(&secure, "Job", &secure_job, &|v| {
+                set_env(v, "CLIENT_PROPERTIES", "security.protocol=PLAINTEXT\n")
+            }),
+        ),
+        case(
             "a container without a liveness probe",
             &["probes"],
             edit(&deployments, "Deployment", "solo-kafka", &|v| {
@@ -749,7 +812,7 @@ fn cases() -> Vec<Case> {
 
 #[test]
 fn the_rendered_fixtures_pass_every_rule() {
-    for spec in [ZOOKEEPER, DEDICATED, COMBINED, DEPLOYMENTS] {
+    for spec in [ZOOKEEPER, DEDICATED, COMBINED, DEPLOYMENTS, SECURE] {
         assert_eq!(check(&render(spec)), vec![]);
     }
 }

@@ -1,0 +1,321 @@
+//! TLS and SASL: every TLS listener's advertised host is in the
+//! certificate the broker presents, every SASL listener can log clients
+//! in, the inter-broker listener's credentials exist, and every Job speaks
+//! the protocol of the listener it talks to.
+
+use super::context::{Ctx, Pod, parse_listener};
+use super::{Finding, found};
+use crate::check::custom::Certificate;
+use crate::check::manifest::Object;
+use k8s_openapi::api::core::v1::{Container, PodSpec};
+use std::collections::BTreeMap;
+
+/// A pod's Kafka listeners: name -> security protocol.
+fn protocols(pod: &Pod) -> BTreeMap<String, String> {
+    pod.env
+        .get("KAFKA_LISTENER_SECURITY_PROTOCOL_MAP")
+        .map(|m| {
+            m.split(',')
+                .filter_map(|e| e.split_once(':'))
+                .map(|(n, p)| (n.to_string(), p.to_string()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn is_tls(protocol: &str) -> bool {
+    protocol.ends_with("SSL")
+}
+
+/// The Secret mounted in `container` at the directory of `file`, and the
+/// file's key in it.
+fn secret_of(spec: &PodSpec, container: &Container, file: &str) -> Option<(String, String)> {
+    let (dir, key) = file.rsplit_once('/')?;
+    let mount = container
+        .volume_mounts
+        .iter()
+        .flatten()
+        .find(|m| m.mount_path.trim_end_matches('/') == dir)?;
+    let volume = spec
+        .volumes
+        .iter()
+        .flatten()
+        .find(|v| v.name == mount.name)?;
+    let secret = volume.secret.as_ref()?;
+    // With `items`, the file is an item's path.
+    let key = match &secret.items {
+        Some(items) => items.iter().find(|i| i.path == key)?.key.clone(),
+        None => key.to_string(),
+    };
+    Some((secret.secret_name.clone()?, key))
+}
+
+/// The rendered Certificates, by the Secret they fill.
+fn certificates(cx: &Ctx) -> BTreeMap<String, Certificate> {
+    cx.manifests
+        .iter()
+        .filter(|m| m.kind == "Certificate")
+        .filter_map(|m| serde_json::from_value::<Certificate>(m.value.clone()).ok())
+        .map(|c| (c.spec.secret_name.clone(), c))
+        .collect()
+}
+
+/// Whether a certificate name (possibly `*.` one label) matches `host`.
+fn names(pattern: &str, host: &str) -> bool {
+    match pattern.strip_prefix("*.") {
+        Some(rest) => host
+            .split_once('.')
+            .is_some_and(|(first, tail)| !first.is_empty() && tail == rest),
+        None => pattern == host,
+    }
+}
+
+/// The certificate a broker presents, from its keystore setting.
+fn keystore<'c>(
+    pod: &Pod,
+    certs: &'c BTreeMap<String, Certificate>,
+) -> Result<Option<&'c Certificate>, String> {
+    let Some(location) = pod.env.get("KAFKA_SSL_KEYSTORE_LOCATION") else {
+        return Ok(None);
+    };
+    let main = &pod.spec.containers[0];
+    let Some((secret, _)) = secret_of(pod.spec, main, location) else {
+        return Err(format!(
+            "its keystore {location} is not in a mounted Secret"
+        ));
+    };
+    certs.get(&secret).map(Some).ok_or_else(|| {
+        format!("its keystore Secret `{secret}` is filled by no rendered Certificate")
+    })
+}
+
+pub fn tls_names(cx: &Ctx) -> Vec<Finding> {
+    let certs = certificates(cx);
+    let mut out = Vec::new();
+    for pod in &cx.pods {
+        let protocols = protocols(pod);
+        let Some(advertised) = pod.env.get("KAFKA_ADVERTISED_LISTENERS") else {
+            continue;
+        };
+        let tls: Vec<(&str, &str)> = advertised
+            .split(',')
+            .filter_map(parse_listener)
+            .filter(|(name, ..)| protocols.get(*name).is_some_and(|p| is_tls(p)))
+            .map(|(name, host, _)| (name, host))
+            .collect();
+        if tls.is_empty() {
+            continue;
+        }
+        let who = format!("broker `{}`", pod.name);
+        let cert = match keystore(pod, &certs) {
+            Ok(Some(c)) => c,
+            Ok(None) => {
+                out.push(found(
+                    vec![pod.id()],
+                    format!("{who} has TLS listeners but no KAFKA_SSL_KEYSTORE_LOCATION"),
+                ));
+                continue;
+            }
+            Err(e) => {
+                out.push(found(vec![pod.id()], format!("{who}: {e}")));
+                continue;
+            }
+        };
+        let sans: Vec<&String> = cert
+            .spec
+            .dns_names
+            .iter()
+            .flatten()
+            .chain(cert.spec.ip_addresses.iter().flatten())
+            .collect();
+        for (listener, host) in tls {
+            if !sans.iter().any(|s| names(s, host)) {
+                out.push(found(
+                    vec![pod.id(), format!("Certificate/{}", cert.metadata.name.clone().unwrap_or_default())],
+                    format!(
+                        "{who} advertises {listener} at {host}, which its certificate `{}` does not name",
+                        cert.spec.secret_name
+                    ),
+                ));
+            }
+        }
+    }
+    out
+}
+
+pub fn sasl_login(cx: &Ctx) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for pod in &cx.pods {
+        for (listener, protocol) in protocols(pod) {
+            if !protocol.starts_with("SASL_") {
+                continue;
+            }
+            let prefix = format!("KAFKA_LISTENER_NAME_{}", listener.to_uppercase());
+            let Some(mechanisms) = pod.env.get(&format!("{prefix}_SASL_ENABLED_MECHANISMS")) else {
+                out.push(found(
+                    vec![pod.id()],
+                    format!(
+                        "`{}`: SASL listener {listener} has no {prefix}_SASL_ENABLED_MECHANISMS",
+                        pod.name
+                    ),
+                ));
+                continue;
+            };
+            for mechanism in mechanisms.split(',') {
+                let jaas = format!(
+                    "{prefix}_{}_SASL_JAAS_CONFIG",
+                    mechanism.trim().replace('-', "___")
+                );
+                if !pod.env.contains_key(&jaas) {
+                    out.push(found(
+                        vec![pod.id()],
+                        format!(
+                            "`{}`: SASL listener {listener} enables {mechanism} but has no {jaas}",
+                            pod.name
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
+pub fn inter_broker_credentials(cx: &Ctx) -> Vec<Finding> {
+    let certs = certificates(cx);
+    let mut out = Vec::new();
+    for pod in &cx.pods {
+        let Some(name) = pod.env.get("KAFKA_INTER_BROKER_LISTENER_NAME") else {
+            continue;
+        };
+        let protocols = protocols(pod);
+        let Some(protocol) = protocols.get(name) else {
+            continue;
+        };
+        let who = format!("broker `{}`", pod.name);
+        if protocol.starts_with("SASL_") {
+            out.push(found(
+                vec![pod.id()],
+                format!("{who}: inter-broker listener {name} is {protocol}, but brokers have no SASL credential of their own"),
+            ));
+            continue;
+        }
+        if !is_tls(protocol) {
+            continue;
+        }
+        if !pod.env.contains_key("KAFKA_SSL_TRUSTSTORE_LOCATION") {
+            out.push(found(
+                vec![pod.id()],
+                format!("{who}: inter-broker listener {name} is {protocol}, but brokers trust no CA (KAFKA_SSL_TRUSTSTORE_LOCATION)"),
+            ));
+        }
+        let client_auth = pod
+            .env
+            .get(&format!(
+                "KAFKA_LISTENER_NAME_{}_SSL_CLIENT_AUTH",
+                name.to_uppercase()
+            ))
+            .is_some_and(|v| v == "required");
+        match keystore(pod, &certs) {
+            Ok(Some(cert)) => {
+                let usages = cert.spec.usages.clone().unwrap_or_default();
+                if client_auth && !usages.iter().any(|u| u == "client auth") {
+                    out.push(found(
+                        vec![pod.id()],
+                        format!("{who}: inter-broker listener {name} requires client certificates, but the brokers' certificate `{}` is not for client auth", cert.spec.secret_name),
+                    ));
+                }
+            }
+            Ok(None) => out.push(found(
+                vec![pod.id()],
+                format!("{who}: inter-broker listener {name} is {protocol}, but brokers have no keystore"),
+            )),
+            Err(e) => out.push(found(vec![pod.id()], format!("{who}: {e}"))),
+        }
+    }
+    out
+}
+
+pub fn job_clients(cx: &Ctx) -> Vec<Finding> {
+    let mut out = Vec::new();
+    // The brokers' protocol per port.
+    let mut by_port: BTreeMap<i32, String> = BTreeMap::new();
+    for pod in &cx.pods {
+        let protocols = protocols(pod);
+        for entry in pod
+            .env
+            .get("KAFKA_LISTENERS")
+            .map(|l| l.split(',').filter_map(parse_listener).collect::<Vec<_>>())
+            .unwrap_or_default()
+        {
+            if let Some(p) = protocols.get(entry.0) {
+                by_port.insert(entry.2, p.clone());
+            }
+        }
+    }
+    for m in cx.manifests {
+        let Object::Job(job) = &m.object else {
+            continue;
+        };
+        let Some(spec) = job.spec.as_ref().and_then(|s| s.template.spec.as_ref()) else {
+            continue;
+        };
+        for c in &spec.containers {
+            let env: BTreeMap<&str, &str> = c
+                .env
+                .iter()
+                .flatten()
+                .filter_map(|e| Some((e.name.as_str(), e.value.as_deref()?)))
+                .collect();
+            let (Some(bootstrap), Some(props)) =
+                (env.get("BOOTSTRAP"), env.get("CLIENT_PROPERTIES"))
+            else {
+                continue;
+            };
+            let props: BTreeMap<&str, &str> =
+                props.lines().filter_map(|l| l.split_once('=')).collect();
+            let who = format!("Job `{}`", m.name);
+            let port = bootstrap.rsplit_once(':').and_then(|(_, p)| p.parse().ok());
+            let Some(listener) = port.and_then(|p| by_port.get(&p)) else {
+                continue;
+            };
+            let protocol = props
+                .get("security.protocol")
+                .copied()
+                .unwrap_or("PLAINTEXT");
+            if protocol != listener {
+                out.push(found(
+                    vec![format!("Job/{}", m.name)],
+                    format!("{who} connects to {bootstrap} with {protocol}, but that listener is {listener}"),
+                ));
+                continue;
+            }
+            if is_tls(protocol) {
+                let trusted = props
+                    .get("ssl.truststore.location")
+                    .and_then(|f| secret_of(spec, c, f))
+                    .is_some_and(|(_, key)| key == "ca.crt");
+                if !trusted {
+                    out.push(found(
+                        vec![format!("Job/{}", m.name)],
+                        format!("{who} connects with {protocol}, but its truststore is not a CA (`ca.crt`) from a mounted Secret"),
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::names;
+
+    #[test]
+    fn wildcards_name_one_label() {
+        assert!(names("*.h.ns.svc", "p-0.h.ns.svc"));
+        assert!(!names("*.h.ns.svc", "a.p-0.h.ns.svc"));
+        assert!(!names("*.h.ns.svc", "h.ns.svc"));
+        assert!(names("b0.example.com", "b0.example.com"));
+    }
+}
