@@ -100,10 +100,11 @@ fn client(
     }
 }
 
-/// A Job's pod template cannot change once created: new input, or a new
-/// script in the built-in templates, gets a new Job name, so `kubectl
-/// apply` never hits an immutable field.
-fn job_hash(template: &str, input: &str) -> String {
+/// A Job's pod template cannot change once created: new input (the image,
+/// the bootstrap, the Job's `list`, the client settings), or a new script
+/// in the built-in templates, gets a new Job name, so `kubectl apply`
+/// never hits an immutable field.
+fn job_hash(template: &str, c: &Cluster, client: &JobClient, list: &str) -> String {
     let script = [
         template,
         "kafka/client-job.yaml.j2",
@@ -111,6 +112,10 @@ fn job_hash(template: &str, input: &str) -> String {
     ]
     .map(|t| crate::render::builtin(t).unwrap_or_default())
     .concat();
+    let input = format!(
+        "{}\n{}\n{list}\n{}",
+        c.kafka.image, client.bootstrap, client.properties
+    );
     digest(&format!("{input}\n{script}"), 8)
 }
 
@@ -153,13 +158,7 @@ pub fn topics_job(
         .unwrap_or(1);
     let client = client(c, names, bootstrap, internal, wanted);
     let (_, topics_tool, _) = commands(c.kafka.flavor);
-    let hash = job_hash(
-        "kafka/topics-job.yaml.j2",
-        &format!(
-            "{}\n{bootstrap}\n{topics}\n{}",
-            c.kafka.image, client.properties
-        ),
-    );
+    let hash = job_hash("kafka/topics-job.yaml.j2", c, &client, &topics);
     Some(TopicsJob {
         name: names.topics_job(&hash),
         image: c.kafka.image.clone(),
@@ -204,13 +203,7 @@ pub fn users_job(
         .map(|u| format!("{} {} {}\n", u.name, u.secret, u.key))
         .collect();
     let client = client(c, names, bootstrap, internal, 1);
-    let hash = job_hash(
-        "kafka/users-job.yaml.j2",
-        &format!(
-            "{}\n{bootstrap}\n{refs}\n{}",
-            c.kafka.image, client.properties
-        ),
-    );
+    let hash = job_hash("kafka/users-job.yaml.j2", c, &client, &refs);
     Some(UsersJob {
         name: names.users_job(&hash),
         image: c.kafka.image.clone(),

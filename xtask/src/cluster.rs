@@ -101,6 +101,16 @@ fn port_of(container_ports: &[(String, i32)], target: &IntOrString) -> Option<u1
     }
 }
 
+/// One ConfigMap or Secret a volume is filled from: kind, name, items,
+/// file mode, optional.
+type Source = (
+    &'static str,
+    String,
+    Option<Vec<k8s_openapi::api::core::v1::KeyToPath>>,
+    Option<i32>,
+    Option<bool>,
+);
+
 impl Cluster {
     pub fn new(
         objects: Objects,
@@ -265,22 +275,52 @@ impl Cluster {
             own_by_group(&p, fs_group)?;
             return Ok((p, false));
         }
-        let (kind, name, items, mode, optional) = if let Some(c) = &v.config_map {
-            (
+        // ConfigMap and Secret volumes are one source; a projected volume
+        // writes each of its sources into one directory.
+        let sources: Vec<Source> = if let Some(c) = &v.config_map {
+            vec![(
                 "ConfigMap",
                 c.name.clone(),
                 c.items.clone(),
                 c.default_mode,
                 c.optional,
-            )
+            )]
         } else if let Some(s) = &v.secret {
-            (
+            vec![(
                 "Secret",
                 s.secret_name.clone().unwrap_or_default(),
                 s.items.clone(),
                 s.default_mode,
                 s.optional,
-            )
+            )]
+        } else if let Some(p) = &v.projected {
+            let mut out: Vec<Source> = Vec::new();
+            for source in p.sources.iter().flatten() {
+                if let Some(c) = &source.config_map {
+                    out.push((
+                        "ConfigMap",
+                        c.name.clone(),
+                        c.items.clone(),
+                        p.default_mode,
+                        c.optional,
+                    ));
+                } else if let Some(s) = &source.secret {
+                    out.push((
+                        "Secret",
+                        s.name.clone(),
+                        s.items.clone(),
+                        p.default_mode,
+                        s.optional,
+                    ));
+                } else {
+                    bail!(
+                        "pod {}: projected volume `{}` has a source the harness does not provide",
+                        def.name,
+                        v.name
+                    );
+                }
+            }
+            out
         } else {
             bail!(
                 "pod {}: volume `{}` is of a type the harness does not provide",
@@ -290,37 +330,39 @@ impl Cluster {
         };
         let p = dir.join("volumes").join(&v.name);
         fs::create_dir_all(&p)?;
-        match kubelet::data_keys(&self.objects, kind, &name) {
-            Some(data) => {
-                let chosen: Vec<(String, String)> = match items {
-                    Some(items) => items
-                        .iter()
-                        .map(|i| (i.key.clone(), i.path.clone()))
-                        .collect(),
-                    None => data.keys().map(|k| (k.clone(), k.clone())).collect(),
-                };
-                for (key, path) in chosen {
-                    let bytes = data
-                        .get(&key)
-                        .with_context(|| format!("{kind} {name} has no key {key}"))?;
-                    let f = p.join(&path);
-                    fs::create_dir_all(f.parent().unwrap())?;
-                    fs::write(&f, bytes)?;
-                    fs::set_permissions(
-                        &f,
-                        fs::Permissions::from_mode(mode.unwrap_or(0o644) as u32),
-                    )?;
-                    if let Some(g) = fs_group {
-                        chown(&f, Some(0), Some(g))?;
+        for (kind, name, items, mode, optional) in sources {
+            match kubelet::data_keys(&self.objects, kind, &name) {
+                Some(data) => {
+                    let chosen: Vec<(String, String)> = match items {
+                        Some(items) => items
+                            .iter()
+                            .map(|i| (i.key.clone(), i.path.clone()))
+                            .collect(),
+                        None => data.keys().map(|k| (k.clone(), k.clone())).collect(),
+                    };
+                    for (key, path) in chosen {
+                        let bytes = data
+                            .get(&key)
+                            .with_context(|| format!("{kind} {name} has no key {key}"))?;
+                        let f = p.join(&path);
+                        fs::create_dir_all(f.parent().unwrap())?;
+                        fs::write(&f, bytes)?;
+                        fs::set_permissions(
+                            &f,
+                            fs::Permissions::from_mode(mode.unwrap_or(0o644) as u32),
+                        )?;
+                        if let Some(g) = fs_group {
+                            chown(&f, Some(0), Some(g))?;
+                        }
                     }
                 }
+                None if optional == Some(true) => {}
+                None => bail!(
+                    "pod {}: {kind} `{name}` of volume `{}` does not exist (the pod would not start)",
+                    def.name,
+                    v.name
+                ),
             }
-            None if optional == Some(true) => {}
-            None => bail!(
-                "pod {}: {kind} `{name}` of volume `{}` does not exist (the pod would not start)",
-                def.name,
-                v.name
-            ),
         }
         Ok((p, true))
     }

@@ -261,22 +261,7 @@ pub fn run(opts: Options) -> Result<bool> {
     );
     let mut notes = tls_notes;
     let mut refs = BTreeSet::new();
-    let templates = objects
-        .statefulsets
-        .iter()
-        .filter_map(|s| s.spec.as_ref()?.template.spec.clone())
-        .chain(
-            objects
-                .deployments
-                .iter()
-                .filter_map(|d| d.spec.as_ref()?.template.spec.clone()),
-        )
-        .chain(
-            objects
-                .jobs
-                .iter()
-                .filter_map(|j| j.spec.as_ref()?.template.spec.clone()),
-        );
+    let templates = objects.pod_specs();
     for spec in templates {
         for c in spec
             .init_containers

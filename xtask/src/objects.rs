@@ -29,6 +29,26 @@ pub struct Objects {
     pub values: BTreeMap<(String, String), Value>,
 }
 
+impl Objects {
+    /// The pod template of every StatefulSet, Deployment and Job.
+    pub fn pod_specs(&self) -> Vec<PodSpec> {
+        self.statefulsets
+            .iter()
+            .filter_map(|s| s.spec.as_ref()?.template.spec.clone())
+            .chain(
+                self.deployments
+                    .iter()
+                    .filter_map(|d| d.spec.as_ref()?.template.spec.clone()),
+            )
+            .chain(
+                self.jobs
+                    .iter()
+                    .filter_map(|j| j.spec.as_ref()?.template.spec.clone()),
+            )
+            .collect()
+    }
+}
+
 pub fn load(path: &Path) -> Result<Objects> {
     let mut sources = kafkagen::input::source::Sources::default();
     let objects = kafkagen::out::committed::read(path, &mut sources).map_err(|diags| {

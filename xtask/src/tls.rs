@@ -8,7 +8,7 @@
 use crate::objects::Objects;
 use anyhow::{Context, Result, bail};
 use k8s_openapi::ByteString;
-use k8s_openapi::api::core::v1::{PodSpec, Secret};
+use k8s_openapi::api::core::v1::Secret;
 use kafkagen::check::custom::{Certificate, Issuer};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -402,23 +402,7 @@ fn secret_of(name: &str, issued: &Issued) -> Result<Secret> {
 /// or a projected volume) that the render does not hold: the user's
 /// Secrets.
 fn passwords(objects: &mut Objects) -> Vec<String> {
-    let specs: Vec<PodSpec> = objects
-        .statefulsets
-        .iter()
-        .filter_map(|s| s.spec.as_ref()?.template.spec.clone())
-        .chain(
-            objects
-                .deployments
-                .iter()
-                .filter_map(|d| d.spec.as_ref()?.template.spec.clone()),
-        )
-        .chain(
-            objects
-                .jobs
-                .iter()
-                .filter_map(|j| j.spec.as_ref()?.template.spec.clone()),
-        )
-        .collect();
+    let specs = objects.pod_specs();
     let mut wanted: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for spec in &specs {
         for v in spec.volumes.iter().flatten() {
