@@ -120,6 +120,9 @@ pub fn setup_node(outside_client: Ipv4Addr) -> Result<()> {
     run("ip", &["link", "set", BRIDGE, "up"])?;
     // The outside world: one link from the node to a client's namespace.
     run("ip", &["netns", "add", OUTSIDE_NETNS])?;
+    // A resolver that answers at once, as the outside client's machine
+    // has: a SASL client looks up the name of an address it connects to.
+    crate::cluster::no_dns(OUTSIDE_NETNS)?;
     run(
         "ip",
         &[

@@ -259,14 +259,16 @@ fn issue(cert: &Certificate, signer: &Signer, root: &Path) -> Result<Issued> {
         .and_then(|k| k.encoding.as_ref())
         .is_some_and(|e| format!("{e:?}") == "PKCS8");
     if !pkcs8 {
+        let pkcs1 = dir.join("tls.key.pkcs1");
         openssl(&[
             "pkey",
             "-in",
             &path(&key),
             "-traditional",
             "-out",
-            &path(&key),
+            &path(&pkcs1),
         ])?;
+        std::fs::rename(&pkcs1, &key)?;
     }
     let is_ca = spec.is_ca.unwrap_or(false);
     let usages = spec
