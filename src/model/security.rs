@@ -212,46 +212,45 @@ fn broker_names(names: &Names, brokers: &[Listener]) -> (Vec<String>, Vec<String
 
 /// The brokers' settings for TLS and authentication, per listener.
 pub fn broker_env(listeners: &[Listener]) -> Vec<EnvVar> {
-    let mut env = Vec::new();
+    broker_properties(listeners)
+        .iter()
+        .map(|(k, v)| EnvVar::value(&property_env(k), v))
+        .collect()
+}
+
+/// The broker properties TLS and authentication set, per listener;
+/// `kafka.config` may not set them too.
+pub fn broker_properties(listeners: &[Listener]) -> Vec<(String, String)> {
+    let mut props: Vec<(String, String)> = Vec::new();
+    let mut set = |k: String, v: String| props.push((k, v));
     if listeners.iter().any(|l| l.tls) {
-        env.extend([
-            EnvVar::value("KAFKA_SSL_KEYSTORE_TYPE", "PEM"),
-            EnvVar::value(
-                "KAFKA_SSL_KEYSTORE_LOCATION",
-                format!("{TLS_DIR}/{COMBINED_FILE}"),
-            ),
-            EnvVar::value("KAFKA_SSL_TRUSTSTORE_TYPE", "PEM"),
-            EnvVar::value(
-                "KAFKA_SSL_TRUSTSTORE_LOCATION",
-                format!("{TLS_DIR}/{CA_FILE}"),
-            ),
-            EnvVar::value("KAFKA_SSL_PRINCIPAL_MAPPING_RULES", PRINCIPAL_RULES),
-        ]);
+        set("ssl.keystore.type".into(), "PEM".into());
+        set(
+            "ssl.keystore.location".into(),
+            format!("{TLS_DIR}/{COMBINED_FILE}"),
+        );
+        set("ssl.truststore.type".into(), "PEM".into());
+        set(
+            "ssl.truststore.location".into(),
+            format!("{TLS_DIR}/{CA_FILE}"),
+        );
+        set("ssl.principal.mapping.rules".into(), PRINCIPAL_RULES.into());
     }
     for l in listeners {
         let prefix = format!("listener.name.{}.", l.name.to_lowercase());
         match l.authentication {
             Authentication::None => {}
-            Authentication::Mtls => env.push(EnvVar::value(
-                &property_env(&format!("{prefix}ssl.client.auth")),
-                "required",
-            )),
-            Authentication::ScramSha512 => env.extend([
-                EnvVar::value(
-                    &property_env(&format!("{prefix}sasl.enabled.mechanisms")),
-                    SCRAM,
-                ),
-                EnvVar::value(
-                    &property_env(&format!(
-                        "{prefix}{}.sasl.jaas.config",
-                        SCRAM.to_lowercase()
-                    )),
+            Authentication::Mtls => set(format!("{prefix}ssl.client.auth"), "required".into()),
+            Authentication::ScramSha512 => {
+                set(format!("{prefix}sasl.enabled.mechanisms"), SCRAM.into());
+                set(
+                    format!("{prefix}{}.sasl.jaas.config", SCRAM.to_lowercase()),
                     format!("{SCRAM_LOGIN} required;"),
-                ),
-            ]),
+                );
+            }
         }
     }
-    env
+    props
 }
 
 /// The brokers' certificate, mounted where their settings name it.

@@ -219,6 +219,9 @@ impl Validator<'_> {
         let network_policy = self.network_policy(&spec.network_policy);
         let metrics = self.metrics(&spec.metrics, &kafka);
         let security = self.security(&spec.security, &kafka.exposure);
+        if let Some(s) = &security {
+            self.security_config(&spec.kafka.config, s, &kafka.exposure);
+        }
         Cluster {
             name: spec.name.clone(),
             namespace: spec.namespace.clone(),

@@ -3,10 +3,14 @@
 
 use super::{Note, Validator};
 use crate::dns::{is_dns_label, is_dns_subdomain};
+use crate::model::listeners::{self, QuorumKind};
+use crate::model::security;
+use crate::spec::Scalar;
 use crate::spec::{
     Authentication, ListenerSecuritySpec, OpenExternal, SecuritySpec, UserAuthentication,
 };
 use crate::validate::cluster::{Credential, Exposure, ListenerSecurity, Security, User};
+use indexmap::IndexMap;
 
 impl Validator<'_> {
     pub(super) fn security(&mut self, s: &SecuritySpec, exposure: &Exposure) -> Option<Security> {
@@ -111,6 +115,27 @@ impl Validator<'_> {
                 .with_help(format!(
                     "declare the clients outside the cluster under `security.users`, with {kind}"
                 ));
+        }
+    }
+
+    /// `kafka.config` keys that `security` sets for the brokers.
+    pub(super) fn security_config(
+        &mut self,
+        config: &IndexMap<String, Scalar>,
+        s: &Security,
+        exposure: &Exposure,
+    ) {
+        let listeners = listeners::brokers(exposure, QuorumKind::ZooKeeper, Some(s));
+        let managed: Vec<String> = security::broker_properties(&listeners)
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        for key in config.keys().filter(|k| managed.contains(k)) {
+            self.key_error(
+                &format!("kafka.config.{key}"),
+                format!("`{key}` is set by kafkagen from `security` and cannot be overridden in `kafka.config`"),
+            )
+            .with_label("managed by kafkagen");
         }
     }
 
