@@ -605,7 +605,14 @@ fn inside_refusals(
         return;
     };
     if replication.authenticated() {
-        security::refused(s, inside, &replication, Who::Anonymous, &address, home);
+        security::refused(
+            s,
+            inside,
+            &replication,
+            Who::Anonymous,
+            &address,
+            Some(home),
+        );
     }
 }
 
@@ -617,13 +624,16 @@ fn outside_refusals(
     d: &crate::security::Demands,
     bootstrap: &str,
     frontend: std::net::SocketAddrV4,
+    logged_in: bool,
 ) {
     use crate::security::{self, Who};
+    // Back to the client's own login afterwards, when it has one.
+    let home = logged_in.then_some(d);
     if d.sasl.is_some() && !security::scram_users(&s.cluster).is_empty() {
-        security::refused(s, client, d, Who::WrongPassword, bootstrap, d);
+        security::refused(s, client, d, Who::WrongPassword, bootstrap, home);
     }
     if d.authenticated() {
-        security::refused(s, client, d, Who::Anonymous, bootstrap, d);
+        security::refused(s, client, d, Who::Anonymous, bootstrap, home);
     }
     // The bare address, unless the certificate names it (IP hosts).
     let named = bootstrap
@@ -697,6 +707,7 @@ pub fn outside(s: &mut Session) -> Result<()> {
             d,
             &ext,
             std::net::SocketAddrV4::new(ip, port),
+            logged_in,
         );
     }
     if !logged_in {

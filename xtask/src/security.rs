@@ -209,14 +209,14 @@ pub fn login(
 }
 
 /// The listener must refuse `who` at `bootstrap`; the client's own
-/// properties are restored after.
+/// properties (as `home` demands) are restored after, if it has any.
 pub fn refused(
     s: &mut Session,
     client: &mut Client,
     d: &Demands,
     who: Who,
     bootstrap: &str,
-    home: &Demands,
+    home: Option<&Demands>,
 ) {
     let (cluster, issued, report) = (&s.cluster, &s.issued, &mut s.report);
     let what = format!("{}: {} ", client.name, d.listener);
@@ -232,7 +232,9 @@ pub fn refused(
         },
         Err(e) => report.fail(format!("{what}cannot set up the client: {e}")),
     }
-    if let Err(e) = login(cluster, issued, client, home, &Who::Right) {
+    if let Some(home) = home
+        && let Err(e) = login(cluster, issued, client, home, &Who::Right)
+    {
         report.fail(format!("{what}cannot restore the client: {e}"));
     }
 }
