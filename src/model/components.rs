@@ -575,7 +575,7 @@ pub fn kafka(c: &Cluster, names: &Names, quorum: Quorum) -> Component {
         data: component.storage.volume(),
     });
     let (init, mut main, mut volumes) = with_metrics(c, k.flavor, component.role, pod, &mut files);
-    if security::tls(c.security.as_ref()) {
+    if c.security.as_ref().is_some_and(|s| s.tls()) {
         let (volume, mount) = security::broker_volume(&security::broker_secret(names));
         main.mounts.push(mount);
         volumes.push(volume);

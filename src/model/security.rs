@@ -14,7 +14,7 @@ use super::containers::{EnvVar, Mount, Volume, VolumeSource};
 use super::listeners::Listener;
 use super::names::Names;
 use super::{Labels, labels, property_env};
-use crate::validate::cluster::{Authentication, Cluster, Credential, IssuerKind, Security};
+use crate::validate::cluster::{Authentication, Cluster, Credential, IssuerKind};
 use serde::Serialize;
 
 /// Where brokers mount their certificate's Secret, and Jobs the CA.
@@ -299,9 +299,4 @@ pub fn client_properties(l: &Listener, ca: &str) -> Vec<(String, String)> {
         }
     }
     p
-}
-
-/// Whether the cluster has TLS anywhere (the brokers' Secret exists).
-pub fn tls(security: Option<&Security>) -> bool {
-    security.is_some_and(Security::tls)
 }

@@ -95,6 +95,17 @@ impl Session {
         })
     }
 
+    /// Logs `client` in as listener `d` demands, with the right credential.
+    fn login(&self, client: &mut Client, d: &crate::security::Demands) -> Result<String, String> {
+        crate::security::login(
+            &self.cluster,
+            &self.issued,
+            client,
+            d,
+            &crate::security::Who::Right,
+        )
+    }
+
     fn client(&mut self, name: &str, netns: &str) -> Result<Client> {
         let image = self.kafka_image().context("no Kafka image in the render")?;
         let (helper, jars) = self
@@ -446,13 +457,7 @@ fn boot(s: &mut Session, opts: &Options) -> Result<()> {
     let mut inside = s.client("inside", &netns)?;
     let internal = crate::security::demands(&s.cluster, "INTERNAL");
     if let Some(d) = internal.as_ref().filter(|d| d.tls || d.authenticated()) {
-        match crate::security::login(
-            &s.cluster,
-            &s.issued,
-            &mut inside,
-            d,
-            &crate::security::Who::Right,
-        ) {
+        match s.login(&mut inside, d) {
             Ok(said) => s
                 .report
                 .pass(format!("inside: INTERNAL clients connect with {said}")),
@@ -683,13 +688,7 @@ pub fn outside(s: &mut Session) -> Result<()> {
     };
     let mut logged_in = true;
     if let Some(d) = external.as_ref().filter(|d| d.tls || d.authenticated()) {
-        match crate::security::login(
-            &s.cluster,
-            &s.issued,
-            &mut client,
-            d,
-            &crate::security::Who::Right,
-        ) {
+        match s.login(&mut client, d) {
             Ok(said) => s
                 .report
                 .pass(format!("outside: EXTERNAL clients connect with {said}")),
