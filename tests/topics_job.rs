@@ -1,7 +1,8 @@
-//! The topics Job's script, run by bash as the container runs it, against
-//! stand-ins for the image's tools that refuse what the real ones refuse
-//! (an empty topic name, a partition count that is not a number). The live
-//! boot (`cargo xtask live`) runs the same script against the real tools.
+//! The topics, users and ACLs Jobs' scripts, run by bash as the container
+//! runs them, against stand-ins for the image's tools that refuse what the
+//! real ones refuse (an empty topic name, a partition count that is not a
+//! number, an operation a resource type does not take). The live boot
+//! (`cargo xtask live`) runs the same scripts against the real tools.
 
 use serde_json::Value;
 use std::path::Path;
@@ -69,6 +70,81 @@ done
 echo "$name ${BASH_REMATCH[1]}" >> "$FAKE_LOG"
 "#;
 
+/// Stands in for `kafka-acls`: keeps the ACLs in `$FAKE_ACLS`, one
+/// `principal|host|OPERATION|PERMISSION|TYPE|name|PATTERN` per line, checks
+/// its arguments as AclCommand does, and lists them as Kafka 3.9's does
+/// (the last ACL of a resource ends with a space).
+const FAKE_ACLS: &str = r#"#!/bin/bash
+set -u
+action=; principal=; host=; perm=; ops=(); type=; name=; pattern=LITERAL; force=; bootstrap=
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --bootstrap-server) bootstrap="$2"; shift 2 ;;
+    --command-config) [ -r "$2" ] || { echo "NoSuchFileException: $2" >&2; exit 1; }; shift 2 ;;
+    --list|--add|--remove) [ -z "$action" ] || { echo "Command must include exactly one action: --list, --add, --remove." >&2; exit 1; }; action=${1#--}; shift ;;
+    --force) force=1; shift ;;
+    --allow-principal|--deny-principal) principal="$2"; perm=$([ "$1" = --allow-principal ] && echo ALLOW || echo DENY); shift 2 ;;
+    --allow-host|--deny-host) host="$2"; shift 2 ;;
+    --operation) ops+=("$2"); shift 2 ;;
+    --topic) type=TOPIC; name="$2"; shift 2 ;;
+    --group) type=GROUP; name="$2"; shift 2 ;;
+    --cluster) type=CLUSTER; name=kafka-cluster; shift ;;
+    --transactional-id) type=TRANSACTIONAL_ID; name="$2"; shift 2 ;;
+    --resource-pattern-type) pattern="${2^^}"; shift 2 ;;
+    *) echo "fake kafka-acls: unrecognized option $1" >&2; exit 1 ;;
+  esac
+done
+[ -n "$bootstrap" ] || { echo "One of --bootstrap-server or --bootstrap-controller must be specified" >&2; exit 1; }
+touch "$FAKE_ACLS"
+if [ "$action" = list ]; then
+  [ -z "$principal" ] || { echo "Option "[list]" can't be used with option "[allow-principal]"" >&2; exit 1; }
+  last=
+  sort -t'|' -k5,7 "$FAKE_ACLS" | while IFS='|' read -r p h o m t n pt; do
+    if [ "$t|$n|$pt" != "$last" ]; then
+      [ -z "$last" ] || printf ' 
+
+'
+      printf 'Current ACLs for resource `ResourcePattern(resourceType=%s, name=%s, patternType=%s)`: 
+ 	' "$t" "$n" "$pt"
+      last="$t|$n|$pt"
+    else
+      printf '
+	'
+    fi
+    printf '(principal=%s, host=%s, operation=%s, permissionType=%s)' "$p" "$h" "$o" "$m"
+  done
+  [ ! -s "$FAKE_ACLS" ] || printf ' 
+
+'
+  exit 0
+fi
+[ -n "$type" ] || { echo "You must specify one of: --topic, --cluster, --group, --transactional-id" >&2; exit 1; }
+[ "$action" = add ] || [ -n "$force" ] || { echo "Are you sure you want to remove ACLs (y/n)? no answer" >&2; exit 1; }
+case "$pattern" in LITERAL|PREFIXED) ;; *) echo "Unknown resource-pattern-type: $pattern" >&2; exit 1 ;; esac
+case "$type" in
+  TOPIC) valid="READ WRITE CREATE DESCRIBE DELETE ALTER DESCRIBE_CONFIGS ALTER_CONFIGS" ;;
+  GROUP) valid="READ DESCRIBE DELETE DESCRIBE_CONFIGS ALTER_CONFIGS" ;;
+  CLUSTER) valid="CREATE CLUSTER_ACTION DESCRIBE_CONFIGS ALTER_CONFIGS IDEMPOTENT_WRITE ALTER DESCRIBE" ;;
+  TRANSACTIONAL_ID) valid="DESCRIBE WRITE" ;;
+esac
+for op in "${ops[@]}"; do
+  canonical=
+  for known in ALL READ WRITE CREATE DELETE ALTER DESCRIBE CLUSTER_ACTION DESCRIBE_CONFIGS ALTER_CONFIGS IDEMPOTENT_WRITE; do
+    [ "${known//_/}" = "${op^^}" ] && canonical=$known
+  done
+  [ -n "$canonical" ] || { echo "Unknown operation: $op" >&2; exit 1; }
+  [ "$canonical" = ALL ] || [[ " $valid " == *" $canonical "* ]] || { echo "ResourceType $type only supports operations $valid" >&2; exit 1; }
+  line="$principal|$host|$canonical|$perm|$type|$name|$pattern"
+  if [ "$action" = add ]; then
+    grep -Fxq "$line" "$FAKE_ACLS" || echo "$line" >> "$FAKE_ACLS"
+  else
+    grep -Fxv "$line" "$FAKE_ACLS" > "$FAKE_ACLS.new" || true
+    mv "$FAKE_ACLS.new" "$FAKE_ACLS"
+  fi
+  echo "$action $line" >> "$FAKE_LOG"
+done
+"#;
+
 fn job<'a>(items: &'a [Value], component: &str) -> &'a Value {
     items
         .iter()
@@ -94,6 +170,7 @@ fn run_job(dir: &Path, job: &Value, secrets: &[(&str, &str)]) -> (Option<i32>, S
         ("kafka-topics", FAKE_TOPICS),
         ("kafka-broker-api-versions", FAKE_API_VERSIONS),
         ("kafka-configs", FAKE_CONFIGS),
+        ("kafka-acls", FAKE_ACLS),
     ] {
         let path = dir.join(name);
         std::fs::write(&path, text).unwrap();
@@ -134,6 +211,8 @@ fn run_job(dir: &Path, job: &Value, secrets: &[(&str, &str)]) -> (Option<i32>, S
         .env("TOPICS_TOOL", dir.join("kafka-topics"))
         .env("API_VERSIONS", dir.join("kafka-broker-api-versions"))
         .env("CONFIGS_TOOL", dir.join("kafka-configs"))
+        .env("ACLS_TOOL", dir.join("kafka-acls"))
+        .env("FAKE_ACLS", dir.join("acls"))
         .env("FAKE_LOG", &log)
         .env("FAKE_BROKERS", "3")
         .output()
@@ -188,4 +267,57 @@ fn users_job_sets_each_scram_credential_from_its_secret() {
     let (code, _, stderr) = run_job(&dir, users, &[("alice-pw", "s3cret"), ("bob-pw", "a,b")]);
     assert_eq!(code, Some(1));
     assert!(stderr.contains("the password of user bob"), "{stderr}");
+}
+
+#[test]
+fn acls_job_adds_what_is_declared_and_removes_what_it_owns_and_no_longer_declares() {
+    let spec = "name: t\nmode: kraft\nsecurity:\n  listeners:\n    internal: { tls: true, authentication: mtls }\n    controller: { tls: true, authentication: mtls }\n  authorization: {}\n  users:\n    - name: alice\n      authentication: tls\n      acls:\n        - { type: topic, name: orders, operations: [Read, DescribeConfigs] }\n        - { type: cluster, operations: [IdempotentWrite] }\n        - { type: group, name: alice-, patternType: prefixed, operations: [Read] }\n        - { type: topic, name: orders, operations: [Write], permission: deny }\n";
+    let dir = workdir("acls-job", &[("spec.yaml", spec)]);
+    let items = items(&ok(&kafkagen(&dir, &["render", "spec.yaml", "-o", "json"])));
+    let acls = job(&items, "acls");
+    let marker = "DESCRIBE|ALLOW|TRANSACTIONAL_ID|kafkagen.acls-owner|LITERAL";
+    // Before: an undeclared ACL of alice, whom the Job owns; bob, owned by
+    // an earlier run (its marker) and no longer declared; carol, whose ACL
+    // was made by hand.
+    std::fs::write(
+        dir.join("acls"),
+        format!(
+            "User:alice|*|ALTER|ALLOW|TOPIC|orders|LITERAL\nUser:bob|*|{marker}\nUser:bob|*|READ|ALLOW|TOPIC|orders|LITERAL\nUser:carol|*|READ|ALLOW|TOPIC|orders|LITERAL\n"
+        ),
+    )
+    .unwrap();
+    let (code, log, stderr) = run_job(&dir, acls, &[]);
+    assert_eq!(code, Some(0), "the Job failed:\n{stderr}");
+    let mut after: Vec<String> = std::fs::read_to_string(dir.join("acls"))
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    after.sort();
+    assert_eq!(
+        after,
+        [
+            "User:alice|*|DESCRIBE_CONFIGS|ALLOW|TOPIC|orders|LITERAL".into(),
+            format!("User:alice|*|{marker}"),
+            "User:alice|*|IDEMPOTENT_WRITE|ALLOW|CLUSTER|kafka-cluster|LITERAL".into(),
+            "User:alice|*|READ|ALLOW|GROUP|alice-|PREFIXED".into(),
+            "User:alice|*|READ|ALLOW|TOPIC|orders|LITERAL".into(),
+            "User:alice|*|WRITE|DENY|TOPIC|orders|LITERAL".into(),
+            "User:carol|*|READ|ALLOW|TOPIC|orders|LITERAL".into(),
+        ]
+    );
+    // bob's marker goes last, so that a run cut short is finished by the next.
+    let removed: Vec<&str> = log.lines().filter(|l| l.starts_with("remove ")).collect();
+    assert_eq!(
+        removed,
+        [
+            "remove User:alice|*|ALTER|ALLOW|TOPIC|orders|LITERAL",
+            "remove User:bob|*|READ|ALLOW|TOPIC|orders|LITERAL",
+            &format!("remove User:bob|*|{marker}"),
+        ]
+    );
+    // Again: nothing to add, nothing to remove.
+    let (code, log, stderr) = run_job(&dir, acls, &[]);
+    assert_eq!(code, Some(0), "the second run failed:\n{stderr}");
+    assert_eq!(log, "", "the second run changed ACLs");
 }

@@ -97,6 +97,7 @@ fn text(cluster: &Cluster, model: &Model) -> String {
     }
 
     out += &clients(model, brokers);
+    out += &authorization(model);
     out += &pods(model);
     out += &services(model, brokers);
     out += &storage(model);
@@ -132,10 +133,54 @@ fn clients(model: &Model, brokers: &Component) -> String {
             continue;
         };
         out += &format!("{} bootstrap.servers={bootstrap}\n", l.name);
-        for (k, v) in security::client_properties(l, &ca) {
+        for (k, v) in security::client_properties(
+            l,
+            &ca,
+            &format!("<the user's {}>", security::COMBINED_FILE),
+        ) {
             out += &format!("{} {k}={v}\n", l.name);
         }
     }
+    out
+}
+
+/// With authorization on: the authorizer, the super users, and every ACL
+/// the ACLs Job keeps.
+fn authorization(model: &Model) -> String {
+    let Some(a) = model
+        .security
+        .as_ref()
+        .and_then(|s| s.authorization.as_ref())
+    else {
+        return String::new();
+    };
+    let mut out = String::from("\nAUTHORIZATION\n");
+    for (k, v) in &a.properties {
+        out += &format!("{k}={v}\n");
+    }
+    if a.acls.is_empty() {
+        out += "No ACLs: only the super users may do anything.\n";
+        return out;
+    }
+    let mut rows = vec![row(&[
+        "PRINCIPAL",
+        "PERMISSION",
+        "OPERATION",
+        "RESOURCE",
+        "NAME",
+        "PATTERN",
+    ])];
+    for e in &a.acls {
+        rows.push(row(&[
+            &e.principal,
+            &e.permission,
+            &e.operation,
+            &e.resource_type,
+            &e.name,
+            &e.pattern_type,
+        ]));
+    }
+    out += &table(&rows);
     out
 }
 

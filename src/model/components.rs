@@ -384,7 +384,7 @@ pub fn zookeeper(c: &Cluster, names: &Names, z: &ZooKeeper) -> Component {
 pub fn controllers(c: &Cluster, names: &Names, kraft: &Kraft, ctrl: &Controllers) -> Component {
     let flavor = c.kafka.flavor;
     let headless = names.controller_headless();
-    let mut listeners = listeners::controllers();
+    let mut listeners = listeners::controllers(c.security.as_ref());
     listeners.extend(c.metrics.as_ref().map(|m| listeners::metrics(m.port)));
     let pods = pods(
         names,
@@ -430,6 +430,7 @@ pub fn controllers(c: &Cluster, names: &Names, kraft: &Kraft, ctrl: &Controllers
     ]);
     let (log_env, mut files) = logging(flavor, c.kafka.version);
     env.extend(log_env);
+    env.extend(security::broker_env(c, names, &component.listeners));
     let pod = containers::pod(PodSpec {
         container: &component.main_container,
         image: &c.kafka.image,
@@ -445,9 +446,23 @@ pub fn controllers(c: &Cluster, names: &Names, kraft: &Kraft, ctrl: &Controllers
         pods_config: &component.pods_config,
         data: component.storage.volume(),
     });
-    let pod = with_metrics(c, flavor, component.role, pod, &mut files);
-    component.run(pod, files);
+    let (init, mut main, mut volumes) = with_metrics(c, flavor, component.role, pod, &mut files);
+    if c.security.as_ref().is_some_and(|s| s.controller.tls) {
+        tls_volume(names, &mut main, &mut volumes);
+    }
+    component.run((init, main, volumes), files);
     component
+}
+
+/// The brokers' certificate Secret, mounted where their settings name it.
+fn tls_volume(
+    names: &Names,
+    main: &mut containers::Container,
+    volumes: &mut Vec<containers::Volume>,
+) {
+    let (volume, mount) = security::broker_volume(&security::broker_secret(names));
+    main.mounts.push(mount);
+    volumes.push(volume);
 }
 
 pub fn kafka(c: &Cluster, names: &Names, quorum: Quorum) -> Component {
@@ -547,7 +562,7 @@ pub fn kafka(c: &Cluster, names: &Names, quorum: Quorum) -> Component {
             }
         }
     }
-    env.extend(security::broker_env(&component.listeners));
+    env.extend(security::broker_env(c, names, &component.listeners));
     for (key, v) in &k.config {
         env.push(EnvVar::value(&property_env(key), v));
     }
@@ -576,9 +591,7 @@ pub fn kafka(c: &Cluster, names: &Names, quorum: Quorum) -> Component {
     });
     let (init, mut main, mut volumes) = with_metrics(c, k.flavor, component.role, pod, &mut files);
     if c.security.as_ref().is_some_and(|s| s.tls()) {
-        let (volume, mount) = security::broker_volume(&security::broker_secret(names));
-        main.mounts.push(mount);
-        volumes.push(volume);
+        tls_volume(names, &mut main, &mut volumes);
     }
     component.run((init, main, volumes), files);
     component

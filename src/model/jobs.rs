@@ -1,11 +1,13 @@
 //! The Jobs that talk to the brokers once they are up, as any client
-//! does (with the internal listener's TLS settings): the topics Job creates
-//! the spec's topics, the users Job sets the SCRAM users' credentials.
+//! does (with the internal listener's TLS settings, and kafkagen's admin
+//! certificate when it demands one): the topics Job creates the spec's
+//! topics, the users Job sets the SCRAM users' credentials, the ACLs Job
+//! converges the users' ACLs.
 
 use super::components::commands;
 use super::containers::env_literal;
 use super::listeners::Listener;
-use super::security::{self, CA_FILE, SCRAM, TLS_DIR};
+use super::security::{self, CA_FILE, COMBINED_FILE, SCRAM, TLS_DIR};
 use super::{IMAGE_USER, Labels, Resources, digest, labels, resources};
 use crate::model::names::Names;
 use crate::validate::cluster::{Cluster, Credential, Flavor};
@@ -21,9 +23,12 @@ pub struct JobClient {
     pub api_versions_tool: String,
     /// The client's `--command-config` file, as `key=value` lines.
     pub properties: String,
-    /// The brokers' certificate Secret, whose `ca.crt` the Job trusts.
+    /// The Secret whose `ca.crt` the Job trusts (the brokers'), or that
+    /// also holds its own certificate (kafkagen's admin).
     pub ca_secret: Option<String>,
     pub ca_dir: String,
+    /// The Secret's keys the Job mounts.
+    pub tls_files: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -86,17 +91,28 @@ fn client(
     brokers: u32,
 ) -> JobClient {
     let ca = format!("{TLS_DIR}/{CA_FILE}");
-    let properties: String = security::client_properties(internal, &ca)
+    let keystore = format!("{TLS_DIR}/{COMBINED_FILE}");
+    let properties: String = security::client_properties(internal, &ca, &keystore)
         .iter()
         .map(|(k, v)| format!("{k}={v}\n"))
         .collect();
+    let admin = c.security.as_ref().is_some_and(|s| s.admin());
+    let (ca_secret, tls_files) = match (internal.tls, admin) {
+        (false, _) => (None, Vec::new()),
+        (true, false) => (Some(security::broker_secret(names)), vec![CA_FILE.into()]),
+        (true, true) => (
+            Some(security::admin_secret(names)),
+            vec![CA_FILE.into(), COMBINED_FILE.into()],
+        ),
+    };
     JobClient {
         bootstrap: bootstrap.to_string(),
         brokers: brokers.to_string(),
         api_versions_tool: commands(c.kafka.flavor).2.into(),
         properties: env_literal(&properties),
-        ca_secret: internal.tls.then(|| security::broker_secret(names)),
+        ca_secret,
         ca_dir: TLS_DIR.into(),
+        tls_files,
     }
 }
 
@@ -214,6 +230,61 @@ pub fn users_job(
         users: env_literal(&users),
         scram_users,
         passwords_dir: PASSWORDS_DIR.into(),
+        resources: job_resources(),
+        user: IMAGE_USER,
+    })
+}
+
+/// The ACLs Job: adds the users' declared ACLs, and removes the ACLs of
+/// the principals it owns that the spec no longer declares. It owns the
+/// principals of users with ACLs, and records each with a marker ACL
+/// (`security::ACL_MARKER`), so that a user removed from the spec loses
+/// its ACLs on the next run.
+#[derive(Debug, Serialize)]
+pub struct AclsJob {
+    pub name: String,
+    pub image: String,
+    pub labels: Labels,
+    pub client: JobClient,
+    /// The image's `kafka-acls` command.
+    pub acls_tool: String,
+    /// One ACL per line, as the Job reads `kafka-acls --list`:
+    /// `principal|host|OPERATION|PERMISSION|TYPE|name|PATTERN`.
+    pub acls: String,
+    pub marker: String,
+    pub resources: Resources,
+    pub user: u32,
+}
+
+fn acls_tool(flavor: Flavor) -> &'static str {
+    match flavor {
+        Flavor::ApacheKafka => "/opt/kafka/bin/kafka-acls.sh",
+        _ => "kafka-acls",
+    }
+}
+
+pub fn acls_job(
+    c: &Cluster,
+    names: &Names,
+    bootstrap: &str,
+    internal: &Listener,
+) -> Option<AclsJob> {
+    let s = c.security.as_ref()?;
+    s.authorization.as_ref()?;
+    let acls: String = security::acl_entries(s)
+        .iter()
+        .map(|a| a.line() + "\n")
+        .collect();
+    let client = client(c, names, bootstrap, internal, 1);
+    let hash = job_hash("kafka/acls-job.yaml.j2", c, &client, &acls);
+    Some(AclsJob {
+        name: names.acls_job(&hash),
+        image: c.kafka.image.clone(),
+        labels: labels("kafka", &c.name, "acls"),
+        client,
+        acls_tool: acls_tool(c.kafka.flavor).into(),
+        acls: env_literal(&acls),
+        marker: security::ACL_MARKER.into(),
         resources: job_resources(),
         user: IMAGE_USER,
     })

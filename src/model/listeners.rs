@@ -301,9 +301,10 @@ pub fn zookeeper() -> Vec<Listener> {
 
 /// Dedicated controllers: the quorum only, which they do not advertise (the
 /// images refuse `KAFKA_ADVERTISED_LISTENERS` on controller-only nodes).
-pub fn controllers() -> Vec<Listener> {
+pub fn controllers(security: Option<&Security>) -> Vec<Listener> {
     vec![
         Listener::kafka(CONTROLLER)
+            .secured(security.map(|s| s.controller).unwrap_or_default())
             .reached(Reach::PodDns)
             .served_by(true, false, false)
             .allow(Access::From(vec![Peer::Own, Peer::Brokers])),
@@ -351,10 +352,11 @@ pub fn brokers(
         QuorumKind::ZooKeeper => {}
         QuorumKind::Controllers => listeners.push(Listener {
             bound: false,
-            ..Listener::kafka(CONTROLLER)
+            ..Listener::kafka(CONTROLLER).secured(of(|s| s.controller))
         }),
         QuorumKind::Combined => listeners.push(
             Listener::kafka(CONTROLLER)
+                .secured(of(|s| s.controller))
                 .reached(Reach::PodDns)
                 .served_by(true, false, false)
                 .allow(Access::From(vec![Peer::Own])),

@@ -51,6 +51,7 @@ pub struct Model {
     pub external: Option<External>,
     pub topics_job: Option<TopicsJob>,
     pub users_job: Option<UsersJob>,
+    pub acls_job: Option<jobs::AclsJob>,
     /// The brokers' in-cluster bootstrap address, `host:port`.
     pub bootstrap: String,
     /// What reads the pods' metrics, when they have any.
@@ -240,6 +241,7 @@ pub fn build(c: &Cluster) -> Model {
     let internal = &kafka.listeners[0];
     let topics_job = jobs::topics_job(c, &names, &bootstrap, internal);
     let users_job = jobs::users_job(c, &names, &bootstrap, internal);
+    let acls_job = jobs::acls_job(c, &names, &bootstrap, internal);
     components.push(kafka);
     let prometheus_namespace = c.metrics.as_ref().map(|m| m.prometheus_namespace.as_str());
     let network_policies = match &c.network_policy {
@@ -247,8 +249,11 @@ pub fn build(c: &Cluster) -> Model {
             &components,
             peers,
             prometheus_namespace,
-            topics_job.as_ref(),
-            users_job.as_ref(),
+            [
+                topics_job.as_ref().map(|j| (&j.name, &j.labels)),
+                users_job.as_ref().map(|j| (&j.name, &j.labels)),
+                acls_job.as_ref().map(|j| (&j.name, &j.labels)),
+            ],
         ),
         None => Vec::new(),
     };
@@ -278,6 +283,7 @@ pub fn build(c: &Cluster) -> Model {
         external,
         topics_job,
         users_job,
+        acls_job,
         bootstrap,
         monitoring,
         security,

@@ -46,6 +46,9 @@ impl Names {
     pub fn users_job(&self, hash: &str) -> String {
         format!("{}-users-{hash}", self.name)
     }
+    pub fn acls_job(&self, hash: &str) -> String {
+        format!("{}-acls-{hash}", self.name)
+    }
     pub fn zookeeper(&self) -> String {
         format!("{}-zookeeper", self.name)
     }

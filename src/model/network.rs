@@ -2,7 +2,7 @@
 //! allow (see `listeners::ingress`); the topics Job by no one.
 
 use super::listeners::{self, Access, Peer};
-use super::{Component, Labels, TopicsJob, UsersJob};
+use super::{Component, Labels};
 use crate::validate::cluster;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -48,8 +48,7 @@ pub fn network_policies(
     components: &[Component],
     allowed: &[cluster::Peer],
     prometheus_namespace: Option<&str>,
-    topics_job: Option<&TopicsJob>,
-    users_job: Option<&UsersJob>,
+    jobs: [Option<(&String, &Labels)>; 3],
 ) -> Vec<NetworkPolicyModel> {
     let brokers = components
         .iter()
@@ -93,11 +92,7 @@ pub fn network_policies(
         })
         .collect();
     // The Jobs serve nothing: no ingress at all.
-    let jobs = topics_job
-        .map(|j| (&j.name, &j.labels))
-        .into_iter()
-        .chain(users_job.map(|j| (&j.name, &j.labels)));
-    for (name, labels) in jobs {
+    for (name, labels) in jobs.into_iter().flatten() {
         policies.push(NetworkPolicyModel {
             name: name.clone(),
             labels: labels.clone(),

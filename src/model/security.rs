@@ -14,7 +14,10 @@ use super::containers::{EnvVar, Mount, Volume, VolumeSource};
 use super::listeners::Listener;
 use super::names::Names;
 use super::{Labels, labels, property_env};
-use crate::validate::cluster::{Authentication, Cluster, Credential, IssuerKind};
+use crate::validate::cluster::{
+    AclPermission, AclResourceType, Authentication, Cluster, Credential, IssuerKind, Metadata,
+    PatternType, Security,
+};
 use serde::Serialize;
 
 /// Where brokers mount their certificate's Secret, and Jobs the CA.
@@ -28,6 +31,11 @@ const SCRAM_LOGIN: &str = "org.apache.kafka.common.security.scram.ScramLoginModu
 /// A certificate whose subject is only `CN=<name>` is the principal
 /// `User:<name>`; any other subject keeps its whole DN.
 const PRINCIPAL_RULES: &str = "RULE:^CN=([^,]+)$/$1/,DEFAULT";
+/// The broker properties authorization sets.
+pub const AUTHORIZER: &str = "authorizer.class.name";
+pub const SUPER_USERS: &str = "super.users";
+const STANDARD_AUTHORIZER: &str = "org.apache.kafka.metadata.authorizer.StandardAuthorizer";
+const ACL_AUTHORIZER: &str = "kafka.security.authorizer.AclAuthorizer";
 
 /// A cert-manager Issuer the render makes.
 #[derive(Debug, Serialize)]
@@ -59,6 +67,98 @@ pub struct SecurityModel {
     pub certificates: Vec<CertificateModel>,
     /// The brokers' certificate Secret, when a listener uses TLS.
     pub broker_secret: Option<String>,
+    /// With authorization on: the authorizer's settings and the ACLs.
+    pub authorization: Option<AuthorizationModel>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AuthorizationModel {
+    /// `authorizer.class.name` and `super.users`.
+    pub properties: Vec<(String, String)>,
+    pub acls: Vec<AclEntry>,
+}
+
+/// One ACL, with Kafka's names for its parts (as `kafka-acls --list`
+/// prints them).
+#[derive(Debug, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct AclEntry {
+    pub principal: String,
+    pub host: String,
+    pub operation: String,
+    pub permission: String,
+    pub resource_type: String,
+    pub name: String,
+    pub pattern_type: String,
+}
+
+impl AclEntry {
+    /// `principal|host|OPERATION|PERMISSION|TYPE|name|PATTERN`: a line of
+    /// the ACLs Job.
+    pub fn line(&self) -> String {
+        [
+            &self.principal,
+            &self.host,
+            &self.operation,
+            &self.permission,
+            &self.resource_type,
+            &self.name,
+            &self.pattern_type,
+        ]
+        .map(String::as_str)
+        .join("|")
+    }
+}
+
+/// The resource of the ACLs Job's marker: no client uses a transactional
+/// id with a name of kafkagen's.
+pub const ACL_MARKER: &str = "kafkagen.acls-owner";
+
+/// Every declared ACL, and for each user with ACLs the ACLs Job's marker
+/// (`Describe` on the transactional id [`ACL_MARKER`]), sorted.
+pub fn acl_entries(s: &Security) -> Vec<AclEntry> {
+    let mut out = Vec::new();
+    for u in s.users.iter().filter(|u| !u.acls.is_empty()) {
+        let principal = format!("User:{}", u.name);
+        let entry =
+            |operation: &str, permission: &str, kind: &str, name: &str, pattern: &str| AclEntry {
+                principal: principal.clone(),
+                host: "*".into(),
+                operation: operation.into(),
+                permission: permission.into(),
+                resource_type: kind.into(),
+                name: name.into(),
+                pattern_type: pattern.into(),
+            };
+        out.push(entry(
+            "DESCRIBE",
+            "ALLOW",
+            "TRANSACTIONAL_ID",
+            ACL_MARKER,
+            "LITERAL",
+        ));
+        for a in &u.acls {
+            let kind = match a.resource_type {
+                AclResourceType::Topic => "TOPIC",
+                AclResourceType::Group => "GROUP",
+                AclResourceType::Cluster => "CLUSTER",
+                AclResourceType::TransactionalId => "TRANSACTIONAL_ID",
+            };
+            let permission = match a.permission {
+                AclPermission::Allow => "ALLOW",
+                AclPermission::Deny => "DENY",
+            };
+            let pattern = match a.pattern_type {
+                PatternType::Literal => "LITERAL",
+                PatternType::Prefixed => "PREFIXED",
+            };
+            for op in &a.operations {
+                out.push(entry(op, permission, kind, &a.name, pattern));
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
 }
 
 fn issuer_kind(k: IssuerKind) -> &'static str {
@@ -80,6 +180,12 @@ pub fn user_secret(names: &Names, user: &str) -> String {
     format!("{}-user-{user}", names.name)
 }
 
+/// The certificate the Jobs log in with when the internal listener
+/// demands one; its common name is the principal's name.
+pub fn admin_secret(names: &Names) -> String {
+    format!("{}-admin", names.name)
+}
+
 /// The issuers and certificates of a cluster with security on.
 pub fn model(c: &Cluster, names: &Names, brokers: &[Listener]) -> Option<SecurityModel> {
     let s = c.security.as_ref()?;
@@ -89,11 +195,12 @@ pub fn model(c: &Cluster, names: &Names, brokers: &[Listener]) -> Option<Securit
         .filter(|u| u.credential == Credential::Certificate)
         .map(|u| u.name.as_str())
         .collect();
-    if !s.tls() && cert_users.is_empty() {
+    if !s.tls() && cert_users.is_empty() && !s.admin() {
         return Some(SecurityModel {
             issuers: Vec::new(),
             certificates: Vec::new(),
             broker_secret: None,
+            authorization: authorization(c, names),
         });
     }
     let mut issuers = Vec::new();
@@ -132,7 +239,14 @@ pub fn model(c: &Cluster, names: &Names, brokers: &[Listener]) -> Option<Securit
         }
     };
     if s.tls() {
-        let (dns_names, ip_addresses) = broker_names(names, brokers);
+        let (mut dns_names, ip_addresses) = broker_names(names, brokers);
+        // Dedicated controllers present the same certificate on the quorum.
+        if s.controller.tls
+            && let Metadata::Kraft(k) = &c.metadata
+            && k.controllers.is_some()
+        {
+            dns_names.push(wildcard(names, &names.controller_headless()));
+        }
         certificates.push(CertificateModel {
             name: broker_secret(names),
             labels: cert_labels.clone(),
@@ -147,11 +261,16 @@ pub fn model(c: &Cluster, names: &Names, brokers: &[Listener]) -> Option<Securit
             issuer_name: issuer.clone(),
         });
     }
-    for user in cert_users {
+    let admin = s.admin().then(|| admin_secret(names));
+    for (secret, user) in admin
+        .iter()
+        .map(|a| (a.clone(), a.as_str()))
+        .chain(cert_users.iter().map(|u| (user_secret(names, u), *u)))
+    {
         certificates.push(CertificateModel {
-            name: user_secret(names, user),
+            name: secret.clone(),
             labels: cert_labels.clone(),
-            secret: user_secret(names, user),
+            secret,
             common_name: user.to_string(),
             dns_names: Vec::new(),
             ip_addresses: Vec::new(),
@@ -165,6 +284,16 @@ pub fn model(c: &Cluster, names: &Names, brokers: &[Listener]) -> Option<Securit
         issuers,
         certificates,
         broker_secret: s.tls().then(|| broker_secret(names)),
+        authorization: authorization(c, names),
+    })
+}
+
+fn authorization(c: &Cluster, names: &Names) -> Option<AuthorizationModel> {
+    let s = c.security.as_ref()?;
+    s.authorization.as_ref()?;
+    Some(AuthorizationModel {
+        properties: authorizer_properties(s, &c.metadata, names),
+        acls: acl_entries(s),
     })
 }
 
@@ -182,12 +311,7 @@ fn usages(ext: &[&str]) -> Vec<String> {
 /// does not change the certificate), the bootstrap Service in every form
 /// a client may write, and each external host.
 fn broker_names(names: &Names, brokers: &[Listener]) -> (Vec<String>, Vec<String>) {
-    let mut dns = vec![format!(
-        "*.{}",
-        names
-            .pod_dns("", &names.kafka_headless())
-            .trim_start_matches('.')
-    )];
+    let mut dns = vec![wildcard(names, &names.kafka_headless())];
     let service = names.kafka();
     let full = names.service_dns(&service);
     dns.push(service.clone());
@@ -210,12 +334,58 @@ fn broker_names(names: &Names, brokers: &[Listener]) -> (Vec<String>, Vec<String
     (dns, ips)
 }
 
-/// The brokers' settings for TLS and authentication, per listener.
-pub fn broker_env(listeners: &[Listener]) -> Vec<EnvVar> {
+/// Every pod of a headless Service, as one certificate name.
+fn wildcard(names: &Names, headless: &str) -> String {
+    format!("*.{}", names.pod_dns("", headless).trim_start_matches('.'))
+}
+
+/// The settings of brokers and controllers for TLS and authentication,
+/// per listener, and for authorization.
+pub fn broker_env(c: &Cluster, names: &Names, listeners: &[Listener]) -> Vec<EnvVar> {
+    let authorizer = c
+        .security
+        .as_ref()
+        .map(|s| authorizer_properties(s, &c.metadata, names))
+        .unwrap_or_default();
     broker_properties(listeners)
         .iter()
+        .chain(&authorizer)
         .map(|(k, v)| EnvVar::value(&property_env(k), v))
         .collect()
+}
+
+/// The brokers' and the Jobs' principals, from their certificates'
+/// common names (`PRINCIPAL_RULES`).
+pub fn broker_principal(names: &Names) -> String {
+    format!("User:{}", names.kafka())
+}
+
+pub fn admin_principal(names: &Names) -> String {
+    format!("User:{}", admin_secret(names))
+}
+
+/// Kafka's standard authorizer for the metadata store, and who may do
+/// anything: the brokers, the Jobs' admin, the spec's super users.
+pub fn authorizer_properties(
+    s: &Security,
+    metadata: &Metadata,
+    names: &Names,
+) -> Vec<(String, String)> {
+    let Some(extra) = &s.authorization else {
+        return Vec::new();
+    };
+    let class = match metadata {
+        Metadata::Kraft(_) => STANDARD_AUTHORIZER,
+        Metadata::ZooKeeper(_) => ACL_AUTHORIZER,
+    };
+    let supers: Vec<String> = [broker_principal(names), admin_principal(names)]
+        .into_iter()
+        .chain(extra.iter().map(|n| format!("User:{n}")))
+        .collect();
+    vec![
+        (AUTHORIZER.into(), class.into()),
+        (SUPER_USERS.into(), supers.join(";")),
+    ]
 }
 
 /// The broker properties TLS and authentication set, per listener;
@@ -271,8 +441,9 @@ pub fn broker_volume(secret: &str) -> (Volume, Mount) {
 }
 
 /// What a client of `l` needs besides the bootstrap address, as
-/// `key=value` lines; the truststore at `ca`.
-pub fn client_properties(l: &Listener, ca: &str) -> Vec<(String, String)> {
+/// `key=value` lines; the truststore at `ca`, the client's certificate at
+/// `keystore` when the listener demands one.
+pub fn client_properties(l: &Listener, ca: &str, keystore: &str) -> Vec<(String, String)> {
     let mut p = vec![(
         "security.protocol".to_string(),
         l.protocol.clone().unwrap_or_default(),
@@ -292,10 +463,7 @@ pub fn client_properties(l: &Listener, ca: &str) -> Vec<(String, String)> {
         }
         Authentication::Mtls => {
             p.push(("ssl.keystore.type".into(), "PEM".into()));
-            p.push((
-                "ssl.keystore.location".into(),
-                format!("<the user's {COMBINED_FILE}>"),
-            ));
+            p.push(("ssl.keystore.location".into(), keystore.into()));
         }
     }
     p

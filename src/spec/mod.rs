@@ -509,6 +509,11 @@ pub struct ListenersSecuritySpec {
     /// With TLS or authentication, REPLICATION on port 9091, which only
     /// brokers reach; otherwise they replicate on the internal listener.
     pub inter_broker: ListenerSecuritySpec,
+    /// KRaft: the quorum, where brokers and controllers reach controllers.
+    ///
+    /// With `mtls`, every node presents the brokers' certificate; with
+    /// authorization on, it must be `mtls` (tls: true).
+    pub controller: ListenerSecuritySpec,
 }
 
 /// What happens when clients outside the cluster need no authentication.
@@ -580,6 +585,68 @@ pub struct UserSpec {
     pub authentication: UserAuthentication,
     /// scram-sha-512: the Secret key with the password (never written here).
     pub password_secret: Option<SecretKeySpec>,
+    /// What the user may do, with `security.authorization` on. The ACLs
+    /// Job owns every ACL of the users it declares.
+    pub acls: Vec<AclSpec>,
+}
+
+/// The kind of resource an ACL is about.
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum AclResourceType {
+    #[default]
+    Topic,
+    Group,
+    /// The cluster itself: its name is `kafka-cluster`.
+    Cluster,
+    TransactionalId,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum PatternType {
+    /// The name exactly (`*`: every resource of the type).
+    #[default]
+    Literal,
+    /// Every resource whose name starts with it.
+    Prefixed,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum AclPermission {
+    #[default]
+    Allow,
+    Deny,
+}
+
+/// One ACL: operations on a resource, for the user it is declared under.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct AclSpec {
+    /// `topic`, `group`, `cluster` or `transactionalId`.
+    #[serde(rename = "type")]
+    pub resource_type: AclResourceType,
+    /// The resource's name (`cluster`: `kafka-cluster`, or left out).
+    pub name: Option<String>,
+    /// `literal` (default) or `prefixed`.
+    pub pattern_type: PatternType,
+    /// Kafka's operation names: `Read`, `Write`, `Create`, `Delete`,
+    /// `Alter`, `Describe`, `ClusterAction`, `DescribeConfigs`,
+    /// `AlterConfigs`, `IdempotentWrite`, `All`.
+    pub operations: Vec<String>,
+    /// `allow` (default) or `deny`.
+    pub permission: AclPermission,
+}
+
+/// Kafka's standard authorizer: StandardAuthorizer under KRaft,
+/// AclAuthorizer with ZooKeeper.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct AuthorizationSpec {
+    /// Principals' names allowed everything, besides the brokers and the
+    /// Jobs' admin (`User:<name>`).
+    pub super_users: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
@@ -593,4 +660,6 @@ pub struct SecuritySpec {
     pub certificates: CertificatesSpec,
     /// Users the brokers know: SCRAM credentials and client certificates.
     pub users: Vec<UserSpec>,
+    /// Present: ACLs decide what each principal may do.
+    pub authorization: Option<AuthorizationSpec>,
 }

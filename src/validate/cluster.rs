@@ -2,7 +2,10 @@
 //! (heap sizes computed, hosts expanded per broker). Built only by
 //! `validate`; the model reads this and never the raw spec.
 
-pub use crate::spec::{Authentication, IssuerKind, Scrape, Spread, Workload};
+pub use crate::spec::{
+    AclPermission, AclResourceType, Authentication, IssuerKind, PatternType, Scrape, Spread,
+    Workload,
+};
 pub use crate::validate::image::Flavor;
 
 /// Broker ids are their ordinals; dedicated controllers start at
@@ -37,15 +40,29 @@ pub struct Security {
     pub external: ListenerSecurity,
     /// `Some`: brokers replicate on a listener of their own.
     pub inter_broker: Option<ListenerSecurity>,
+    /// KRaft's CONTROLLER listener (plain with ZooKeeper).
+    pub controller: ListenerSecurity,
     /// The issuer that signs the certificates; `None`: the cluster's own CA.
     pub issuer: Option<(IssuerKind, String)>,
     pub users: Vec<User>,
+    /// `Some`: the standard authorizer, with these super users' names
+    /// besides the brokers' and the Jobs' admin.
+    pub authorization: Option<Vec<String>>,
 }
 
 impl Security {
     /// Whether any listener uses TLS: certificates are needed.
     pub fn tls(&self) -> bool {
-        self.internal.tls || self.external.tls || self.inter_broker.is_some_and(|l| l.tls)
+        self.internal.tls
+            || self.external.tls
+            || self.controller.tls
+            || self.inter_broker.is_some_and(|l| l.tls)
+    }
+
+    /// Whether the Jobs log in as kafkagen's admin, with a certificate of
+    /// their own (the internal listener demands one).
+    pub fn admin(&self) -> bool {
+        self.internal.authentication == Authentication::Mtls
     }
 }
 
@@ -59,6 +76,17 @@ pub struct ListenerSecurity {
 pub struct User {
     pub name: String,
     pub credential: Credential,
+    pub acls: Vec<Acl>,
+}
+
+/// An ACL of a user, with Kafka's own names (`TOPIC`, `DESCRIBE_CONFIGS`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Acl {
+    pub resource_type: AclResourceType,
+    pub name: String,
+    pub pattern_type: PatternType,
+    pub operations: Vec<&'static str>,
+    pub permission: AclPermission,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -260,6 +260,11 @@ pub fn refuse(def: &Def, value: &str) -> Option<String> {
     None
 }
 
+/// Broker properties the standard authorizers read (StandardAuthorizer
+/// under KRaft, AclAuthorizer with ZooKeeper), which Kafka's broker
+/// configuration does not define.
+pub const AUTHORIZER_PROPERTIES: &[&str] = &["super.users", "allow.everyone.if.no.acl.found"];
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -218,7 +218,7 @@ impl Validator<'_> {
         let placement = self.placement(&spec.placement);
         let network_policy = self.network_policy(&spec.network_policy);
         let metrics = self.metrics(&spec.metrics, &kafka);
-        let security = self.security(&spec.security, &kafka.exposure);
+        let security = self.security(&spec.security, &kafka.exposure, &metadata);
         if let Some(s) = &security {
             self.security_config(&spec.kafka.config, s, &kafka.exposure);
         }
@@ -1015,6 +1015,11 @@ impl Validator<'_> {
                     false
                 }
             },
+            None if scope == Scope::Broker
+                && kafka_config::AUTHORIZER_PROPERTIES.contains(&base) =>
+            {
+                true
+            }
             None if scope == Scope::Broker
                 && !line.starts_with('3')
                 && kafka_config::in_kafka_3(base) =>

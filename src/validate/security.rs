@@ -7,29 +7,47 @@ use crate::model::listeners::{self, QuorumKind};
 use crate::model::security;
 use crate::spec::Scalar;
 use crate::spec::{
-    Authentication, ListenerSecuritySpec, OpenExternal, SecuritySpec, UserAuthentication,
+    AclResourceType, AclSpec, Authentication, AuthorizationSpec, ListenerSecuritySpec,
+    OpenExternal, PatternType, SecuritySpec, UserAuthentication,
 };
-use crate::validate::cluster::{Credential, Exposure, ListenerSecurity, Security, User};
+use crate::validate::cluster::{
+    Acl, Credential, Exposure, ListenerSecurity, Metadata, Security, User,
+};
 use indexmap::IndexMap;
 
 impl Validator<'_> {
-    pub(super) fn security(&mut self, s: &SecuritySpec, exposure: &Exposure) -> Option<Security> {
+    pub(super) fn security(
+        &mut self,
+        s: &SecuritySpec,
+        exposure: &Exposure,
+        metadata: &Metadata,
+    ) -> Option<Security> {
         let internal = self.listener_security("internal", &s.listeners.internal);
         let external = self.listener_security("external", &s.listeners.external);
         let inter_broker = self.listener_security("interBroker", &s.listeners.inter_broker);
-        if internal.authentication != Authentication::None {
+        let controller = self.listener_security("controller", &s.listeners.controller);
+        if internal.authentication == Authentication::ScramSha512 {
             self.error(
                 "security.listeners.internal.authentication",
-                "`security.listeners.internal.authentication` must be `none`: the topics and users Jobs reach the brokers on the internal listener before any credential exists",
+                "`security.listeners.internal.authentication` cannot be `scram-sha-512`: the topics and users Jobs reach the brokers on the internal listener before any SCRAM credential exists",
             )
-            .with_help("authenticate clients on the external listener; inside the cluster, `networkPolicy` limits who reaches the brokers");
+            .with_help("use `mtls` (with `tls: true`): the Jobs log in with an admin certificate of their own");
         }
-        if inter_broker.authentication == Authentication::ScramSha512 {
+        for (name, l) in [("interBroker", inter_broker), ("controller", controller)] {
+            if l.authentication == Authentication::ScramSha512 {
+                self.error(
+                    &format!("security.listeners.{name}.authentication"),
+                    format!("`security.listeners.{name}.authentication` cannot be `scram-sha-512`: the brokers' own credential would have to exist before they start"),
+                )
+                .with_help("use `mtls`: brokers prove who they are with their certificate");
+            }
+        }
+        let kraft = matches!(metadata, Metadata::Kraft(_));
+        if !kraft && controller != ListenerSecurity::default() {
             self.error(
-                "security.listeners.interBroker.authentication",
-                "`security.listeners.interBroker.authentication` cannot be `scram-sha-512`: the brokers' own credential would have to exist before they start",
-            )
-            .with_help("use `mtls`: brokers prove who they are with their certificate");
+                "security.listeners.controller",
+                "`security.listeners.controller` applies only to KRaft: with ZooKeeper there is no CONTROLLER listener",
+            );
         }
         self.open_external(s, exposure, external);
         if external.tls
@@ -61,15 +79,37 @@ impl Validator<'_> {
             }
             (i.kind, i.name.clone())
         });
+        let authorization = s
+            .authorization
+            .as_ref()
+            .map(|a| self.authorization(a, internal, inter_broker, kraft.then_some(controller)));
+        if authorization.is_none() {
+            for (i, u) in s.users.iter().enumerate() {
+                if !u.acls.is_empty() {
+                    self.error(
+                        &format!("security.users[{i}].acls"),
+                        format!("user `{}` has ACLs, but nothing enforces them: `security.authorization` is not set", u.name),
+                    )
+                    .with_help("set `security.authorization: {}` to turn on Kafka's standard authorizer");
+                }
+            }
+        }
         let inter_broker = (inter_broker != plain).then_some(inter_broker);
-        let anything =
-            internal != plain || external != plain || inter_broker.is_some() || !users.is_empty();
+        let controller = if kraft { controller } else { plain };
+        let anything = internal != plain
+            || external != plain
+            || controller != plain
+            || inter_broker.is_some()
+            || !users.is_empty()
+            || authorization.is_some();
         let security = Security {
             internal,
             external,
             inter_broker,
+            controller,
             issuer,
             users,
+            authorization,
         };
         if s.certificates.issuer.is_some() && !security.tls() {
             self.warn(
@@ -78,6 +118,160 @@ impl Validator<'_> {
             );
         }
         anything.then_some(security)
+    }
+
+    /// Kafka's standard authorizer: every principal the brokers and the
+    /// Jobs speak as must be proven by a certificate, or it would be
+    /// `User:ANONYMOUS`, whom a super user would let do anything.
+    fn authorization(
+        &mut self,
+        a: &AuthorizationSpec,
+        internal: ListenerSecurity,
+        inter_broker: ListenerSecurity,
+        controller: Option<ListenerSecurity>,
+    ) -> Vec<String> {
+        let path = "security.authorization";
+        let mtls = |l: ListenerSecurity| l.authentication == Authentication::Mtls;
+        if !mtls(internal) {
+            self.key_error(
+                path,
+                "with authorization on, the internal listener must demand client certificates: the topics, users and ACLs Jobs log in there as kafkagen's admin",
+            )
+            .with_help("set `security.listeners.internal: {tls: true, authentication: mtls}`");
+        }
+        let replicates_apart = inter_broker != ListenerSecurity::default();
+        if replicates_apart && !mtls(inter_broker) {
+            self.key_error(
+                path,
+                "with authorization on, brokers must prove who they are to each other: the inter-broker listener must demand client certificates",
+            )
+            .with_help("set `security.listeners.interBroker: {tls: true, authentication: mtls}`");
+        }
+        if let Some(c) = controller
+            && !mtls(c)
+        {
+            self.key_error(
+                path,
+                "with authorization on, brokers and controllers must prove who they are on the KRaft quorum: the controller listener must demand client certificates",
+            )
+            .with_help("set `security.listeners.controller: {tls: true, authentication: mtls}`");
+        }
+        let mut out: Vec<String> = Vec::new();
+        for (i, name) in a.super_users.iter().enumerate() {
+            let p = format!("{path}.superUsers[{i}]");
+            if name.is_empty() || name.trim() != name || name.contains(';') {
+                self.error(
+                    &p,
+                    format!("`{p}` \"{name}\" is not a principal name"),
+                )
+                .with_help("a user's name, or the subject of a certificate; without ';' or spaces at either end");
+            } else if !out.contains(name) {
+                out.push(name.clone());
+            }
+        }
+        out
+    }
+
+    /// A user's ACLs, with Kafka's names for their parts.
+    fn acls(&mut self, base: &str, acls: &[AclSpec]) -> Vec<Acl> {
+        let mut out = Vec::new();
+        for (i, a) in acls.iter().enumerate() {
+            let p = format!("{base}.acls[{i}]");
+            let name = match (a.resource_type, a.name.as_deref()) {
+                (AclResourceType::Cluster, None | Some(CLUSTER_NAME)) => CLUSTER_NAME.to_string(),
+                (AclResourceType::Cluster, Some(other)) => {
+                    self.error(
+                        &format!("{p}.name"),
+                        format!("`{p}.name` \"{other}\": the cluster resource is always named `{CLUSTER_NAME}`"),
+                    );
+                    other.to_string()
+                }
+                (_, None) => {
+                    self.error(
+                        &p,
+                        format!(
+                            "`{p}` needs a `name`: the resource's name, or `*` for all of them"
+                        ),
+                    );
+                    String::new()
+                }
+                (_, Some(n)) => {
+                    if n != "*" && !is_resource_name(n) {
+                        self.error(
+                            &format!("{p}.name"),
+                            format!("`{p}.name` \"{n}\" is not a name ACLs can take here"),
+                        )
+                        .with_help("use letters, digits, '.', '_' and '-', or `*` for every resource of the type");
+                    }
+                    n.to_string()
+                }
+            };
+            if a.pattern_type == PatternType::Prefixed
+                && (name == "*" || a.resource_type == AclResourceType::Cluster)
+            {
+                self.error(
+                    &format!("{p}.patternType"),
+                    format!("`{p}.patternType` `prefixed` cannot go with the name \"{name}\""),
+                );
+            }
+            if a.operations.is_empty() {
+                self.error(
+                    &p,
+                    format!("`{p}.operations` is empty: name what the user may do"),
+                );
+            }
+            let supported = supported_operations(a.resource_type);
+            let mut operations = Vec::new();
+            for (j, op) in a.operations.iter().enumerate() {
+                let op_path = format!("{p}.operations[{j}]");
+                match OPERATIONS.iter().find(|(n, _)| n.eq_ignore_ascii_case(op)) {
+                    Some((n, kafka)) if *n == "All" || supported.contains(n) => {
+                        if !operations.contains(kafka) {
+                            operations.push(*kafka);
+                        }
+                    }
+                    Some((n, _)) => {
+                        self.error(
+                            &op_path,
+                            format!(
+                                "`{op_path}` `{n}` does not apply to a {} resource",
+                                type_name(a.resource_type)
+                            ),
+                        )
+                        .with_help(format!(
+                            "a {} takes {}, or All",
+                            type_name(a.resource_type),
+                            supported.join(", ")
+                        ));
+                    }
+                    None => {
+                        let d = self.error(
+                            &op_path,
+                            format!("`{op_path}` \"{op}\" is not a Kafka operation"),
+                        );
+                        match crate::suggest::suggest(op, OPERATIONS.iter().map(|(n, _)| *n)) {
+                            Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                            None => d.with_help(format!(
+                                "operations are {}",
+                                OPERATIONS
+                                    .iter()
+                                    .map(|(n, _)| *n)
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            )),
+                        };
+                    }
+                }
+            }
+            out.push(Acl {
+                resource_type: a.resource_type,
+                name,
+                pattern_type: a.pattern_type,
+                operations,
+                permission: a.permission,
+            });
+        }
+        out
     }
 
     /// An exposed listener that demands logins: they travel in clear
@@ -126,10 +320,13 @@ impl Validator<'_> {
         exposure: &Exposure,
     ) {
         let listeners = listeners::brokers(exposure, QuorumKind::ZooKeeper, Some(s));
-        let managed: Vec<String> = security::broker_properties(&listeners)
+        let mut managed: Vec<String> = security::broker_properties(&listeners)
             .into_iter()
             .map(|(k, _)| k)
             .collect();
+        if s.authorization.is_some() {
+            managed.extend([security::AUTHORIZER.into(), security::SUPER_USERS.into()]);
+        }
         for key in config.keys().filter(|k| managed.contains(k)) {
             self.key_error(
                 &format!("kafka.config.{key}"),
@@ -279,13 +476,85 @@ impl Validator<'_> {
                     Credential::Certificate
                 }
             };
+            let acls = self.acls(&base, &u.acls);
             out.push(User {
                 name: u.name.clone(),
                 credential,
+                acls,
             });
         }
         out
     }
+}
+
+/// The cluster resource's only name.
+pub const CLUSTER_NAME: &str = "kafka-cluster";
+
+/// Kafka's ACL operations: as `kafka-acls` takes them, and as Kafka names
+/// them (`AclOperation`).
+const OPERATIONS: &[(&str, &str)] = &[
+    ("All", "ALL"),
+    ("Read", "READ"),
+    ("Write", "WRITE"),
+    ("Create", "CREATE"),
+    ("Delete", "DELETE"),
+    ("Alter", "ALTER"),
+    ("Describe", "DESCRIBE"),
+    ("ClusterAction", "CLUSTER_ACTION"),
+    ("DescribeConfigs", "DESCRIBE_CONFIGS"),
+    ("AlterConfigs", "ALTER_CONFIGS"),
+    ("IdempotentWrite", "IDEMPOTENT_WRITE"),
+];
+
+/// What each resource type takes besides All, as Kafka's `AclEntry`
+/// lists it (`kafka-acls` refuses the rest).
+fn supported_operations(t: AclResourceType) -> &'static [&'static str] {
+    match t {
+        AclResourceType::Topic => &[
+            "Read",
+            "Write",
+            "Create",
+            "Describe",
+            "Delete",
+            "Alter",
+            "DescribeConfigs",
+            "AlterConfigs",
+        ],
+        AclResourceType::Group => &[
+            "Read",
+            "Describe",
+            "Delete",
+            "DescribeConfigs",
+            "AlterConfigs",
+        ],
+        AclResourceType::Cluster => &[
+            "Create",
+            "ClusterAction",
+            "DescribeConfigs",
+            "AlterConfigs",
+            "IdempotentWrite",
+            "Alter",
+            "Describe",
+        ],
+        AclResourceType::TransactionalId => &["Describe", "Write"],
+    }
+}
+
+fn type_name(t: AclResourceType) -> &'static str {
+    match t {
+        AclResourceType::Topic => "topic",
+        AclResourceType::Group => "group",
+        AclResourceType::Cluster => "cluster",
+        AclResourceType::TransactionalId => "transactionalId",
+    }
+}
+
+/// A name the ACLs Job can carry on one line: a topic's characters.
+fn is_resource_name(n: &str) -> bool {
+    !n.is_empty()
+        && n.len() <= 249
+        && n.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
 }
 
 /// A Secret's data key: letters, digits, '-', '_' and '.'.

@@ -170,6 +170,11 @@ pub const RULES: &[Rule] = &[
         check: security::job_clients,
     },
     Rule {
+        id: "super-users",
+        guarantees: "with an authorizer, the principals brokers and controllers reach each other as, and every Job's, are super users",
+        check: security::super_users,
+    },
+    Rule {
         id: "zookeeper-ids",
         guarantees: "every ZooKeeper server's id is its 1-based position in the server list, at its own DNS name",
         check: zookeeper::ids,

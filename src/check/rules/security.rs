@@ -1,7 +1,8 @@
 //! TLS and SASL: every TLS listener's advertised host is in the
 //! certificate the broker presents, every SASL listener can log clients
-//! in, the inter-broker listener's credentials exist, and every Job speaks
-//! the protocol of the listener it talks to.
+//! in, the inter-broker listener's credentials exist, every Job speaks
+//! the protocol of the listener it talks to, and with an authorizer the
+//! principals brokers, controllers and Jobs speak as are super users.
 
 use super::context::{Ctx, Pod, parse_listener};
 use super::{Finding, found};
@@ -236,6 +237,48 @@ pub fn inter_broker_credentials(cx: &Ctx) -> Vec<Finding> {
     out
 }
 
+/// A Job container that is a Kafka client: its pod spec, and its
+/// environment and `CLIENT_PROPERTIES` as maps.
+struct JobClient<'a> {
+    name: &'a str,
+    spec: &'a PodSpec,
+    container: &'a Container,
+    env: BTreeMap<&'a str, &'a str>,
+    props: BTreeMap<&'a str, &'a str>,
+}
+
+fn job_clients_of<'a>(cx: &'a Ctx) -> Vec<JobClient<'a>> {
+    let mut out = Vec::new();
+    for m in cx.manifests {
+        let Object::Job(job) = &m.object else {
+            continue;
+        };
+        let Some(spec) = job.spec.as_ref().and_then(|s| s.template.spec.as_ref()) else {
+            continue;
+        };
+        for c in &spec.containers {
+            let env: BTreeMap<&str, &str> = c
+                .env
+                .iter()
+                .flatten()
+                .filter_map(|e| Some((e.name.as_str(), e.value.as_deref()?)))
+                .collect();
+            let Some(props) = env.get("CLIENT_PROPERTIES") else {
+                continue;
+            };
+            let props = props.lines().filter_map(|l| l.split_once('=')).collect();
+            out.push(JobClient {
+                name: &m.name,
+                spec,
+                container: c,
+                env,
+                props,
+            });
+        }
+    }
+    out
+}
+
 pub fn job_clients(cx: &Ctx) -> Vec<Finding> {
     let mut out = Vec::new();
     // The brokers' protocol per port.
@@ -253,55 +296,158 @@ pub fn job_clients(cx: &Ctx) -> Vec<Finding> {
             }
         }
     }
-    for m in cx.manifests {
-        let Object::Job(job) = &m.object else {
+    for j in job_clients_of(cx) {
+        let Some(bootstrap) = j.env.get("BOOTSTRAP") else {
             continue;
         };
-        let Some(spec) = job.spec.as_ref().and_then(|s| s.template.spec.as_ref()) else {
+        let who = format!("Job `{}`", j.name);
+        let port = bootstrap.rsplit_once(':').and_then(|(_, p)| p.parse().ok());
+        let Some(listener) = port.and_then(|p| by_port.get(&p)) else {
             continue;
         };
-        for c in &spec.containers {
-            let env: BTreeMap<&str, &str> = c
-                .env
-                .iter()
-                .flatten()
-                .filter_map(|e| Some((e.name.as_str(), e.value.as_deref()?)))
-                .collect();
-            let (Some(bootstrap), Some(props)) =
-                (env.get("BOOTSTRAP"), env.get("CLIENT_PROPERTIES"))
-            else {
-                continue;
-            };
-            let props: BTreeMap<&str, &str> =
-                props.lines().filter_map(|l| l.split_once('=')).collect();
-            let who = format!("Job `{}`", m.name);
-            let port = bootstrap.rsplit_once(':').and_then(|(_, p)| p.parse().ok());
-            let Some(listener) = port.and_then(|p| by_port.get(&p)) else {
-                continue;
-            };
-            let protocol = props
-                .get("security.protocol")
-                .copied()
-                .unwrap_or("PLAINTEXT");
-            if protocol != listener {
+        let protocol = j
+            .props
+            .get("security.protocol")
+            .copied()
+            .unwrap_or("PLAINTEXT");
+        if protocol != listener {
+            out.push(found(
+                vec![format!("Job/{}", j.name)],
+                format!(
+                    "{who} connects to {bootstrap} with {protocol}, but that listener is {listener}"
+                ),
+            ));
+            continue;
+        }
+        if is_tls(protocol) {
+            let trusted = j
+                .props
+                .get("ssl.truststore.location")
+                .and_then(|f| secret_of(j.spec, j.container, f))
+                .is_some_and(|(_, key)| key == "ca.crt");
+            if !trusted {
                 out.push(found(
-                    vec![format!("Job/{}", m.name)],
-                    format!("{who} connects to {bootstrap} with {protocol}, but that listener is {listener}"),
+                    vec![format!("Job/{}", j.name)],
+                    format!("{who} connects with {protocol}, but its truststore is not a CA (`ca.crt`) from a mounted Secret"),
                 ));
-                continue;
             }
-            if is_tls(protocol) {
-                let trusted = props
-                    .get("ssl.truststore.location")
-                    .and_then(|f| secret_of(spec, c, f))
-                    .is_some_and(|(_, key)| key == "ca.crt");
-                if !trusted {
-                    out.push(found(
-                        vec![format!("Job/{}", m.name)],
-                        format!("{who} connects with {protocol}, but its truststore is not a CA (`ca.crt`) from a mounted Secret"),
+        }
+    }
+    out
+}
+
+/// The principal a client with `cert` is on a pod with these mapping
+/// rules: kafkagen's rule maps a subject of only `CN=<name>` to `<name>`;
+/// Kafka's default keeps the whole subject.
+fn cert_principal(cert: &Certificate, rules: Option<&str>) -> String {
+    let cn = cert.spec.common_name.clone().unwrap_or_default();
+    // Kubernetes turns `$$` in an env value into `$`.
+    if rules.is_some_and(|r| r.replace("$$", "$").starts_with("RULE:^CN=([^,]+)$/$1/")) {
+        format!("User:{cn}")
+    } else {
+        format!("User:CN={cn}")
+    }
+}
+
+/// With an authorizer, whom brokers and controllers reach each other as
+/// (the inter-broker and controller listeners), and whom every Job logs
+/// in as, must be a super user: the authorizer refuses them otherwise.
+pub fn super_users(cx: &Ctx) -> Vec<Finding> {
+    let certs = certificates(cx);
+    let mut out = Vec::new();
+    let mut any_authorizer = None;
+    for pod in &cx.pods {
+        if !pod.env.contains_key("KAFKA_AUTHORIZER_CLASS_NAME") {
+            continue;
+        }
+        let supers: Vec<&str> = pod
+            .env
+            .get("KAFKA_SUPER_USERS")
+            .map(|s| s.split(';').map(str::trim).collect())
+            .unwrap_or_default();
+        any_authorizer.get_or_insert((
+            supers.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+            pod.env.get("KAFKA_SSL_PRINCIPAL_MAPPING_RULES").cloned(),
+        ));
+        let protocols = protocols(pod);
+        let mut inter: Vec<&str> = pod
+            .env
+            .get("KAFKA_INTER_BROKER_LISTENER_NAME")
+            .into_iter()
+            .map(String::as_str)
+            .collect();
+        inter.extend(
+            pod.env
+                .get("KAFKA_CONTROLLER_LISTENER_NAMES")
+                .into_iter()
+                .flat_map(|l| l.split(',')),
+        );
+        for name in inter {
+            let protocol = protocols
+                .get(name)
+                .map(String::as_str)
+                .unwrap_or("PLAINTEXT");
+            let client_auth = pod
+                .env
+                .get(&format!(
+                    "KAFKA_LISTENER_NAME_{}_SSL_CLIENT_AUTH",
+                    name.to_uppercase()
+                ))
+                .is_some_and(|v| v == "required");
+            let principal = if is_tls(protocol) && !protocol.starts_with("SASL_") && client_auth {
+                match keystore(pod, &certs) {
+                    Ok(Some(cert)) => cert_principal(
+                        cert,
+                        pod.env
+                            .get("KAFKA_SSL_PRINCIPAL_MAPPING_RULES")
+                            .map(String::as_str),
+                    ),
+                    _ => continue, // inter-broker-credentials says why
+                }
+            } else {
+                "User:ANONYMOUS".to_string()
+            };
+            if !supers.contains(&principal.as_str()) {
+                out.push(found(
+                    vec![pod.id()],
+                    format!(
+                        "`{}` has an authorizer, but reaches other nodes on {name} ({protocol}) as {principal}, which is not among its super users ({})",
+                        pod.name,
+                        supers.join(";")
+                    ),
+                ));
+            }
+        }
+    }
+    let Some((supers, rules)) = any_authorizer else {
+        return out;
+    };
+    for j in job_clients_of(cx) {
+        let job = format!("Job/{}", j.name);
+        let principal = match j.props.get("ssl.keystore.location") {
+            Some(file) => {
+                match secret_of(j.spec, j.container, file).and_then(|(s, _)| certs.get(&s)) {
+                    Some(cert) => cert_principal(cert, rules.as_deref()),
+                    None => {
+                        out.push(found(
+                        vec![job],
+                        format!("Job `{}`: its keystore {file} is in no Secret a rendered Certificate fills", j.name),
                     ));
+                        continue;
+                    }
                 }
             }
+            None => "User:ANONYMOUS".to_string(),
+        };
+        if !supers.contains(&principal) {
+            out.push(found(
+                vec![job],
+                format!(
+                    "Job `{}` logs in as {principal}, which is not among the brokers' super users ({})",
+                    j.name,
+                    supers.join(";")
+                ),
+            ));
         }
     }
     out

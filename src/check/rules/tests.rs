@@ -15,6 +15,7 @@ const DEDICATED: &str = include_str!("../../../golden/kraft-dedicated-loadbalanc
 const COMBINED: &str = include_str!("../../../golden/kraft-combined-nodeport/spec.yaml");
 const DEPLOYMENTS: &str = include_str!("../../../golden/deployment-persistent/spec.yaml");
 const SECURE: &str = include_str!("../../../golden/security-scram/spec.yaml");
+const AUTHORIZED: &str = include_str!("../../../golden/security-acls/spec.yaml");
 
 fn render(spec: &str) -> Vec<Manifest> {
     let opts = Options::for_bytes("spec.yaml", spec.as_bytes().to_vec());
@@ -128,6 +129,13 @@ fn cases() -> Vec<Case> {
     let secure_job = secure
         .iter()
         .find(|m| m.kind == "Job" && m.name.starts_with("vault-topics-"))
+        .unwrap()
+        .name
+        .clone();
+    let authorized = render(AUTHORIZED);
+    let authorized_job = authorized
+        .iter()
+        .find(|m| m.kind == "Job" && m.name.starts_with("ledger-acls-"))
         .unwrap()
         .name
         .clone();
@@ -801,6 +809,23 @@ fn cases() -> Vec<Case> {
             }),
         ),
         case(
+            "brokers replicating as a principal that is not a super user",
+            &["super-users"],
+            edit(&authorized, "StatefulSet", "ledger-kafka", &|v| {
+                set_env(v, "KAFKA_SUPER_USERS", "User:ledger-admin;User:ops-oncall")
+            }),
+        ),
+        case(
+            "a Job logging in with a user's certificate under an authorizer",
+            &["super-users"],
+            edit(&authorized, "Job", &authorized_job, &|v| {
+                let volumes = at(v, "/spec/template/spec/volumes").as_array_mut().unwrap();
+                for vol in volumes.iter_mut().filter(|vol| vol["name"] == "tls") {
+                    vol["secret"]["secretName"] = json!("ledger-user-auditor");
+                }
+            }),
+        ),
+        case(
             "a container without a liveness probe",
             &["probes"],
             edit(&deployments, "Deployment", "solo-kafka", &|v| {
@@ -812,7 +837,14 @@ fn cases() -> Vec<Case> {
 
 #[test]
 fn the_rendered_fixtures_pass_every_rule() {
-    for spec in [ZOOKEEPER, DEDICATED, COMBINED, DEPLOYMENTS, SECURE] {
+    for spec in [
+        ZOOKEEPER,
+        DEDICATED,
+        COMBINED,
+        DEPLOYMENTS,
+        SECURE,
+        AUTHORIZED,
+    ] {
         assert_eq!(check(&render(spec)), vec![]);
     }
 }
