@@ -474,6 +474,7 @@ fn boot(s: &mut Session, opts: &Options) -> Result<()> {
     checks::brokers(&s.cluster, &mut inside, &bootstrap, &mut s.report);
 
     jobs(s)?;
+    acl_convergence(s, &mut inside, &bootstrap)?;
     checks::topics(&s.cluster, &mut inside, &bootstrap, &mut s.report);
 
     let brokers = kafka_nodes(&s.cluster).iter().filter(|n| n.broker).count() as u32;
@@ -507,6 +508,16 @@ fn boot(s: &mut Session, opts: &Options) -> Result<()> {
     }
     if let Some(home) = &internal {
         inside_refusals(s, &mut inside, home, &bootstrap);
+        crate::security::acl_checks(
+            s,
+            &mut inside,
+            home,
+            &bootstrap,
+            Some(home),
+            TOPIC,
+            "inside",
+            RECORDS,
+        );
     }
     outside(s)?;
     checks::log_dirs(&s.cluster, &mut s.report);
@@ -578,6 +589,99 @@ fn jobs(s: &mut Session) -> Result<()> {
     Ok(())
 }
 
+/// The ACLs Job converges: after ACLs are added by hand, a third run
+/// removes those of the principals it owns (a declared user's undeclared
+/// ACL; every ACL of a user a former spec declared, marker included) and
+/// leaves those of others, and every declared ACL is still there.
+fn acl_convergence(s: &mut Session, inside: &mut Client, bootstrap: &str) -> Result<()> {
+    let Some(job) = s
+        .cluster
+        .objects
+        .jobs
+        .iter()
+        .find(|j| objects::job_env(j, "ACLS").is_some())
+        .cloned()
+    else {
+        return Ok(());
+    };
+    let declared: Vec<String> = objects::job_env(&job, "ACLS")
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    let marker = objects::job_env(&job, "MARKER").context("the ACLs Job's MARKER")?;
+    let mut strays = vec![
+        format!("User:kafkagen-live-former|*|DESCRIBE|ALLOW|TRANSACTIONAL_ID|{marker}|LITERAL"),
+        format!("User:kafkagen-live-former|*|READ|ALLOW|TOPIC|{TOPIC}|LITERAL"),
+    ];
+    if let Some(owned) = declared.first().and_then(|l| l.split('|').next()) {
+        strays.push(format!("{owned}|*|ALTER|ALLOW|TOPIC|{TOPIC}|LITERAL"));
+    }
+    let by_hand = format!("User:kafkagen-live-by-hand|*|READ|ALLOW|TOPIC|{TOPIC}|LITERAL");
+    for acl in strays.iter().chain([&by_hand]) {
+        if let Err(e) = inside.call(&format!("acl-add {bootstrap} {acl}")) {
+            s.report
+                .fail(format!("acls: cannot add {acl} by hand: {e:#}"));
+            return Ok(());
+        }
+    }
+    let name = job.metadata.name.clone().unwrap_or_default();
+    let def = objects::job_pod(&job, 2)?;
+    let third = def.name.clone();
+    s.cluster.create_pod(def)?;
+    job_run(
+        s,
+        &name,
+        &third,
+        "a third run, after ACLs were added by hand",
+    )?;
+    let listed = match inside.call(&format!("acls {bootstrap}")) {
+        Ok(a) => field(&a, "acls").unwrap_or("").to_string(),
+        Err(e) => {
+            s.report.fail(format!("acls: cannot list them: {e:#}"));
+            return Ok(());
+        }
+    };
+    let have: BTreeSet<&str> = listed.split(';').filter(|l| !l.is_empty()).collect();
+    let missing: Vec<&String> = declared
+        .iter()
+        .filter(|d| !have.contains(d.as_str()))
+        .collect();
+    s.report.check(
+        missing.is_empty(),
+        format!(
+            "acls: all {} declared ACLs are in place{}",
+            declared.len(),
+            if missing.is_empty() {
+                String::new()
+            } else {
+                format!("; missing: {missing:?}")
+            }
+        ),
+    );
+    let left: Vec<&String> = strays
+        .iter()
+        .filter(|a| have.contains(a.as_str()))
+        .collect();
+    s.report.check(
+        left.is_empty(),
+        format!(
+            "acls: the Job removed the {} ACLs of principals it owns that the spec does not declare{}",
+            strays.len(),
+            if left.is_empty() {
+                String::new()
+            } else {
+                format!("; still there: {left:?}")
+            }
+        ),
+    );
+    s.report.check(
+        have.contains(by_hand.as_str()),
+        format!("acls: the Job left alone an ACL of a principal it does not own ({by_hand})"),
+    );
+    Ok(())
+}
+
 /// What the listeners inside the cluster must refuse: a TLS handshake at
 /// an address the certificate does not name, and a client without the
 /// certificate REPLICATION demands.
@@ -595,6 +699,9 @@ fn inside_refusals(
             let address = format!("{}:{port}", n.pod.ip);
             security::host_name_checked(inside, home, &address, &mut s.report);
         }
+    }
+    if home.client_cert {
+        security::refused(s, inside, home, Who::Anonymous, bootstrap, Some(home));
     }
     let Some(replication) = security::demands(&s.cluster, "REPLICATION") else {
         return;
@@ -744,5 +851,8 @@ pub fn outside(s: &mut Session) -> Result<()> {
         "outside",
         &mut s.report,
     );
+    if let Some(d) = &external {
+        crate::security::acl_checks(s, &mut client, d, &ext, Some(d), TOPIC, "inside", RECORDS);
+    }
     Ok(())
 }

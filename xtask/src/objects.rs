@@ -327,3 +327,18 @@ mod tests {
         ));
     }
 }
+
+/// A Job container's environment variable.
+pub fn job_env(job: &Job, name: &str) -> Option<String> {
+    job.spec
+        .as_ref()?
+        .template
+        .spec
+        .as_ref()?
+        .containers
+        .iter()
+        .flat_map(|c| c.env.iter().flatten())
+        .find(|e| e.name == name)?
+        .value
+        .clone()
+}

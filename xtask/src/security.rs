@@ -65,6 +65,38 @@ pub enum Who {
     WrongPassword,
     /// No credential at all (TLS still on where the listener has it).
     Anonymous,
+    /// This user: its SCRAM password or its certificate.
+    User(String),
+}
+
+/// The principals' names the brokers' `super.users` allow everything.
+pub fn super_users(cluster: &Cluster) -> Vec<String> {
+    let nodes = kafka_nodes(cluster);
+    let Some(n) = nodes.iter().find(|n| n.broker) else {
+        return Vec::new();
+    };
+    n.props
+        .get("super.users")
+        .map(|v| {
+            v.split(';')
+                .filter_map(|p| p.trim().strip_prefix("User:"))
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Picks whom a client logs in as among `names`: the one `who` names, or
+/// for `Right` a super user if any can log in (the harness's own topic
+/// and round trips need one when ACLs decide), else the first.
+fn pick(names: Vec<String>, who: &Who, supers: &[String]) -> Option<String> {
+    match who {
+        Who::User(u) => names.into_iter().find(|n| n == u),
+        _ => {
+            let first = names.first().cloned();
+            names.into_iter().find(|n| supers.contains(n)).or(first)
+        }
+    }
 }
 
 /// The SCRAM users the users Job sets, with the passwords the harness gave
@@ -87,15 +119,7 @@ pub fn scram_users(cluster: &Cluster) -> Vec<(String, String)> {
                 }
             }
         }
-        for c in &spec.containers {
-            let env = c.env.clone().unwrap_or_default();
-            let Some(users) = env
-                .iter()
-                .find(|e| e.name == "USERS")
-                .and_then(|e| e.value.clone())
-            else {
-                continue;
-            };
+        if let Some(users) = crate::objects::job_env(job, "USERS") {
             for name in users.split_whitespace() {
                 if let Some(p) = files.get(name) {
                     out.push((name.to_string(), p.clone()));
@@ -136,11 +160,20 @@ pub fn props(
     if d.sasl.is_some() && matches!(who, Who::Anonymous) {
         said.push("no SASL login".into());
     }
+    let supers = super_users(cluster);
+    if let Who::User(u) = who
+        && !d.authenticated()
+    {
+        return Err(format!(
+            "{} does not tell users apart, so not {u}",
+            d.listener
+        ));
+    }
     if let Some(mech) = d.sasl.as_ref().filter(|_| !matches!(who, Who::Anonymous)) {
-        let (u, p) = scram_users(cluster)
-            .into_iter()
-            .next()
-            .ok_or("the render declares no SCRAM user to connect as")?;
+        let users = scram_users(cluster);
+        let name = pick(users.iter().map(|(u, _)| u.clone()).collect(), who, &supers)
+            .ok_or("the render declares no such SCRAM user to connect as")?;
+        let (u, p) = users.into_iter().find(|(u, _)| *u == name).expect("picked");
         let p = match who {
             Who::WrongPassword => format!("{p}-wrong"),
             _ => p,
@@ -164,10 +197,20 @@ pub fn props(
         match who {
             Who::Anonymous => said.push("no client certificate".into()),
             _ => {
-                let user = issued
+                let users: Vec<&Issued> = issued
                     .values()
-                    .find(|i| i.client_only && i.file("tls-combined.pem").exists())
-                    .ok_or("the render has no user certificate to connect with")?;
+                    .filter(|i| i.client_only && i.file("tls-combined.pem").exists())
+                    .collect();
+                let name = pick(
+                    users.iter().map(|i| i.common_name.clone()).collect(),
+                    who,
+                    &supers,
+                )
+                .ok_or("the render has no such user certificate to connect with")?;
+                let user = users
+                    .into_iter()
+                    .find(|i| i.common_name == name)
+                    .expect("picked");
                 lines.push("ssl.keystore.type=PEM".into());
                 lines.push(format!(
                     "ssl.keystore.location={}",
@@ -236,6 +279,159 @@ pub fn refused(
         && let Err(e) = login(cluster, issued, client, home, &Who::Right)
     {
         report.fail(format!("{what}cannot restore the client: {e}"));
+    }
+}
+
+/// One ACL line of the ACLs Job (`principal|host|OPERATION|PERMISSION|TYPE|name|PATTERN`).
+#[derive(Debug, Clone)]
+pub struct AclLine {
+    pub operation: String,
+    pub allow: bool,
+    pub kind: String,
+    pub name: String,
+    pub prefixed: bool,
+}
+
+impl AclLine {
+    fn covers(&self, kind: &str, name: &str) -> bool {
+        self.kind == kind
+            && (self.name == "*"
+                || self.name == name
+                || (self.prefixed && name.starts_with(&self.name)))
+    }
+}
+
+/// The ACLs the ACLs Job declares, per user, from its environment.
+pub fn declared_acls(cluster: &Cluster) -> BTreeMap<String, Vec<AclLine>> {
+    let mut out: BTreeMap<String, Vec<AclLine>> = BTreeMap::new();
+    for job in &cluster.objects.jobs {
+        let Some(acls) = crate::objects::job_env(job, "ACLS") else {
+            continue;
+        };
+        for line in acls.lines() {
+            let f: Vec<&str> = line.split('|').collect();
+            let [principal, _, op, perm, kind, name, pattern] = f[..] else {
+                continue;
+            };
+            let Some(user) = principal.strip_prefix("User:") else {
+                continue;
+            };
+            out.entry(user.to_string()).or_default().push(AclLine {
+                operation: op.into(),
+                allow: perm == "ALLOW",
+                kind: kind.into(),
+                name: name.into(),
+                prefixed: pattern == "PREFIXED",
+            });
+        }
+    }
+    out
+}
+
+/// Whether `acls` let their user do `op` on a topic: an allow and no deny
+/// (`ALL` covers every operation).
+fn may(acls: &[AclLine], op: &str, topic: &str) -> bool {
+    let matching = |allow: bool| {
+        acls.iter().any(|a| {
+            a.allow == allow
+                && a.covers("TOPIC", topic)
+                && (a.operation == op || a.operation == "ALL")
+        })
+    };
+    matching(true) && !matching(false)
+}
+
+/// ACLs allow and deny as declared: each user the client can log in as at
+/// `d` writes and reads the declared topics its ACLs name, is refused
+/// what they deny, and is refused the harness's own topic when no ACL
+/// covers it. Reads expect the `records` the inside round trip wrote with
+/// tag `tag`. The client's own login (as `home`) is restored after.
+#[allow(clippy::too_many_arguments)]
+pub fn acl_checks(
+    s: &mut Session,
+    client: &mut Client,
+    d: &Demands,
+    bootstrap: &str,
+    home: Option<&Demands>,
+    own_topic: &str,
+    tag: &str,
+    records: u32,
+) {
+    let supers = super_users(&s.cluster);
+    let declared: Vec<String> = crate::checks::declared_topics(&s.cluster)
+        .into_iter()
+        .map(|t| t.0)
+        .collect();
+    for (user, acls) in declared_acls(&s.cluster) {
+        if supers.contains(&user) {
+            continue;
+        }
+        let (cluster, issued, report) = (&s.cluster, &s.issued, &mut s.report);
+        let Ok(said) = login(cluster, issued, client, d, &Who::User(user.clone())) else {
+            continue;
+        };
+        let what = format!("{}: {} as {user} ({said})", client.name, d.listener);
+        for topic in declared.iter().map(String::as_str).chain([own_topic]) {
+            let allowed_write = may(&acls, "WRITE", topic);
+            // Refused for the topic, not for something else (an idempotent
+            // producer needs Write on some topic to start at all).
+            let topic_refusal = "TopicAuthorizationException";
+            let denied_write = acls.iter().any(|a| {
+                !a.allow
+                    && a.covers("TOPIC", topic)
+                    && matches!(a.operation.as_str(), "WRITE" | "ALL")
+            });
+            let named = acls.iter().any(|a| a.covers("TOPIC", topic));
+            if allowed_write || denied_write || topic == own_topic {
+                let r = client.call(&format!("produce {bootstrap} {topic} 10 acl-{user}"));
+                match (allowed_write, r) {
+                    (true, Ok(a)) => {
+                        report.pass(format!("{what}: writes {topic}, as its ACLs allow ({a})"))
+                    }
+                    (true, Err(e)) => report.fail(format!(
+                        "{what}: cannot write {topic}, which its ACLs allow: {}",
+                        short(&format!("{e:#}"))
+                    )),
+                    (false, Ok(a)) => report.fail(format!(
+                        "{what}: wrote {topic}, which {}: {a}",
+                        if named {
+                            "its ACLs deny"
+                        } else {
+                            "no ACL allows"
+                        }
+                    )),
+                    (false, Err(e)) => {
+                        let e = short(&format!("{e:#}"));
+                        report.check(
+                            e.contains(topic_refusal),
+                            format!(
+                                "{what}: refused writing {topic}, which {} ({e})",
+                                if named {
+                                    "its ACLs deny"
+                                } else {
+                                    "no ACL allows"
+                                }
+                            ),
+                        )
+                    }
+                }
+            }
+            if may(&acls, "READ", topic) && topic != own_topic {
+                match client.call(&format!("consume {bootstrap} {topic} {tag} {records}")) {
+                    Ok(a) => report.pass(format!("{what}: reads {topic}, as its ACLs allow ({a})")),
+                    Err(e) => report.fail(format!(
+                        "{what}: cannot read {topic}, which its ACLs allow: {}",
+                        short(&format!("{e:#}"))
+                    )),
+                }
+            }
+        }
+    }
+    if let Some(home) = home
+        && let Err(e) = login(&s.cluster, &s.issued, client, home, &Who::Right)
+    {
+        s.report
+            .fail(format!("{}: cannot restore the client: {e}", client.name));
     }
 }
 

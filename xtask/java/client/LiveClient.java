@@ -14,6 +14,8 @@ import org.apache.kafka.clients.admin.*;
 import org.apache.kafka.clients.consumer.*;
 import org.apache.kafka.clients.producer.*;
 import org.apache.kafka.common.*;
+import org.apache.kafka.common.acl.*;
+import org.apache.kafka.common.resource.*;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.serialization.*;
 
@@ -33,6 +35,10 @@ import org.apache.kafka.common.serialization.*;
  *   produce-start BOOTSTRAP TOPIC TAG keeps producing TAG-0, TAG-1, ...
  *   produce-stop                      acked=N failed=F
  *   verify BOOTSTRAP TOPIC TAG        every acknowledged TAG record is there
+ *   acl-add BOOTSTRAP ACL             creates the ACL, written as the ACLs Job
+ *                                     writes one: PRINCIPAL|HOST|OPERATION|
+ *                                     PERMISSION|TYPE|NAME|PATTERN
+ *   acls BOOTSTRAP                    acls=ACL;ACL;... every ACL, so written
  */
 public final class LiveClient {
     private static final Properties extra = new Properties();
@@ -260,6 +266,32 @@ public final class LiveClient {
         return "acked=" + acked.size() + " found=" + acked.size() + " lost=0";
     }
 
+    private static String aclAdd(String bootstrap, String line) throws Exception {
+        String[] f = line.split("\\|", -1);
+        if (f.length != 7) {
+            throw new Exception("an ACL has 7 fields: " + line);
+        }
+        AclBinding b = new AclBinding(
+                new ResourcePattern(ResourceType.valueOf(f[4]), f[5], PatternType.valueOf(f[6])),
+                new AccessControlEntry(f[0], f[1], AclOperation.valueOf(f[2]), AclPermissionType.valueOf(f[3])));
+        try (Admin a = admin(bootstrap)) {
+            a.createAcls(List.of(b)).all().get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+        }
+        return "added";
+    }
+
+    private static String acls(String bootstrap) throws Exception {
+        try (Admin a = admin(bootstrap)) {
+            return "acls=" + a.describeAcls(AclBindingFilter.ANY).values().get(TIMEOUT.toSeconds(), TimeUnit.SECONDS)
+                    .stream()
+                    .map(b -> String.join("|", b.entry().principal(), b.entry().host(),
+                            b.entry().operation().name(), b.entry().permissionType().name(),
+                            b.pattern().resourceType().name(), b.pattern().name(), b.pattern().patternType().name()))
+                    .sorted()
+                    .collect(Collectors.joining(";"));
+        }
+    }
+
     private static String run(String[] w) throws Exception {
         switch (w[0]) {
             case "props":
@@ -278,6 +310,8 @@ public final class LiveClient {
             case "produce-start": return produceStart(w[1], w[2], w[3]);
             case "produce-stop": return produceStop();
             case "verify": return verify(w[1], w[2], w[3]);
+            case "acl-add": return aclAdd(w[1], w[2]);
+            case "acls": return acls(w[1]);
             default: throw new Exception("unknown command " + w[0]);
         }
     }
