@@ -376,15 +376,28 @@ fn resources(model: &Model) -> String {
     }
     rows.push(total);
     out += &table(&rows);
-    if let Some(job) = &model.topics_job {
+    let jobs = [
+        model
+            .topics_job
+            .as_ref()
+            .map(|j| ("topics", &j.name, &j.resources)),
+        model
+            .users_job
+            .as_ref()
+            .map(|j| ("users", &j.name, &j.resources)),
+        model
+            .acls_job
+            .as_ref()
+            .map(|j| ("ACLs", &j.name, &j.resources)),
+    ];
+    for (what, name, resources) in jobs.into_iter().flatten() {
         let get = |m: &Labels, k: &str| m.get(k).cloned().unwrap_or_else(|| "-".into());
         out += &format!(
-            "The topics Job {} adds CPU {}/{} and memory {}/{} (request/limit) while it runs.\n",
-            job.name,
-            get(&job.resources.requests, "cpu"),
-            get(&job.resources.limits, "cpu"),
-            get(&job.resources.requests, "memory"),
-            get(&job.resources.limits, "memory"),
+            "The {what} Job {name} adds CPU {}/{} and memory {}/{} (request/limit) while it runs.\n",
+            get(&resources.requests, "cpu"),
+            get(&resources.limits, "cpu"),
+            get(&resources.requests, "memory"),
+            get(&resources.limits, "memory"),
         );
     }
     out

@@ -83,6 +83,17 @@ impl Validator<'_> {
             .authorization
             .as_ref()
             .map(|a| self.authorization(a, internal, inter_broker, kraft.then_some(controller)));
+        if let Some(supers) = &authorization {
+            for (i, u) in s.users.iter().enumerate() {
+                if u.acls.is_empty() && !supers.contains(&u.name) {
+                    self.warn(
+                        &format!("security.users[{i}]"),
+                        format!("user `{}` has no ACLs and is not a super user: unless ACLs made elsewhere name it, the authorizer refuses it everything", u.name),
+                    )
+                    .with_help("give it `acls`, or list it in `security.authorization.superUsers`");
+                }
+            }
+        }
         if authorization.is_none() {
             for (i, u) in s.users.iter().enumerate() {
                 if !u.acls.is_empty() {

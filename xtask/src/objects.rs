@@ -292,6 +292,21 @@ pub fn selects(selector: &Labels, labels: &Labels) -> bool {
     !selector.is_empty() && selector.iter().all(|(k, v)| labels.get(k) == Some(v))
 }
 
+/// A Job container's environment variable.
+pub fn job_env(job: &Job, name: &str) -> Option<String> {
+    job.spec
+        .as_ref()?
+        .template
+        .spec
+        .as_ref()?
+        .containers
+        .iter()
+        .flat_map(|c| c.env.iter().flatten())
+        .find(|e| e.name == name)?
+        .value
+        .clone()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -326,19 +341,4 @@ mod tests {
             &labels
         ));
     }
-}
-
-/// A Job container's environment variable.
-pub fn job_env(job: &Job, name: &str) -> Option<String> {
-    job.spec
-        .as_ref()?
-        .template
-        .spec
-        .as_ref()?
-        .containers
-        .iter()
-        .flat_map(|c| c.env.iter().flatten())
-        .find(|e| e.name == name)?
-        .value
-        .clone()
 }
