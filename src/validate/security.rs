@@ -83,6 +83,25 @@ impl Validator<'_> {
             .authorization
             .as_ref()
             .map(|a| self.authorization(a, internal, inter_broker, kraft.then_some(controller)));
+        if authorization.is_some()
+            && external_used
+            && external.authentication == Authentication::None
+        {
+            let at = if self
+                .loc
+                .exact("security.listeners.external.authentication")
+                .is_some()
+            {
+                "security.listeners.external.authentication"
+            } else {
+                "kafka.exposure.mode"
+            };
+            self.warn(
+                at,
+                "with authorization on, clients of the external listener, which has no logins, are User:ANONYMOUS, whom no ACL here names: the brokers refuse them everything",
+            )
+            .with_help("set `security.listeners.external.authentication` to `scram-sha-512` or `mtls`");
+        }
         if let Some(supers) = &authorization {
             for (i, u) in s.users.iter().enumerate() {
                 if u.acls.is_empty() && !supers.contains(&u.name) {

@@ -842,6 +842,26 @@ pub fn outside(s: &mut Session) -> Result<()> {
             .report
             .fail(format!("outside: describe cluster via {ext}: {e:#}")),
     }
+    // Under an authorizer, a listener without logins serves User:ANONYMOUS,
+    // whom no ACL of the render names: it must refuse the round trip.
+    let anonymous = external.as_ref().is_some_and(|d| !d.authenticated())
+        && kafka_nodes(&s.cluster)
+            .iter()
+            .any(|n| n.props.contains_key("authorizer.class.name"));
+    if anonymous {
+        match client.call(&format!("produce {ext} {TOPIC} 10 anonymous")) {
+            Ok(a) => s.report.fail(format!(
+                "outside: an anonymous client wrote {TOPIC} under the authorizer: {a}"
+            )),
+            Err(e) => s.report.check(
+                format!("{e:#}").contains("AuthorizationException"),
+                format!(
+                    "outside: the authorizer refuses the anonymous clients of EXTERNAL ({e:#})"
+                ),
+            ),
+        }
+        return Ok(());
+    }
     checks::round_trip(
         &mut client,
         &ext,

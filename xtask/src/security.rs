@@ -373,9 +373,20 @@ pub fn acl_checks(
         let what = format!("{}: {} as {user} ({said})", client.name, d.listener);
         for topic in declared.iter().map(String::as_str).chain([own_topic]) {
             let allowed_write = may(&acls, "WRITE", topic);
-            // Refused for the topic, not for something else (an idempotent
-            // producer needs Write on some topic to start at all).
-            let topic_refusal = "TopicAuthorizationException";
+            // Refused for the topic, not for something else. An idempotent
+            // producer needs Write on some topic to start at all: a user
+            // with none that may describe the topic is refused the cluster.
+            let writes_somewhere = acls.iter().any(|a| {
+                a.allow && a.kind == "TOPIC" && matches!(a.operation.as_str(), "WRITE" | "ALL")
+            });
+            let refusals: &[&str] = if writes_somewhere {
+                &["TopicAuthorizationException"]
+            } else {
+                &[
+                    "TopicAuthorizationException",
+                    "ClusterAuthorizationException",
+                ]
+            };
             let denied_write = acls.iter().any(|a| {
                 !a.allow
                     && a.covers("TOPIC", topic)
@@ -403,7 +414,7 @@ pub fn acl_checks(
                     (false, Err(e)) => {
                         let e = short(&format!("{e:#}"));
                         report.check(
-                            e.contains(topic_refusal),
+                            refusals.iter().any(|r| e.contains(r)),
                             format!(
                                 "{what}: refused writing {topic}, which {} ({e})",
                                 if named {
