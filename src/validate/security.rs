@@ -87,15 +87,7 @@ impl Validator<'_> {
             && external_used
             && external.authentication == Authentication::None
         {
-            let at = if self
-                .loc
-                .exact("security.listeners.external.authentication")
-                .is_some()
-            {
-                "security.listeners.external.authentication"
-            } else {
-                "kafka.exposure.mode"
-            };
+            let at = self.external_authentication_path();
             self.warn(
                 at,
                 "with authorization on, clients of the external listener, which has no logins, are User:ANONYMOUS, whom no ACL here names: the brokers refuse them everything",
@@ -381,13 +373,10 @@ impl Validator<'_> {
         }
     }
 
-    /// An exposed external listener without authentication lets anyone who
-    /// reaches it read and write every topic.
-    fn open_external(&mut self, s: &SecuritySpec, exposure: &Exposure, ext: ListenerSecurity) {
-        if matches!(exposure, Exposure::Internal) || ext.authentication != Authentication::None {
-            return;
-        }
-        let path = if self
+    /// Where an external listener without logins is reported: its
+    /// `authentication` when the spec writes it, else the exposure mode.
+    fn external_authentication_path(&self) -> &'static str {
+        if self
             .loc
             .exact("security.listeners.external.authentication")
             .is_some()
@@ -395,7 +384,16 @@ impl Validator<'_> {
             "security.listeners.external.authentication"
         } else {
             "kafka.exposure.mode"
-        };
+        }
+    }
+
+    /// An exposed external listener without authentication lets anyone who
+    /// reaches it read and write every topic.
+    fn open_external(&mut self, s: &SecuritySpec, exposure: &Exposure, ext: ListenerSecurity) {
+        if matches!(exposure, Exposure::Internal) || ext.authentication != Authentication::None {
+            return;
+        }
+        let path = self.external_authentication_path();
         let message = "the brokers are exposed outside the cluster with no authentication: whoever reaches the external listener can read and write every topic";
         let help = "set `security.listeners.external.authentication: scram-sha-512` (or `mtls` with `tls: true`); if an open listener is intended, set `security.openExternal: allow`";
         match s.open_external {
