@@ -581,6 +581,8 @@ fn adding_a_broker_adds_its_objects_and_restarts_no_one() {
             "changed Certificate grow-kafka-tls",
             "new Service grow-kafka-3-external",
             "changed StatefulSet grow-kafka",
+            // The certificates reload CronJob reaches every broker.
+            "changed CronJob grow-tls-reload",
             // Alerts count the brokers and watch each one's volume.
             "changed PrometheusRule grow",
         ]

@@ -6,7 +6,7 @@
 use super::custom::{Certificate, Issuer, PodMonitor, PrometheusRule, ServiceMonitor};
 use crate::render::Document;
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
-use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::batch::v1::{CronJob, Job, JobSpec};
 use k8s_openapi::api::core::v1::{
     ConfigMap, Namespace, PersistentVolumeClaim, Secret, Service, ServiceAccount,
 };
@@ -29,10 +29,14 @@ pub const KIND_ORDER: &[&str] = &[
     "StatefulSet",
     "Deployment",
     "Job",
+    "CronJob",
     "ServiceMonitor",
     "PodMonitor",
     "PrometheusRule",
 ];
+
+/// Boxed in [`Object`]: by far its largest variant.
+type BoxedCronJob = Box<CronJob>;
 
 #[derive(Debug, Clone)]
 /// The typed reading of the kinds the cross-resource rules look into;
@@ -45,6 +49,7 @@ pub enum Object {
     StatefulSet(StatefulSet),
     Deployment(Deployment),
     Job(Job),
+    CronJob(Box<CronJob>),
     Other,
 }
 
@@ -56,6 +61,17 @@ pub struct Manifest {
     pub namespace: Option<String>,
     pub value: Value,
     pub object: Object,
+}
+
+impl Manifest {
+    /// A Job's spec, or the spec of the Jobs a CronJob makes.
+    pub fn job_spec(&self) -> Option<&JobSpec> {
+        match &self.object {
+            Object::Job(job) => job.spec.as_ref(),
+            Object::CronJob(cron) => cron.spec.as_ref()?.job_template.spec.as_ref(),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -129,6 +145,7 @@ pub fn check(doc: Document) -> Result<Manifest, ManifestError> {
         "apps/v1" "StatefulSet" => StatefulSet as StatefulSet,
         "apps/v1" "Deployment" => Deployment as Deployment,
         "batch/v1" "Job" => Job as Job,
+        "batch/v1" "CronJob" => BoxedCronJob as CronJob,
         "cert-manager.io/v1" "Issuer" => Issuer,
         "cert-manager.io/v1" "Certificate" => Certificate,
         "monitoring.coreos.com/v1" "ServiceMonitor" => ServiceMonitor,

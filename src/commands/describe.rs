@@ -377,23 +377,43 @@ fn resources(model: &Model) -> String {
     rows.push(total);
     out += &table(&rows);
     let jobs = [
-        model
-            .topics_job
-            .as_ref()
-            .map(|j| ("topics", &j.name, &j.resources)),
-        model
-            .users_job
-            .as_ref()
-            .map(|j| ("users", &j.name, &j.resources)),
-        model
-            .acls_job
-            .as_ref()
-            .map(|j| ("ACLs", &j.name, &j.resources)),
+        model.topics_job.as_ref().map(|j| {
+            (
+                "The topics Job",
+                &j.name,
+                &j.resources,
+                "while it runs".to_string(),
+            )
+        }),
+        model.users_job.as_ref().map(|j| {
+            (
+                "The users Job",
+                &j.name,
+                &j.resources,
+                "while it runs".to_string(),
+            )
+        }),
+        model.acls_job.as_ref().map(|j| {
+            (
+                "The ACLs Job",
+                &j.name,
+                &j.resources,
+                "while it runs".to_string(),
+            )
+        }),
+        model.reload_job.as_ref().map(|j| {
+            (
+                "The certificates reload CronJob",
+                &j.name,
+                &j.resources,
+                format!("while a run lasts (schedule `{}`)", j.schedule),
+            )
+        }),
     ];
-    for (what, name, resources) in jobs.into_iter().flatten() {
+    for (what, name, resources, when) in jobs.into_iter().flatten() {
         let get = |m: &Labels, k: &str| m.get(k).cloned().unwrap_or_else(|| "-".into());
         out += &format!(
-            "The {what} Job {name} adds CPU {}/{} and memory {}/{} (request/limit) while it runs.\n",
+            "{what} {name} adds CPU {}/{} and memory {}/{} (request/limit) {when}.\n",
             get(&resources.requests, "cpu"),
             get(&resources.limits, "cpu"),
             get(&resources.requests, "memory"),

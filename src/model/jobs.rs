@@ -2,7 +2,8 @@
 //! does (with the internal listener's TLS settings, and kafkagen's admin
 //! certificate when it demands one): the topics Job creates the spec's
 //! topics, the users Job sets the SCRAM users' credentials, the ACLs Job
-//! converges the users' ACLs.
+//! converges the users' ACLs, and the reload CronJob makes the brokers
+//! reread renewed certificates.
 
 use super::components::commands;
 use super::containers::env_literal;
@@ -285,6 +286,63 @@ pub fn acls_job(
         acls_tool: acls_tool(c.kafka.flavor).into(),
         acls: env_literal(&acls),
         marker: security::ACL_MARKER.into(),
+        resources: job_resources(),
+        user: IMAGE_USER,
+    })
+}
+
+/// When the reload CronJob runs: cert-manager renews a certificate well
+/// before it expires (a third of its lifetime, by default), so an hour
+/// is soon enough and costs a short JVM an hour.
+const RELOAD_SCHEDULE: &str = "0 * * * *";
+
+/// The certificates reload CronJob. Brokers read their keystore when they
+/// start, and again only when a per-broker setting changes: Kafka then
+/// rereads every listener's keystore and truststore whose file changed
+/// since it last read them, even when the setting's value is the same.
+/// The kubelet updates the mounted Secret when cert-manager renews it; on
+/// each run this Job sets, on every broker, each TLS listener's keystore
+/// location to the file it already names.
+#[derive(Debug, Serialize)]
+pub struct ReloadJob {
+    pub name: String,
+    pub image: String,
+    pub labels: Labels,
+    pub client: JobClient,
+    pub schedule: String,
+    /// The image's `kafka-configs` command.
+    pub configs_tool: String,
+    /// The brokers' ids, separated by spaces.
+    pub node_ids: String,
+    /// `kafka-configs --add-config`: every TLS listener's keystore.
+    pub keystores: String,
+    pub resources: Resources,
+    pub user: u32,
+}
+
+pub fn reload_job(
+    c: &Cluster,
+    names: &Names,
+    bootstrap: &str,
+    brokers: &[Listener],
+) -> Option<ReloadJob> {
+    let keystore = format!("{TLS_DIR}/{COMBINED_FILE}");
+    let keystores: Vec<String> = security::reloadable_listeners(brokers)
+        .map(|l| format!("{}={keystore}", security::listener_keystore_key(l)))
+        .collect();
+    if keystores.is_empty() {
+        return None;
+    }
+    let node_ids: Vec<String> = (0..c.kafka.brokers).map(|i| i.to_string()).collect();
+    Some(ReloadJob {
+        name: names.tls_reload(),
+        image: c.kafka.image.clone(),
+        labels: labels("kafka", &c.name, "tls-reload"),
+        client: client(c, names, bootstrap, &brokers[0], 1),
+        schedule: RELOAD_SCHEDULE.into(),
+        configs_tool: configs_tool(c.kafka.flavor).into(),
+        node_ids: node_ids.join(" "),
+        keystores: keystores.join(","),
         resources: job_resources(),
         user: IMAGE_USER,
     })

@@ -52,6 +52,8 @@ pub struct Model {
     pub topics_job: Option<TopicsJob>,
     pub users_job: Option<UsersJob>,
     pub acls_job: Option<jobs::AclsJob>,
+    /// With TLS on a broker listener: the certificates reload CronJob.
+    pub reload_job: Option<jobs::ReloadJob>,
     /// The brokers' in-cluster bootstrap address, `host:port`.
     pub bootstrap: String,
     /// What reads the pods' metrics, when they have any.
@@ -242,6 +244,7 @@ pub fn build(c: &Cluster) -> Model {
     let topics_job = jobs::topics_job(c, &names, &bootstrap, internal);
     let users_job = jobs::users_job(c, &names, &bootstrap, internal);
     let acls_job = jobs::acls_job(c, &names, &bootstrap, internal);
+    let reload_job = jobs::reload_job(c, &names, &bootstrap, &kafka.listeners);
     components.push(kafka);
     let prometheus_namespace = c.metrics.as_ref().map(|m| m.prometheus_namespace.as_str());
     let network_policies = match &c.network_policy {
@@ -253,6 +256,7 @@ pub fn build(c: &Cluster) -> Model {
                 topics_job.as_ref().map(|j| (&j.name, &j.labels)),
                 users_job.as_ref().map(|j| (&j.name, &j.labels)),
                 acls_job.as_ref().map(|j| (&j.name, &j.labels)),
+                reload_job.as_ref().map(|j| (&j.name, &j.labels)),
             ],
         ),
         None => Vec::new(),
@@ -284,6 +288,7 @@ pub fn build(c: &Cluster) -> Model {
         topics_job,
         users_job,
         acls_job,
+        reload_job,
         bootstrap,
         monitoring,
         security,

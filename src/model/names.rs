@@ -49,6 +49,10 @@ impl Names {
     pub fn acls_job(&self, hash: &str) -> String {
         format!("{}-acls-{hash}", self.name)
     }
+    /// A CronJob, whose name stays: its Jobs' template may change.
+    pub fn tls_reload(&self) -> String {
+        format!("{}-tls-reload", self.name)
+    }
     pub fn zookeeper(&self) -> String {
         format!("{}-zookeeper", self.name)
     }

@@ -48,7 +48,7 @@ pub fn network_policies(
     components: &[Component],
     allowed: &[cluster::Peer],
     prometheus_namespace: Option<&str>,
-    jobs: [Option<(&String, &Labels)>; 3],
+    jobs: [Option<(&String, &Labels)>; 4],
 ) -> Vec<NetworkPolicyModel> {
     let brokers = components
         .iter()

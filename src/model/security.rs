@@ -11,7 +11,7 @@
 //! leave them alone.
 
 use super::containers::{EnvVar, Mount, Volume, VolumeSource};
-use super::listeners::Listener;
+use super::listeners::{CONTROLLER, Listener};
 use super::names::Names;
 use super::{Labels, labels, property_env};
 use crate::validate::cluster::{
@@ -405,6 +405,9 @@ pub fn broker_properties(listeners: &[Listener]) -> Vec<(String, String)> {
             format!("{TLS_DIR}/{CA_FILE}"),
         );
         set("ssl.principal.mapping.rules".into(), PRINCIPAL_RULES.into());
+        // A broker rereads a renewed certificate (the reload CronJob) only
+        // if its names may change: adding brokers adds external hosts.
+        set("ssl.allow.san.changes".into(), "true".into());
     }
     for l in listeners {
         let prefix = format!("listener.name.{}.", l.name.to_lowercase());
@@ -421,6 +424,23 @@ pub fn broker_properties(listeners: &[Listener]) -> Vec<(String, String)> {
         }
     }
     props
+}
+
+/// The brokers' listeners whose keystore a running broker can reread:
+/// those with TLS, but KRaft's CONTROLLER, which is not a broker
+/// listener that per-broker settings reach.
+pub fn reloadable_listeners(brokers: &[Listener]) -> impl Iterator<Item = &Listener> {
+    brokers
+        .iter()
+        .filter(|l| l.tls && l.name != CONTROLLER.name)
+}
+
+/// The per-broker setting that names a listener's keystore.
+pub fn listener_keystore_key(l: &Listener) -> String {
+    format!(
+        "listener.name.{}.ssl.keystore.location",
+        l.name.to_lowercase()
+    )
 }
 
 /// The brokers' certificate, mounted where their settings name it.

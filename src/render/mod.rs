@@ -65,6 +65,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/kafka/acls-job.yaml.j2"),
     ),
     (
+        "kafka/tls-reload-job.yaml.j2",
+        include_str!("../../templates/kafka/tls-reload-job.yaml.j2"),
+    ),
+    (
         "kafka/client-job.yaml.j2",
         include_str!("../../templates/kafka/client-job.yaml.j2"),
     ),
@@ -172,6 +176,7 @@ pub fn each_output(
     plan.push(("kafka/topics-job.yaml.j2", whole.clone()));
     plan.push(("kafka/users-job.yaml.j2", whole.clone()));
     plan.push(("kafka/acls-job.yaml.j2", whole.clone()));
+    plan.push(("kafka/tls-reload-job.yaml.j2", whole.clone()));
     plan.push(("metrics.yaml.j2", whole));
 
     for (name, ctx) in plan {

@@ -101,6 +101,15 @@ fn port_of(container_ports: &[(String, i32)], target: &IntOrString) -> Option<u1
     }
 }
 
+/// The group that owns a pod's volumes.
+fn fs_group(def: &PodDef) -> Option<u32> {
+    def.spec
+        .security_context
+        .as_ref()
+        .and_then(|s| s.fs_group)
+        .map(|g| g as u32)
+}
+
 /// One ConfigMap or Secret a volume is filled from: kind, name, items,
 /// file mode, optional.
 type Source = (
@@ -223,14 +232,39 @@ impl Cluster {
         Ok(())
     }
 
+    /// What the kubelet does when a Secret changes: the volumes of the
+    /// running pods that mount it get its new files (a `subPath` mount of
+    /// a file keeps the old one, as with the kubelet). Returns those pods.
+    pub fn refresh_secret(&mut self, secret: &str) -> Result<Vec<String>> {
+        let pods: Vec<(PodDef, PathBuf)> = self
+            .live_pods()
+            .map(|p| (p.def.clone(), p.dir.clone()))
+            .collect();
+        let mut out = Vec::new();
+        for (def, dir) in pods {
+            for v in def.spec.volumes.iter().flatten() {
+                let direct = v
+                    .secret
+                    .as_ref()
+                    .is_some_and(|s| s.secret_name.as_deref() == Some(secret));
+                let projected = v.projected.as_ref().is_some_and(|p| {
+                    p.sources
+                        .iter()
+                        .flatten()
+                        .any(|s| s.secret.as_ref().is_some_and(|s| s.name == secret))
+                });
+                if direct || projected {
+                    self.volume(&def, &dir, v, fs_group(&def))?;
+                    out.push(def.name.clone());
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Volume name -> (host directory, read-only).
     fn volumes(&self, def: &PodDef, dir: &Path) -> Result<BTreeMap<String, (PathBuf, bool)>> {
-        let fs_group = def
-            .spec
-            .security_context
-            .as_ref()
-            .and_then(|s| s.fs_group)
-            .map(|g| g as u32);
+        let fs_group = fs_group(def);
         let mut out = BTreeMap::new();
         for v in def.spec.volumes.iter().flatten() {
             let (path, ro) = self.volume(def, dir, v, fs_group)?;
@@ -346,14 +380,22 @@ impl Cluster {
                             .with_context(|| format!("{kind} {name} has no key {key}"))?;
                         let f = p.join(&path);
                         fs::create_dir_all(f.parent().unwrap())?;
-                        fs::write(&f, bytes)?;
+                        // Written whole, then renamed into place: a process
+                        // reading the file sees the old or the new one, as
+                        // the kubelet's swap of its `..data` link shows it.
+                        let tmp = f.with_file_name(format!(
+                            ".{}.tmp",
+                            f.file_name().unwrap_or_default().to_string_lossy()
+                        ));
+                        fs::write(&tmp, bytes)?;
                         fs::set_permissions(
-                            &f,
+                            &tmp,
                             fs::Permissions::from_mode(mode.unwrap_or(0o644) as u32),
                         )?;
                         if let Some(g) = fs_group {
-                            chown(&f, Some(0), Some(g))?;
+                            chown(&tmp, Some(0), Some(g))?;
                         }
+                        fs::rename(&tmp, &f)?;
                     }
                 }
                 None if optional == Some(true) => {}

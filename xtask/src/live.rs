@@ -20,6 +20,7 @@ pub struct Options {
     pub manifests: PathBuf,
     pub faults: bool,
     pub scale: Option<PathBuf>,
+    pub renewal: bool,
     pub heap_mib: Option<u32>,
     pub prometheus: bool,
     pub alert_for: Option<u64>,
@@ -520,6 +521,9 @@ fn boot(s: &mut Session, opts: &Options) -> Result<()> {
         );
     }
     outside(s)?;
+    if opts.renewal {
+        crate::renewal::run(s, &netns)?;
+    }
     checks::log_dirs(&s.cluster, &mut s.report);
     let work = s.cluster.work.clone();
     let prometheus = crate::metrics::start(s, &work, opts.prometheus, opts.alert_for)?;
@@ -552,7 +556,7 @@ fn log_tail(path: &Path, lines: usize) -> String {
 /// Runs a Job's pod until its first container exits (a Job retries a
 /// failure, but the first run must succeed); reports the exit and, on a
 /// failure, the end of the log.
-fn job_run(s: &mut Session, job: &str, name: &str, what: &str) -> Result<()> {
+pub fn job_run(s: &mut Session, job: &str, name: &str, what: &str) -> Result<()> {
     let exited = s.tick_until(Duration::from_secs(600), |c| {
         c.kubelet
             .pod(name)

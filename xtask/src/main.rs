@@ -1,7 +1,7 @@
 //! Project tasks, run with `cargo xtask ...` (the cargo-xtask convention).
 //!
 //!   cargo xtask live MANIFESTS [--faults] [--scale SPEC] [--heap MIB]
-//!       [--prometheus [--alert-for SECONDS]]
+//!       [--prometheus [--alert-for SECONDS]] [--renewal]
 //!       boot a kafkagen render with the real Kafka and ZooKeeper
 //!   cargo xtask fetch
 //!       fetch the pinned Kafka jars (what `live` does when they are missing)
@@ -22,6 +22,7 @@ mod metrics;
 mod network;
 mod objects;
 mod pods;
+mod renewal;
 mod scale;
 mod security;
 mod tls;
@@ -55,6 +56,10 @@ enum Task {
         /// that no running pod's configuration changes.
         #[arg(long, value_name = "SPEC")]
         scale: Option<PathBuf>,
+        /// Run every CronJob once; then renew the brokers' certificate and
+        /// check that the reload CronJob puts it into use without a restart.
+        #[arg(long)]
+        renewal: bool,
         /// Run every JVM whose container sets KAFKA_HEAP_OPTS with this heap
         /// (MiB) instead of the rendered one; the summary says so.
         #[arg(long, value_name = "MIB")]
@@ -92,6 +97,7 @@ fn main() -> ExitCode {
             manifests,
             faults,
             scale,
+            renewal,
             heap,
             prometheus,
             alert_for,
@@ -101,6 +107,7 @@ fn main() -> ExitCode {
             manifests,
             faults,
             scale,
+            renewal,
             heap_mib: heap,
             prometheus,
             alert_for,

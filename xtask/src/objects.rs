@@ -5,7 +5,7 @@
 
 use anyhow::{Context, Result, bail};
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
-use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{ConfigMap, PodSpec, PodTemplateSpec, Secret, Service};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -23,6 +23,9 @@ pub struct Objects {
     pub statefulsets: Vec<StatefulSet>,
     pub deployments: Vec<Deployment>,
     pub jobs: Vec<Job>,
+    /// Not started with the rest: the harness makes their Jobs when a
+    /// check needs a run ([`cron_job_run`]).
+    pub cron_jobs: Vec<CronJob>,
     /// Kinds the harness reads but does not act on (NetworkPolicy, ...).
     pub others: Vec<(String, String)>,
     /// Every object as read: (kind, name) -> value.
@@ -45,6 +48,16 @@ impl Objects {
                     .iter()
                     .filter_map(|j| j.spec.as_ref()?.template.spec.clone()),
             )
+            .chain(self.cron_jobs.iter().filter_map(|c| {
+                c.spec
+                    .as_ref()?
+                    .job_template
+                    .spec
+                    .as_ref()?
+                    .template
+                    .spec
+                    .clone()
+            }))
             .collect()
     }
 }
@@ -73,6 +86,7 @@ pub fn from_values(values: Vec<(String, Option<String>, String, Value)>) -> Resu
         statefulsets: Vec::new(),
         deployments: Vec::new(),
         jobs: Vec::new(),
+        cron_jobs: Vec::new(),
         others: Vec::new(),
         values: BTreeMap::new(),
     };
@@ -90,9 +104,10 @@ pub fn from_values(values: Vec<(String, Option<String>, String, Value)>) -> Resu
             "StatefulSet" => o.statefulsets.push(typed(v).with_context(what)?),
             "Deployment" => o.deployments.push(typed(v).with_context(what)?),
             "Job" => o.jobs.push(typed(v).with_context(what)?),
-            "Pod" | "DaemonSet" | "ReplicaSet" | "CronJob" => {
+            "CronJob" => o.cron_jobs.push(typed(v).with_context(what)?),
+            "Pod" | "DaemonSet" | "ReplicaSet" => {
                 bail!(
-                    "{}: the harness boots StatefulSets, Deployments and Jobs only",
+                    "{}: the harness boots StatefulSets, Deployments, Jobs and CronJobs only",
                     what()
                 )
             }
@@ -157,16 +172,21 @@ fn template_of(t: &PodTemplateSpec) -> (Labels, Labels, PodSpec) {
     )
 }
 
-/// A short stable digest, in the alphabet Kubernetes uses for generated
-/// names (no vowels, so no words).
-pub fn short_hash(text: &str, len: usize) -> String {
-    const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
-    // FNV-1a, 64 bits: stable across runs and machines.
+/// FNV-1a, 64 bits: stable across runs and machines.
+pub fn fnv(text: &str) -> u64 {
     let mut h: u64 = 0xcbf29ce484222325;
     for b in text.bytes() {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x100000001b3);
     }
+    h
+}
+
+/// A short stable digest, in the alphabet Kubernetes uses for generated
+/// names (no vowels, so no words).
+pub fn short_hash(text: &str, len: usize) -> String {
+    const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+    let h = fnv(text);
     (0..len)
         .map(|i| {
             let x = h.rotate_left((i * 7) as u32) % ALPHABET.len() as u64;
@@ -264,6 +284,30 @@ pub fn deployment_pods(d: &Deployment) -> Result<Vec<PodDef>> {
             }
         })
         .collect())
+}
+
+/// The Job a CronJob makes for its run number `run`, as its controller
+/// makes it: the Job template's labels and spec, under a name of the
+/// CronJob's.
+pub fn cron_job_run(c: &CronJob, run: u32) -> Result<Job> {
+    let name = c
+        .metadata
+        .name
+        .clone()
+        .context("a CronJob without a name")?;
+    let template = c
+        .spec
+        .as_ref()
+        .map(|s| s.job_template.clone())
+        .context("a CronJob without a spec")?;
+    let mut metadata = template.metadata.unwrap_or_default();
+    metadata.name = Some(format!("{name}-{run}"));
+    metadata.namespace = c.metadata.namespace.clone();
+    Ok(Job {
+        metadata,
+        spec: template.spec,
+        status: None,
+    })
 }
 
 /// The pod of one run of a Job; `run` tells runs apart.

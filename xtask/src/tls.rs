@@ -179,6 +179,21 @@ pub fn carry_over(
     prepare(new, work, issued)
 }
 
+/// cert-manager renewing a certificate: a new key and certificate (a new
+/// serial) in the same Secret, from the same Certificate.
+pub fn reissue(
+    objects: &mut Objects,
+    work: &Path,
+    issued: &mut BTreeMap<String, Issued>,
+    secret: &str,
+) -> Result<()> {
+    objects
+        .secrets
+        .retain(|s| s.metadata.name.as_deref() != Some(secret));
+    prepare(objects, work, issued)?;
+    Ok(())
+}
+
 enum Signer {
     SelfSigned,
     /// The CA's certificate and key files.
@@ -328,9 +343,12 @@ fn issue(cert: &Certificate, signer: &Signer, root: &Path) -> Result<Issued> {
         &path(&csr),
     ])?;
     let days = if is_ca { "3650" } else { "90" };
-    let serial = u64::from_str_radix(&crate::objects::short_hash(&spec.secret_name, 15), 16)
-        .unwrap_or(1)
-        .to_string();
+    // Issued again (a renewal), a certificate gets a new serial, as
+    // cert-manager's do.
+    let previous = std::fs::read_to_string(&crt).unwrap_or_default();
+    let seed = format!("{}{previous}", spec.secret_name);
+    // Positive and never 0, as X.509 wants.
+    let serial = ((crate::objects::fnv(&seed) >> 2) | 1).to_string();
     let mut sign = vec![
         "x509",
         "-req",

@@ -21,10 +21,8 @@ fn templates<'a>(cx: &Ctx<'a>) -> Vec<(String, String, &'a PodSpec)> {
         })
         .collect();
     for m in cx.manifests {
-        if let Object::Job(job) = &m.object
-            && let Some(spec) = job.spec.as_ref().and_then(|s| s.template.spec.as_ref())
-        {
-            out.push((object_id(m), format!("Job `{}`", m.name), spec));
+        if let Some(spec) = m.job_spec().and_then(|s| s.template.spec.as_ref()) {
+            out.push((object_id(m), format!("{} `{}`", m.kind, m.name), spec));
         }
     }
     out
@@ -136,7 +134,7 @@ pub fn resources(cx: &Ctx) -> Vec<Finding> {
 pub fn probes(cx: &Ctx) -> Vec<Finding> {
     let mut out = Vec::new();
     for (id, who, spec) in templates(cx) {
-        if id.starts_with("Job/") {
+        if id.starts_with("Job/") || id.starts_with("CronJob/") {
             continue;
         }
         for c in &spec.containers {

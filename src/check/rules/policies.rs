@@ -21,21 +21,15 @@ fn network_policies<'a>(cx: &Ctx<'a>) -> Vec<(&'a Manifest, Labels)> {
         .collect()
 }
 
-/// Pod template labels of the Jobs in a namespace.
+/// Pod template labels of the Jobs (and CronJobs) in a namespace.
 fn job_pod_labels(cx: &Ctx, namespace: &str) -> Vec<Labels> {
     cx.manifests
         .iter()
-        .filter_map(|m| match &m.object {
-            Object::Job(job) if ns(m) == namespace => Some(labels_of(
-                &job.spec
-                    .as_ref()?
-                    .template
-                    .metadata
-                    .as_ref()?
-                    .labels
-                    .clone(),
-            )),
-            _ => None,
+        .filter(|m| ns(m) == namespace)
+        .filter_map(|m| {
+            Some(labels_of(
+                &m.job_spec()?.template.metadata.as_ref()?.labels.clone(),
+            ))
         })
         .collect()
 }

@@ -7,7 +7,7 @@
 use super::context::{Ctx, Pod, parse_listener};
 use super::{Finding, found};
 use crate::check::custom::Certificate;
-use crate::check::manifest::Object;
+use crate::check::rules::context::object_id;
 use k8s_openapi::api::core::v1::{Container, PodSpec};
 use std::collections::BTreeMap;
 
@@ -237,10 +237,13 @@ pub fn inter_broker_credentials(cx: &Ctx) -> Vec<Finding> {
     out
 }
 
-/// A Job container that is a Kafka client: its pod spec, and its
-/// environment and `CLIENT_PROPERTIES` as maps.
+/// A Job container (or a CronJob's) that is a Kafka client: its pod
+/// spec, and its environment and `CLIENT_PROPERTIES` as maps.
 struct JobClient<'a> {
-    name: &'a str,
+    /// `Job/<name>` or `CronJob/<name>`.
+    id: String,
+    /// "Job `<name>`" or "CronJob `<name>`".
+    who: String,
     spec: &'a PodSpec,
     container: &'a Container,
     env: BTreeMap<&'a str, &'a str>,
@@ -250,10 +253,7 @@ struct JobClient<'a> {
 fn job_clients_of<'a>(cx: &'a Ctx) -> Vec<JobClient<'a>> {
     let mut out = Vec::new();
     for m in cx.manifests {
-        let Object::Job(job) = &m.object else {
-            continue;
-        };
-        let Some(spec) = job.spec.as_ref().and_then(|s| s.template.spec.as_ref()) else {
+        let Some(spec) = m.job_spec().and_then(|s| s.template.spec.as_ref()) else {
             continue;
         };
         for c in &spec.containers {
@@ -268,7 +268,8 @@ fn job_clients_of<'a>(cx: &'a Ctx) -> Vec<JobClient<'a>> {
             };
             let props = props.lines().filter_map(|l| l.split_once('=')).collect();
             out.push(JobClient {
-                name: &m.name,
+                id: object_id(m),
+                who: format!("{} `{}`", m.kind, m.name),
                 spec,
                 container: c,
                 env,
@@ -300,7 +301,7 @@ pub fn job_clients(cx: &Ctx) -> Vec<Finding> {
         let Some(bootstrap) = j.env.get("BOOTSTRAP") else {
             continue;
         };
-        let who = format!("Job `{}`", j.name);
+        let who = &j.who;
         let port = bootstrap.rsplit_once(':').and_then(|(_, p)| p.parse().ok());
         let Some(listener) = port.and_then(|p| by_port.get(&p)) else {
             continue;
@@ -312,7 +313,7 @@ pub fn job_clients(cx: &Ctx) -> Vec<Finding> {
             .unwrap_or("PLAINTEXT");
         if protocol != listener {
             out.push(found(
-                vec![format!("Job/{}", j.name)],
+                vec![j.id.clone()],
                 format!(
                     "{who} connects to {bootstrap} with {protocol}, but that listener is {listener}"
                 ),
@@ -327,7 +328,7 @@ pub fn job_clients(cx: &Ctx) -> Vec<Finding> {
                 .is_some_and(|(_, key)| key == "ca.crt");
             if !trusted {
                 out.push(found(
-                    vec![format!("Job/{}", j.name)],
+                    vec![j.id.clone()],
                     format!("{who} connects with {protocol}, but its truststore is not a CA (`ca.crt`) from a mounted Secret"),
                 ));
             }
@@ -423,7 +424,7 @@ pub fn super_users(cx: &Ctx) -> Vec<Finding> {
         return out;
     };
     for j in job_clients_of(cx) {
-        let job = format!("Job/{}", j.name);
+        let job = j.id.clone();
         let principal = match j.props.get("ssl.keystore.location") {
             Some(file) => {
                 match secret_of(j.spec, j.container, file).and_then(|(s, _)| certs.get(&s)) {
@@ -431,7 +432,7 @@ pub fn super_users(cx: &Ctx) -> Vec<Finding> {
                     None => {
                         out.push(found(
                         vec![job],
-                        format!("Job `{}`: its keystore {file} is in no Secret a rendered Certificate fills", j.name),
+                        format!("{}: its keystore {file} is in no Secret a rendered Certificate fills", j.who),
                     ));
                         continue;
                     }
@@ -443,8 +444,8 @@ pub fn super_users(cx: &Ctx) -> Vec<Finding> {
             out.push(found(
                 vec![job],
                 format!(
-                    "Job `{}` logs in as {principal}, which is not among the brokers' super users ({})",
-                    j.name,
+                    "{} logs in as {principal}, which is not among the brokers' super users ({})",
+                    j.who,
                     supers.join(";")
                 ),
             ));

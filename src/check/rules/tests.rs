@@ -826,6 +826,26 @@ fn cases() -> Vec<Case> {
             }),
         ),
         case(
+            "a CronJob logging in with a user's certificate under an authorizer",
+            &["super-users"],
+            edit(&authorized, "CronJob", "ledger-tls-reload", &|v| {
+                let volumes = at(v, "/spec/jobTemplate/spec/template/spec/volumes")
+                    .as_array_mut()
+                    .unwrap();
+                for vol in volumes.iter_mut().filter(|vol| vol["name"] == "tls") {
+                    vol["secret"]["secretName"] = json!("ledger-user-auditor");
+                }
+            }),
+        ),
+        case(
+            "a CronJob's pods that mount a service account token",
+            &["restricted-pod"],
+            edit(&secure, "CronJob", "vault-tls-reload", &|v| {
+                at(v, "/spec/jobTemplate/spec/template/spec")["automountServiceAccountToken"] =
+                    json!(true);
+            }),
+        ),
+        case(
             "a container without a liveness probe",
             &["probes"],
             edit(&deployments, "Deployment", "solo-kafka", &|v| {
