@@ -57,6 +57,7 @@ pub fn run(s: &mut Session, inside: &str) -> Result<()> {
         );
         return Ok(());
     }
+    let starts_before = broker_starts(s);
     let old = serial_of(&s.issued[&secret].file("tls.crt"))?;
     presented(s, &endpoints, &ca, &secret, &old, "before the renewal");
 
@@ -96,11 +97,10 @@ pub fn run(s: &mut Session, inside: &str) -> Result<()> {
     start(s, reload, 2)?;
     crate::live::job_run(s, &name, &run_pod(reload, 2)?, "the run after the renewal")?;
     presented(s, &endpoints, &ca, &secret, &new, "after the reload");
-    let restarts: Vec<String> = kafka_nodes(&s.cluster)
-        .iter()
-        .flat_map(|n| n.pod.containers.iter().map(move |c| (n, c)))
-        .filter(|(_, c)| c.starts > 1)
-        .map(|(n, c)| format!("{}/{}", n.pod.def.name, c.name()))
+    let restarts: Vec<String> = broker_starts(s)
+        .into_iter()
+        .filter(|(c, n)| starts_before.get(c) != Some(n))
+        .map(|(c, _)| c)
         .collect();
     s.report.check(
         restarts.is_empty(),
@@ -114,6 +114,19 @@ pub fn run(s: &mut Session, inside: &str) -> Result<()> {
         ),
     );
     Ok(())
+}
+
+/// How many times each Kafka container has started, by `pod/container`.
+fn broker_starts(s: &Session) -> std::collections::BTreeMap<String, u32> {
+    kafka_nodes(&s.cluster)
+        .iter()
+        .flat_map(|n| {
+            n.pod
+                .containers
+                .iter()
+                .map(move |c| (format!("{}/{}", n.pod.def.name, c.name()), c.starts))
+        })
+        .collect()
 }
 
 fn start(s: &mut Session, cron: &k8s_openapi::api::batch::v1::CronJob, run: u32) -> Result<()> {
