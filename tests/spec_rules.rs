@@ -20,6 +20,23 @@ use Expect::*;
 
 const CASES: &[(&str, &str, Expect)] = &[
     (
+        "an admin certificate of your own that nothing mounts",
+        "name: k\nsecurity:\n  listeners:\n    internal: { tls: true }\n  certificates:\n    secrets: { brokers: k-tls, admin: k-admin }\n",
+        Warned(
+            "`security.certificates.secrets.admin` has no effect: nothing mounts this certificate",
+        ),
+    ),
+    (
+        "certificates of your own without TLS",
+        "name: k\nsecurity:\n  listeners:\n    external: { authentication: scram-sha-512 }\n  certificates:\n    secrets: { brokers: k-tls }\n",
+        Warned("`security.certificates.secrets` has no effect"),
+    ),
+    (
+        "the brokers' certificate of your own",
+        "name: k\nsecurity:\n  listeners:\n    internal: { tls: true }\n  certificates:\n    secrets: { brokers: k-tls }\n",
+        Accepted,
+    ),
+    (
         "an image without a tag",
         "name: k\nkafka:\n  image: confluentinc/cp-kafka\n",
         Refused("`kafka.image` \"confluentinc/cp-kafka\" does not pin a version"),

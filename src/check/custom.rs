@@ -64,6 +64,58 @@ object!(
     Certificate,
     CertificateSpec
 );
+
+impl Certificate {
+    /// What a workload's annotations (`kafkagen.io/certificate-*`) say a
+    /// certificate Secret of the user's own holds, read as the Certificate
+    /// that would fill it.
+    pub fn stated(annotations: &serde_json::Value) -> Option<Certificate> {
+        use crate::model::security::{
+            CERT_NAMES_ANNOTATION, CERT_SECRET_ANNOTATION, CERT_SUBJECT_ANNOTATION,
+        };
+        let secret = annotations[CERT_SECRET_ANNOTATION].as_str()?;
+        let subject = annotations[CERT_SUBJECT_ANNOTATION].as_str()?;
+        let names: Vec<&str> = annotations[CERT_NAMES_ANNOTATION]
+            .as_str()
+            .map(|n| n.split(',').collect())
+            .unwrap_or_default();
+        Some(Certificate::own(
+            secret,
+            subject.strip_prefix("CN=").unwrap_or(subject),
+            &names,
+        ))
+    }
+
+    /// A certificate of the user's own, as the Certificate that would fill
+    /// its Secret: the common name, the names (IP addresses apart), a
+    /// PKCS#8 key with the combined PEM output, for server and client auth
+    /// (client auth only without names).
+    pub fn own(secret: &str, common_name: &str, names: &[&str]) -> Certificate {
+        let (ips, dns): (Vec<&str>, Vec<&str>) = names
+            .iter()
+            .partition(|n| n.parse::<std::net::IpAddr>().is_ok());
+        let mut usages = vec!["digital signature", "key encipherment", "client auth"];
+        if !names.is_empty() {
+            usages.push("server auth");
+        }
+        serde_json::from_value(serde_json::json!({
+            "apiVersion": "cert-manager.io/v1",
+            "kind": "Certificate",
+            "metadata": {"name": secret},
+            "spec": {
+                "secretName": secret,
+                "issuerRef": {},
+                "commonName": common_name,
+                "dnsNames": dns,
+                "ipAddresses": ips,
+                "usages": usages,
+                "privateKey": {"algorithm": "RSA", "size": 2048, "encoding": "PKCS8"},
+                "additionalOutputFormats": [{"type": "CombinedPEM"}],
+            },
+        }))
+        .expect("a Certificate of known fields")
+    }
+}
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CertificateSpec {

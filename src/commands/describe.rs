@@ -97,6 +97,7 @@ fn text(cluster: &Cluster, model: &Model) -> String {
     }
 
     out += &clients(model, brokers);
+    out += &own_certificates(model);
     out += &authorization(model);
     out += &pods(model);
     out += &services(model, brokers);
@@ -141,6 +142,33 @@ fn clients(model: &Model, brokers: &Component) -> String {
             out += &format!("{} {k}={v}\n", l.name);
         }
     }
+    out
+}
+
+/// With the user's own certificate Secrets: what each must hold.
+fn own_certificates(model: &Model) -> String {
+    let Some(sec) = model.security.as_ref().filter(|s| !s.own.is_empty()) else {
+        return String::new();
+    };
+    let mut out = String::from(
+        "\nYOUR CERTIFICATE SECRETS (keys ca.crt and tls-combined.pem: the PKCS#8 key, then the chain)\n",
+    );
+    let mut rows = vec![row(&["SECRET", "SUBJECT", "USAGES", "NAMES"])];
+    for c in &sec.own {
+        let (usages, names) = if c.names.is_empty() {
+            ("client auth", "-".to_string())
+        } else {
+            ("server auth, client auth", c.names.join(", "))
+        };
+        rows.push(row(&[
+            &c.secret,
+            &format!("CN={}", c.common_name),
+            usages,
+            &names,
+        ]));
+    }
+    out += &table(&rows);
+    out += "ca.crt is the CA that signs them all, users' certificates too (subject CN=<user>).\n";
     out
 }
 

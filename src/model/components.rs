@@ -376,6 +376,7 @@ pub fn zookeeper(c: &Cluster, names: &Names, z: &ZooKeeper) -> Component {
         user: IMAGE_USER,
         files,
         pod_annotations: Default::default(),
+        annotations: Default::default(),
         headless,
         name,
     }
@@ -419,6 +420,7 @@ pub fn controllers(c: &Cluster, names: &Names, kraft: &Kraft, ctrl: &Controllers
         user: IMAGE_USER,
         files: Vec::new(),
         pod_annotations: Default::default(),
+        annotations: Default::default(),
         headless,
         name,
     };
@@ -448,7 +450,7 @@ pub fn controllers(c: &Cluster, names: &Names, kraft: &Kraft, ctrl: &Controllers
     });
     let (init, mut main, mut volumes) = with_metrics(c, flavor, component.role, pod, &mut files);
     if c.security.as_ref().is_some_and(|s| s.controller.tls) {
-        tls_volume(names, &mut main, &mut volumes);
+        tls_volume(c, &mut main, &mut volumes);
     }
     component.run((init, main, volumes), files);
     component
@@ -456,11 +458,14 @@ pub fn controllers(c: &Cluster, names: &Names, kraft: &Kraft, ctrl: &Controllers
 
 /// The brokers' certificate Secret, mounted where their settings name it.
 fn tls_volume(
-    names: &Names,
+    c: &Cluster,
     main: &mut containers::Container,
     volumes: &mut Vec<containers::Volume>,
 ) {
-    let (volume, mount) = security::broker_volume(&security::broker_secret(names));
+    let Some(s) = c.security.as_ref() else {
+        return;
+    };
+    let (volume, mount) = security::broker_volume(&s.broker_secret);
     main.mounts.push(mount);
     volumes.push(volume);
 }
@@ -516,6 +521,7 @@ pub fn kafka(c: &Cluster, names: &Names, quorum: Quorum) -> Component {
         user: IMAGE_USER,
         files: Vec::new(),
         pod_annotations: [(CHECKSUM_ANNOTATION.to_string(), checksum)].into(),
+        annotations: Default::default(),
         headless,
         name,
     };
@@ -591,7 +597,7 @@ pub fn kafka(c: &Cluster, names: &Names, quorum: Quorum) -> Component {
     });
     let (init, mut main, mut volumes) = with_metrics(c, k.flavor, component.role, pod, &mut files);
     if c.security.as_ref().is_some_and(|s| s.tls()) {
-        tls_volume(names, &mut main, &mut volumes);
+        tls_volume(c, &mut main, &mut volumes);
     }
     component.run((init, main, volumes), files);
     component

@@ -30,6 +30,8 @@ pub struct JobClient {
     pub ca_dir: String,
     /// The Secret's keys the Job mounts.
     pub tls_files: Vec<String>,
+    /// With the user's own admin certificate: what it must hold.
+    pub annotations: Labels,
 }
 
 #[derive(Debug, Serialize)]
@@ -97,15 +99,16 @@ fn client(
         .iter()
         .map(|(k, v)| format!("{k}={v}\n"))
         .collect();
-    let admin = c.security.as_ref().is_some_and(|s| s.admin());
-    let (ca_secret, tls_files) = match (internal.tls, admin) {
-        (false, _) => (None, Vec::new()),
-        (true, false) => (Some(security::broker_secret(names)), vec![CA_FILE.into()]),
-        (true, true) => (
-            Some(security::admin_secret(names)),
+    let (ca_secret, tls_files) = match c.security.as_ref().filter(|_| internal.tls) {
+        None => (None, Vec::new()),
+        Some(s) if !s.admin() => (Some(s.broker_secret.clone()), vec![CA_FILE.into()]),
+        Some(s) => (
+            Some(s.admin_secret.clone()),
             vec![CA_FILE.into(), COMBINED_FILE.into()],
         ),
     };
+    let (_, admin) = security::own_certificates(c, names, std::slice::from_ref(internal));
+    let annotations = admin.map(|a| a.annotations()).unwrap_or_default();
     JobClient {
         bootstrap: bootstrap.to_string(),
         brokers: brokers.to_string(),
@@ -114,6 +117,7 @@ fn client(
         ca_secret,
         ca_dir: TLS_DIR.into(),
         tls_files,
+        annotations,
     }
 }
 

@@ -126,6 +126,9 @@ pub struct Component {
     /// Annotations of the pod template: the listeners' checksum, scrape
     /// annotations.
     pub pod_annotations: Labels,
+    /// Annotations of the workload itself: what a certificate Secret of
+    /// the user's own that its pods mount must hold.
+    pub annotations: Labels,
 }
 
 impl Component {
@@ -216,7 +219,7 @@ pub fn build(c: &Cluster) -> Model {
         domain: c.cluster_domain.clone(),
     };
     let mut components = Vec::new();
-    let kafka = match &c.metadata {
+    let mut kafka = match &c.metadata {
         Metadata::ZooKeeper(z) => {
             let zk = components::zookeeper(c, &names, z);
             let connect = zk.addresses(listeners::ZK_CLIENT.name);
@@ -235,6 +238,18 @@ pub fn build(c: &Cluster) -> Model {
     };
     let external = external::external(c, &names, &kafka);
     let security = security::model(c, &names, &kafka.listeners);
+    // Workloads that mount the user's own brokers' certificate say what
+    // it must hold.
+    if let (Some(own), _) = security::own_certificates(c, &names, &kafka.listeners) {
+        for component in components.iter_mut().chain(std::iter::once(&mut kafka)) {
+            let mounts = component.volumes.iter().any(|v| {
+                matches!(&v.source, containers::VolumeSource::Secret { secret, .. } if *secret == own.secret)
+            });
+            if mounts {
+                component.annotations = own.annotations();
+            }
+        }
+    }
     let bootstrap = format!(
         "{}:{}",
         names.service_dns(&names.kafka()),

@@ -15,8 +15,8 @@ use super::listeners::{CONTROLLER, Listener};
 use super::names::Names;
 use super::{Labels, labels, property_env};
 use crate::validate::cluster::{
-    AclPermission, AclResourceType, Authentication, Cluster, Credential, IssuerKind, Metadata,
-    PatternType, Security,
+    AclPermission, AclResourceType, Authentication, Certificates, Cluster, Credential, IssuerKind,
+    Metadata, PatternType, Security,
 };
 use serde::Serialize;
 
@@ -65,6 +65,8 @@ pub struct CertificateModel {
 pub struct SecurityModel {
     pub issuers: Vec<IssuerModel>,
     pub certificates: Vec<CertificateModel>,
+    /// With the user's own Secrets: what each must hold.
+    pub own: Vec<OwnCertificate>,
     /// The brokers' certificate Secret, when a listener uses TLS.
     pub broker_secret: Option<String>,
     /// With authorization on: the authorizer's settings and the ACLs.
@@ -181,9 +183,99 @@ pub fn user_secret(names: &Names, user: &str) -> String {
 }
 
 /// The certificate the Jobs log in with when the internal listener
-/// demands one; its common name is the principal's name.
+/// demands one, as cert-manager's Secret.
 pub fn admin_secret(names: &Names) -> String {
+    admin_name(names)
+}
+
+/// The Jobs' certificate's common name: the principal's name.
+pub fn admin_name(names: &Names) -> String {
     format!("{}-admin", names.name)
+}
+
+/// Annotations of a workload that mounts a certificate Secret of the
+/// user's own: what the certificate must be, for the user (and the rules,
+/// which read them where no Certificate says it).
+pub const CERT_SECRET_ANNOTATION: &str = "kafkagen.io/certificate-secret";
+pub const CERT_SUBJECT_ANNOTATION: &str = "kafkagen.io/certificate-subject";
+pub const CERT_NAMES_ANNOTATION: &str = "kafkagen.io/certificate-names";
+
+/// A certificate the user's own Secret must hold.
+#[derive(Debug, Clone, Serialize)]
+pub struct OwnCertificate {
+    pub secret: String,
+    pub common_name: String,
+    /// DNS names and IP addresses (none for a client's certificate).
+    pub names: Vec<String>,
+}
+
+impl OwnCertificate {
+    pub fn annotations(&self) -> Labels {
+        let mut a = Labels::new();
+        a.insert(CERT_SECRET_ANNOTATION.into(), self.secret.clone());
+        a.insert(
+            CERT_SUBJECT_ANNOTATION.into(),
+            format!("CN={}", self.common_name),
+        );
+        if !self.names.is_empty() {
+            a.insert(CERT_NAMES_ANNOTATION.into(), self.names.join(","));
+        }
+        a
+    }
+}
+
+/// The brokers' certificate: its Secret, common name, DNS names and
+/// addresses.
+fn broker_certificate(
+    c: &Cluster,
+    s: &Security,
+    names: &Names,
+    brokers: &[Listener],
+) -> (String, String, Vec<String>, Vec<String>) {
+    let (mut dns_names, ip_addresses) = broker_names(names, brokers);
+    // Dedicated controllers present the same certificate on the quorum.
+    if s.controller.tls
+        && let Metadata::Kraft(k) = &c.metadata
+        && k.controllers.is_some()
+    {
+        dns_names.push(wildcard(names, &names.controller_headless()));
+    }
+    (
+        s.broker_secret.clone(),
+        names.kafka(),
+        dns_names,
+        ip_addresses,
+    )
+}
+
+/// With the user's own Secrets: the brokers' certificate (when a listener
+/// has TLS) and the Jobs' (with `mtls` on `internal`).
+pub fn own_certificates(
+    c: &Cluster,
+    names: &Names,
+    brokers: &[Listener],
+) -> (Option<OwnCertificate>, Option<OwnCertificate>) {
+    let Some(s) = c
+        .security
+        .as_ref()
+        .filter(|s| s.certificates == Certificates::Secrets)
+    else {
+        return (None, None);
+    };
+    let broker = s.tls().then(|| {
+        let (secret, common_name, dns, ips) = broker_certificate(c, s, names, brokers);
+        OwnCertificate {
+            secret,
+            common_name,
+            names: dns.into_iter().chain(ips).collect(),
+        }
+    });
+    let admin = s.admin().then(|| OwnCertificate {
+        secret: s.admin_secret.clone(),
+        common_name: admin_name(names),
+        names: Vec::new(),
+    });
+    (broker, admin)
 }
 
 /// The issuers and certificates of a cluster with security on.
@@ -195,19 +287,27 @@ pub fn model(c: &Cluster, names: &Names, brokers: &[Listener]) -> Option<Securit
         .filter(|u| u.credential == Credential::Certificate)
         .map(|u| u.name.as_str())
         .collect();
-    if !s.tls() && cert_users.is_empty() && !s.admin() {
-        return Some(SecurityModel {
-            issuers: Vec::new(),
-            certificates: Vec::new(),
-            broker_secret: None,
-            authorization: authorization(c, names),
-        });
-    }
+    let (broker_own, admin_own) = own_certificates(c, names, brokers);
+    let own: Vec<OwnCertificate> = broker_own.into_iter().chain(admin_own).collect();
+    let issuer = match &s.certificates {
+        Certificates::CertManager(issuer) if s.tls() || !cert_users.is_empty() || s.admin() => {
+            issuer.clone()
+        }
+        _ => {
+            return Some(SecurityModel {
+                issuers: Vec::new(),
+                certificates: Vec::new(),
+                own,
+                broker_secret: s.tls().then(|| s.broker_secret.clone()),
+                authorization: authorization(c, names),
+            });
+        }
+    };
     let mut issuers = Vec::new();
     let mut certificates = Vec::new();
     let cert_labels = labels("kafka", &c.name, "tls");
-    let (kind, issuer) = match &s.issuer {
-        Some((kind, name)) => (issuer_kind(*kind).to_string(), name.clone()),
+    let (kind, issuer) = match issuer {
+        Some((kind, name)) => (issuer_kind(kind).to_string(), name),
         None => {
             // The cluster's own CA: a self-signed Issuer signs the CA
             // Certificate, and a CA Issuer signs with it.
@@ -239,19 +339,13 @@ pub fn model(c: &Cluster, names: &Names, brokers: &[Listener]) -> Option<Securit
         }
     };
     if s.tls() {
-        let (mut dns_names, ip_addresses) = broker_names(names, brokers);
-        // Dedicated controllers present the same certificate on the quorum.
-        if s.controller.tls
-            && let Metadata::Kraft(k) = &c.metadata
-            && k.controllers.is_some()
-        {
-            dns_names.push(wildcard(names, &names.controller_headless()));
-        }
+        let (secret, common_name, dns_names, ip_addresses) =
+            broker_certificate(c, s, names, brokers);
         certificates.push(CertificateModel {
-            name: broker_secret(names),
+            name: secret.clone(),
             labels: cert_labels.clone(),
-            secret: broker_secret(names),
-            common_name: names.kafka(),
+            secret,
+            common_name,
             dns_names,
             ip_addresses,
             // Client auth too: brokers present it to each other.
@@ -261,17 +355,19 @@ pub fn model(c: &Cluster, names: &Names, brokers: &[Listener]) -> Option<Securit
             issuer_name: issuer.clone(),
         });
     }
-    let admin = s.admin().then(|| admin_secret(names));
-    for (secret, user) in admin
-        .iter()
-        .map(|a| (a.clone(), a.as_str()))
-        .chain(cert_users.iter().map(|u| (user_secret(names, u), *u)))
-    {
+    let admin = s
+        .admin()
+        .then(|| (s.admin_secret.clone(), admin_name(names)));
+    for (secret, user) in admin.into_iter().chain(
+        cert_users
+            .iter()
+            .map(|u| (user_secret(names, u), u.to_string())),
+    ) {
         certificates.push(CertificateModel {
             name: secret.clone(),
             labels: cert_labels.clone(),
             secret,
-            common_name: user.to_string(),
+            common_name: user,
             dns_names: Vec::new(),
             ip_addresses: Vec::new(),
             usages: usages(&["client auth"]),
@@ -283,7 +379,8 @@ pub fn model(c: &Cluster, names: &Names, brokers: &[Listener]) -> Option<Securit
     Some(SecurityModel {
         issuers,
         certificates,
-        broker_secret: s.tls().then(|| broker_secret(names)),
+        own,
+        broker_secret: s.tls().then(|| s.broker_secret.clone()),
         authorization: authorization(c, names),
     })
 }
@@ -361,7 +458,7 @@ pub fn broker_principal(names: &Names) -> String {
 }
 
 pub fn admin_principal(names: &Names) -> String {
-    format!("User:{}", admin_secret(names))
+    format!("User:{}", admin_name(names))
 }
 
 /// Kafka's standard authorizer for the metadata store, and who may do

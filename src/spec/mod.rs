@@ -553,6 +553,25 @@ pub struct CertificatesSpec {
     /// The cluster's own CA is a self-signed Issuer, a CA Certificate and
     /// a CA Issuer. A named issuer's Secrets must hold `ca.crt`.
     pub issuer: Option<IssuerSpec>,
+    /// Your own certificate Secrets, instead of cert-manager's.
+    ///
+    /// kafkagen then renders no Issuer and no Certificate. Each Secret
+    /// holds `ca.crt` (the CA that signs every certificate of the cluster,
+    /// users' too) and `tls-combined.pem` (the key in PKCS#8, then the
+    /// certificate chain), with the subject and names `describe` lists.
+    pub secrets: Option<CertificateSecretsSpec>,
+}
+
+/// The user's certificate Secrets.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct CertificateSecretsSpec {
+    /// The brokers' certificate (subject `CN=<name>-kafka`), which
+    /// dedicated controllers present too: needed when a listener has TLS.
+    pub brokers: Option<String>,
+    /// The Jobs' certificate (subject `CN=<name>-admin`): needed with
+    /// `mtls` on the internal listener.
+    pub admin: Option<String>,
 }
 
 /// A Secret key that holds a password.

@@ -42,12 +42,25 @@ pub struct Security {
     pub inter_broker: Option<ListenerSecurity>,
     /// KRaft's CONTROLLER listener (plain with ZooKeeper).
     pub controller: ListenerSecurity,
-    /// The issuer that signs the certificates; `None`: the cluster's own CA.
-    pub issuer: Option<(IssuerKind, String)>,
+    /// Who makes the certificates' Secrets.
+    pub certificates: Certificates,
+    /// The brokers' certificate Secret (when a listener has TLS).
+    pub broker_secret: String,
+    /// The Jobs' certificate Secret (with `mtls` on `internal`).
+    pub admin_secret: String,
     pub users: Vec<User>,
     /// `Some`: the standard authorizer, with these super users' names
     /// besides the brokers' and the Jobs' admin.
     pub authorization: Option<Vec<String>>,
+}
+
+/// Where the certificates' Secrets come from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Certificates {
+    /// cert-manager, signed by this issuer (`None`: the cluster's own CA).
+    CertManager(Option<(IssuerKind, String)>),
+    /// The user makes them.
+    Secrets,
 }
 
 impl Security {

@@ -218,7 +218,7 @@ impl Validator<'_> {
         let placement = self.placement(&spec.placement);
         let network_policy = self.network_policy(&spec.network_policy);
         let metrics = self.metrics(&spec.metrics, &kafka);
-        let security = self.security(&spec.security, &kafka.exposure, &metadata);
+        let security = self.security(&spec.security, &kafka.exposure, &metadata, &names);
         if let Some(s) = &security {
             self.security_config(&spec.kafka.config, s, &kafka.exposure);
         }

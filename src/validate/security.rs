@@ -4,14 +4,15 @@
 use super::{Note, Validator};
 use crate::dns::{is_dns_label, is_dns_subdomain};
 use crate::model::listeners::{self, QuorumKind};
+use crate::model::names::Names;
 use crate::model::security;
 use crate::spec::Scalar;
 use crate::spec::{
-    AclResourceType, AclSpec, Authentication, AuthorizationSpec, ListenerSecuritySpec,
-    OpenExternal, PatternType, SecuritySpec, UserAuthentication,
+    AclResourceType, AclSpec, Authentication, AuthorizationSpec, CertificateSecretsSpec,
+    ListenerSecuritySpec, OpenExternal, PatternType, SecuritySpec, UserAuthentication,
 };
 use crate::validate::cluster::{
-    Acl, Credential, Exposure, ListenerSecurity, Metadata, Security, User,
+    Acl, Certificates, Credential, Exposure, ListenerSecurity, Metadata, Security, User,
 };
 use indexmap::IndexMap;
 
@@ -21,6 +22,7 @@ impl Validator<'_> {
         s: &SecuritySpec,
         exposure: &Exposure,
         metadata: &Metadata,
+        names: &Names,
     ) -> Option<Security> {
         let internal = self.listener_security("internal", &s.listeners.internal);
         let external = self.listener_security("external", &s.listeners.external);
@@ -124,12 +126,14 @@ impl Validator<'_> {
             || inter_broker.is_some()
             || !users.is_empty()
             || authorization.is_some();
-        let security = Security {
+        let mut security = Security {
             internal,
             external,
             inter_broker,
             controller,
-            issuer,
+            certificates: Certificates::CertManager(issuer),
+            broker_secret: security::broker_secret(names),
+            admin_secret: security::admin_secret(names),
             users,
             authorization,
         };
@@ -139,7 +143,70 @@ impl Validator<'_> {
                 "`security.certificates.issuer` has no effect: no listener uses TLS and no user has a certificate",
             );
         }
+        if let Some(own) = &s.certificates.secrets {
+            self.own_secrets(own, s.certificates.issuer.is_some(), &mut security);
+        }
         anything.then_some(security)
+    }
+
+    /// `security.certificates.secrets`: the user's Secrets stand in for
+    /// cert-manager's, one for each certificate the render needs.
+    fn own_secrets(&mut self, own: &CertificateSecretsSpec, issuer: bool, security: &mut Security) {
+        let at = "security.certificates.secrets";
+        if issuer {
+            self.key_error(
+                at,
+                "`security.certificates.secrets` and `security.certificates.issuer` exclude each other: either cert-manager makes the Secrets or you do",
+            )
+            .with_help("remove one of them");
+        }
+        security.certificates = Certificates::Secrets;
+        if !security.tls() {
+            self.warn(
+                at,
+                "`security.certificates.secrets` has no effect: no listener uses TLS",
+            );
+            return;
+        }
+        let needed = [
+            ("brokers", &own.brokers, true, "a listener has TLS"),
+            (
+                "admin",
+                &own.admin,
+                security.admin(),
+                "the internal listener demands client certificates (the Jobs log in as kafkagen's admin)",
+            ),
+        ];
+        for (field, name, wanted, why) in needed {
+            let path = format!("{at}.{field}");
+            match (name, wanted) {
+                (Some(n), _) if !is_dns_subdomain(n) => {
+                    self.error(
+                        &path,
+                        format!("`{path}` \"{n}\" is not a valid Kubernetes name"),
+                    );
+                }
+                (Some(_), false) => {
+                    self.warn(
+                        &path,
+                        format!("`{path}` has no effect: nothing mounts this certificate"),
+                    );
+                }
+                (None, true) => {
+                    self.key_error(at, format!("`{at}` names no `{field}` Secret, but {why}"))
+                        .with_help(format!(
+                            "add `{field}: <Secret name>`; `kafkagen describe` lists what it must hold"
+                        ));
+                }
+                _ => {}
+            }
+        }
+        if let Some(brokers) = &own.brokers {
+            security.broker_secret = brokers.clone();
+        }
+        if let Some(admin) = &own.admin {
+            security.admin_secret = admin.clone();
+        }
     }
 
     /// Kafka's standard authorizer: every principal the brokers and the

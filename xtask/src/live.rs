@@ -745,7 +745,7 @@ fn outside_refusals(
     use crate::security::{self, Who};
     // Back to the client's own login afterwards, when it has one.
     let home = logged_in.then_some(d);
-    if d.sasl.is_some() && !security::scram_users(&s.cluster).is_empty() {
+    if d.sasl.is_some() && !security::scram_users(&s.cluster.objects).is_empty() {
         security::refused(s, client, d, Who::WrongPassword, bootstrap, home);
     }
     if d.authenticated() {

@@ -1,9 +1,9 @@
-//! Certificate renewal without a restart (`--renewal`): the render's
-//! CronJobs run as their schedule would run them; then cert-manager issues
-//! the brokers' certificate again (the harness, as at boot), the kubelet
-//! puts the new Secret into the running pods, and the next run of the
-//! reload CronJob must make every broker present the new certificate on
-//! every TLS listener, where the old one was presented until then.
+//! Certificate renewal without a restart (`--renewal`): cert-manager (or
+//! the user) issues the brokers' certificate again (the harness, as at
+//! boot), the kubelet puts the new Secret into the running pods, and the
+//! next run of the reload CronJob, made as its schedule would make it,
+//! must exit 0 and make every broker present the new certificate on every
+//! TLS listener, where the old one was presented until then.
 
 use crate::checks::{kafka_nodes, listeners};
 use crate::live::Session;
@@ -31,19 +31,14 @@ impl Endpoint {
     }
 }
 
-/// Runs every CronJob once, then renews the brokers' certificate; `inside`
-/// is the network namespace of the in-cluster client.
+/// Renews the brokers' certificate under the running brokers; `inside` is
+/// the network namespace of the in-cluster client.
 pub fn run(s: &mut Session, inside: &str) -> Result<()> {
     let crons = s.cluster.objects.cron_jobs.clone();
     if crons.is_empty() {
         s.report
             .fail("renewal: the render has no CronJob, so nothing rereads a renewed certificate");
         return Ok(());
-    }
-    for cron in &crons {
-        let name = cron.metadata.name.clone().unwrap_or_default();
-        start(s, cron, 1)?;
-        crate::live::job_run(s, &name, &run_pod(cron, 1)?, "a scheduled run (CronJob)")?;
     }
     let Some((secret, ca)) = broker_certificate(s) else {
         s.report
@@ -94,8 +89,13 @@ pub fn run(s: &mut Session, inside: &str) -> Result<()> {
         return Ok(());
     };
     let name = reload.metadata.name.clone().unwrap_or_default();
-    start(s, reload, 2)?;
-    crate::live::job_run(s, &name, &run_pod(reload, 2)?, "the run after the renewal")?;
+    start(s, reload, 1)?;
+    crate::live::job_run(
+        s,
+        &name,
+        &run_pod(reload, 1)?,
+        "its run after the renewal (CronJob)",
+    )?;
     presented(s, &endpoints, &ca, &secret, &new, "after the reload");
     let restarts: Vec<String> = broker_starts(s)
         .into_iter()

@@ -8,6 +8,7 @@ use crate::checks::{Report, kafka_nodes};
 use crate::client::Client;
 use crate::cluster::Cluster;
 use crate::live::Session;
+use crate::objects::Objects;
 use crate::tls::{Issued, test_password};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -102,9 +103,9 @@ fn pick(names: Vec<String>, who: &Who, supers: &[String]) -> Option<String> {
 /// The SCRAM users the users Job sets, with the passwords the harness gave
 /// their Secrets: (name, password). Each password is a file named after
 /// its user, projected from a Secret key.
-pub fn scram_users(cluster: &Cluster) -> Vec<(String, String)> {
+pub fn scram_users(objects: &Objects) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    for job in &cluster.objects.jobs {
+    for job in &objects.jobs {
         let Some(spec) = job.spec.as_ref().and_then(|s| s.template.spec.as_ref()) else {
             continue;
         };
@@ -170,7 +171,7 @@ pub fn props(
         ));
     }
     if let Some(mech) = d.sasl.as_ref().filter(|_| !matches!(who, Who::Anonymous)) {
-        let users = scram_users(cluster);
+        let users = scram_users(&cluster.objects);
         let name = pick(users.iter().map(|(u, _)| u.clone()).collect(), who, &supers)
             .ok_or("the render declares no such SCRAM user to connect as")?;
         let (u, p) = users.into_iter().find(|(u, _)| *u == name).expect("picked");
@@ -302,9 +303,9 @@ impl AclLine {
 }
 
 /// The ACLs the ACLs Job declares, per user, from its environment.
-pub fn declared_acls(cluster: &Cluster) -> BTreeMap<String, Vec<AclLine>> {
+pub fn declared_acls(objects: &Objects) -> BTreeMap<String, Vec<AclLine>> {
     let mut out: BTreeMap<String, Vec<AclLine>> = BTreeMap::new();
-    for job in &cluster.objects.jobs {
+    for job in &objects.jobs {
         let Some(acls) = crate::objects::job_env(job, "ACLS") else {
             continue;
         };
@@ -362,7 +363,7 @@ pub fn acl_checks(
         .into_iter()
         .map(|t| t.0)
         .collect();
-    for (user, acls) in declared_acls(&s.cluster) {
+    for (user, acls) in declared_acls(&s.cluster.objects) {
         if supers.contains(&user) {
             continue;
         }

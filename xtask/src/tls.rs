@@ -67,6 +67,53 @@ pub fn prepare(
             .any(|s| s.metadata.name.as_deref() == Some(c.spec.secret_name.as_str()))
     });
     let root = work.join("tls");
+    // Secrets of the user's own: issued as the user would, from what the
+    // workloads that mount them say they hold, with a CA of the harness's.
+    let mut stated: BTreeMap<String, (Certificate, String)> = BTreeMap::new();
+    for ((kind, name), v) in &objects.values {
+        if let Some(c) = Certificate::stated(&v["metadata"]["annotations"]) {
+            stated
+                .entry(c.spec.secret_name.clone())
+                .or_insert((c, format!("{kind} {name}")));
+        }
+    }
+    for (secret, (cert, by)) in stated {
+        if objects
+            .secrets
+            .iter()
+            .any(|s| s.metadata.name.as_deref() == Some(secret.as_str()))
+        {
+            continue;
+        }
+        let signer = stand_in_ca(&root, "own-ca")?;
+        let made = issue(&cert, &signer, &root)?;
+        objects.secrets.push(secret_of(&secret, &made)?);
+        issued.insert(secret.clone(), made);
+        notes.push(format!(
+            "Secret {secret} is the user's: the harness issued it as {by} says, with a CA of its own"
+        ));
+    }
+    // With Secrets of the user's own, users' certificates are the user's
+    // too: each user with ACLs and no SCRAM password gets one, subject
+    // `CN=<user>`, from the same CA (no pod mounts it; clients use it).
+    if root.join("stand-in-own-ca").exists() {
+        let scram: Vec<String> = crate::security::scram_users(objects)
+            .into_iter()
+            .map(|(u, _)| u)
+            .collect();
+        for user in crate::security::declared_acls(objects).into_keys() {
+            let secret = format!("own-user-{user}");
+            if scram.contains(&user) || issued.contains_key(&secret) {
+                continue;
+            }
+            let cert = Certificate::own(&secret, &user, &[]);
+            let made = issue(&cert, &stand_in_ca(&root, "own-ca")?, &root)?;
+            issued.insert(secret, made);
+            notes.push(format!(
+                "user {user} has ACLs and no SCRAM password: the harness issued its certificate (CN={user}) with the same CA"
+            ));
+        }
+    }
     // Issue in dependency order: a CA issuer's Secret must exist first.
     while !pending.is_empty() {
         let before = pending.len();
@@ -89,35 +136,14 @@ pub fn prepare(
                 None => {
                     // An issuer the user runs: the harness stands it in with a
                     // CA of its own.
-                    let dir = root.join(format!("stand-in-{issuer_name}"));
-                    if !dir.exists() {
-                        std::fs::create_dir_all(&dir)?;
-                        openssl(&[
-                            "req",
-                            "-x509",
-                            "-newkey",
-                            "ec",
-                            "-pkeyopt",
-                            "ec_paramgen_curve:P-256",
-                            "-nodes",
-                            "-days",
-                            "3650",
-                            "-subj",
-                            &format!("/CN={issuer_name}"),
-                            "-addext",
-                            "basicConstraints=critical,CA:TRUE",
-                            "-addext",
-                            "keyUsage=critical,keyCertSign,cRLSign",
-                            "-keyout",
-                            &path(&dir.join("tls.key")),
-                            "-out",
-                            &path(&dir.join("tls.crt")),
-                        ])?;
+                    let fresh = !root.join(format!("stand-in-{issuer_name}")).exists();
+                    let signer = stand_in_ca(&root, &issuer_name)?;
+                    if fresh {
                         notes.push(format!(
                             "{kind} {issuer_name} is not in the render: a CA of the harness's own stands in for it"
                         ));
                     }
-                    Signer::Ca(dir.join("tls.crt"), dir.join("tls.key"))
+                    signer
                 }
             };
             let made = issue(&cert, &signer, &root)?;
@@ -192,6 +218,36 @@ pub fn reissue(
         .retain(|s| s.metadata.name.as_deref() != Some(secret));
     prepare(objects, work, issued)?;
     Ok(())
+}
+
+/// A CA of the harness's own, `stand-in-<name>`, made on first use.
+fn stand_in_ca(root: &Path, name: &str) -> Result<Signer> {
+    let dir = root.join(format!("stand-in-{name}"));
+    if !dir.exists() {
+        std::fs::create_dir_all(&dir)?;
+        openssl(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-days",
+            "3650",
+            "-subj",
+            &format!("/CN={name}"),
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+            "-keyout",
+            &path(&dir.join("tls.key")),
+            "-out",
+            &path(&dir.join("tls.crt")),
+        ])?;
+    }
+    Ok(Signer::Ca(dir.join("tls.crt"), dir.join("tls.key")))
 }
 
 enum Signer {

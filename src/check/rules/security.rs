@@ -8,6 +8,7 @@ use super::context::{Ctx, Pod, parse_listener};
 use super::{Finding, found};
 use crate::check::custom::Certificate;
 use crate::check::rules::context::object_id;
+use crate::model::security;
 use k8s_openapi::api::core::v1::{Container, PodSpec};
 use std::collections::BTreeMap;
 
@@ -51,14 +52,39 @@ fn secret_of(spec: &PodSpec, container: &Container, file: &str) -> Option<(Strin
     Some((secret.secret_name.clone()?, key))
 }
 
-/// The rendered Certificates, by the Secret they fill.
+/// What the render says each certificate Secret holds, by Secret: its
+/// Certificates, and, for a Secret of the user's own, the annotations of
+/// the workloads that mount it (`kafkagen.io/certificate-*`), read as a
+/// Certificate for server and client auth (for client auth only without
+/// names).
 fn certificates(cx: &Ctx) -> BTreeMap<String, Certificate> {
+    let mut out = BTreeMap::new();
+    for m in cx.manifests {
+        if m.kind == "Certificate" {
+            if let Ok(c) = serde_json::from_value::<Certificate>(m.value.clone()) {
+                out.insert(c.spec.secret_name.clone(), c);
+            }
+            continue;
+        }
+        if let Some(c) = Certificate::stated(&m.value["metadata"]["annotations"]) {
+            out.entry(c.spec.secret_name.clone()).or_insert(c);
+        }
+    }
+    out
+}
+
+/// The object that says what `cert` holds: its Certificate, or the
+/// first workload whose annotations describe the user's Secret.
+fn certificate_id(cx: &Ctx, cert: &Certificate) -> String {
+    let secret = cert.spec.secret_name.as_str();
     cx.manifests
         .iter()
-        .filter(|m| m.kind == "Certificate")
-        .filter_map(|m| serde_json::from_value::<Certificate>(m.value.clone()).ok())
-        .map(|c| (c.spec.secret_name.clone(), c))
-        .collect()
+        .find(|m| {
+            (m.kind == "Certificate" && m.value["spec"]["secretName"] == secret)
+                || m.value["metadata"]["annotations"][security::CERT_SECRET_ANNOTATION] == secret
+        })
+        .map(object_id)
+        .unwrap_or_else(|| format!("Certificate/{secret}"))
 }
 
 /// Whether a certificate name (possibly `*.` one label) matches `host`.
@@ -86,7 +112,7 @@ fn keystore<'c>(
         ));
     };
     certs.get(&secret).map(Some).ok_or_else(|| {
-        format!("its keystore Secret `{secret}` is filled by no rendered Certificate")
+        format!("its keystore Secret `{secret}` is filled by no rendered Certificate, and no workload's annotations say what it holds")
     })
 }
 
@@ -132,7 +158,7 @@ pub fn tls_names(cx: &Ctx) -> Vec<Finding> {
         for (listener, host) in tls {
             if !sans.iter().any(|s| names(s, host)) {
                 out.push(found(
-                    vec![pod.id(), format!("Certificate/{}", cert.metadata.name.clone().unwrap_or_default())],
+                    vec![pod.id(), certificate_id(cx, cert)],
                     format!(
                         "{who} advertises {listener} at {host}, which its certificate `{}` does not name",
                         cert.spec.secret_name
@@ -248,6 +274,9 @@ struct JobClient<'a> {
     container: &'a Container,
     env: BTreeMap<&'a str, &'a str>,
     props: BTreeMap<&'a str, &'a str>,
+    /// What its own annotations say a certificate Secret of the user's own
+    /// holds: for its keystore, this wins over what other workloads say.
+    stated: Option<Certificate>,
 }
 
 fn job_clients_of<'a>(cx: &'a Ctx) -> Vec<JobClient<'a>> {
@@ -274,6 +303,7 @@ fn job_clients_of<'a>(cx: &'a Ctx) -> Vec<JobClient<'a>> {
                 container: c,
                 env,
                 props,
+                stated: Certificate::stated(&m.value["metadata"]["annotations"]),
             });
         }
     }
@@ -427,12 +457,17 @@ pub fn super_users(cx: &Ctx) -> Vec<Finding> {
         let job = j.id.clone();
         let principal = match j.props.get("ssl.keystore.location") {
             Some(file) => {
-                match secret_of(j.spec, j.container, file).and_then(|(s, _)| certs.get(&s)) {
+                let secret = secret_of(j.spec, j.container, file).map(|(s, _)| s);
+                let own = j
+                    .stated
+                    .as_ref()
+                    .filter(|c| secret.as_ref() == Some(&c.spec.secret_name));
+                match own.or_else(|| secret.and_then(|s| certs.get(&s))) {
                     Some(cert) => cert_principal(cert, rules.as_deref()),
                     None => {
                         out.push(found(
                         vec![job],
-                        format!("{}: its keystore {file} is in no Secret a rendered Certificate fills", j.who),
+                        format!("{}: its keystore {file} is in no Secret a rendered Certificate fills or a workload's annotations describe", j.who),
                     ));
                         continue;
                     }

@@ -16,6 +16,7 @@ const COMBINED: &str = include_str!("../../../golden/kraft-combined-nodeport/spe
 const DEPLOYMENTS: &str = include_str!("../../../golden/deployment-persistent/spec.yaml");
 const SECURE: &str = include_str!("../../../golden/security-scram/spec.yaml");
 const AUTHORIZED: &str = include_str!("../../../golden/security-acls/spec.yaml");
+const OWN: &str = include_str!("../../../golden/security-kraft-combined/spec.yaml");
 
 fn render(spec: &str) -> Vec<Manifest> {
     let opts = Options::for_bytes("spec.yaml", spec.as_bytes().to_vec());
@@ -133,6 +134,7 @@ fn cases() -> Vec<Case> {
         .name
         .clone();
     let authorized = render(AUTHORIZED);
+    let own = render(OWN);
     let authorized_job = authorized
         .iter()
         .find(|m| m.kind == "Job" && m.name.starts_with("ledger-acls-"))
@@ -823,6 +825,38 @@ fn cases() -> Vec<Case> {
                 for vol in volumes.iter_mut().filter(|vol| vol["name"] == "tls") {
                     vol["secret"]["secretName"] = json!("ledger-user-auditor");
                 }
+            }),
+        ),
+        case(
+            "a certificate of the user's own whose stated names miss the brokers' pod names",
+            &["tls-names"],
+            edit(&own, "StatefulSet", "combo-kafka", &|v| {
+                let names = at(v, "/metadata/annotations/kafkagen.io~1certificate-names");
+                let kept: Vec<&str> = names
+                    .as_str()
+                    .unwrap()
+                    .split(',')
+                    .filter(|n| !n.starts_with("*."))
+                    .collect();
+                *names = json!(kept.join(","));
+            }),
+        ),
+        case(
+            "a certificate Secret of the user's own that nothing describes",
+            &["tls-names", "inter-broker-credentials"],
+            edit(&own, "StatefulSet", "combo-kafka", &|v| {
+                at(v, "/metadata")
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("annotations");
+            }),
+        ),
+        case(
+            "an admin certificate of the user's own with another subject under an authorizer",
+            &["super-users"],
+            edit(&own, "CronJob", "combo-tls-reload", &|v| {
+                *at(v, "/metadata/annotations/kafkagen.io~1certificate-subject") =
+                    json!("CN=someone-else");
             }),
         ),
         case(
