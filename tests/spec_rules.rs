@@ -32,6 +32,11 @@ const CASES: &[(&str, &str, Expect)] = &[
         Warned("`security.certificates.secrets` has no effect"),
     ),
     (
+        "one Secret of your own for the brokers and the Jobs",
+        "name: k\nsecurity:\n  listeners:\n    internal: { tls: true, authentication: mtls }\n  certificates:\n    secrets: { brokers: k-tls, admin: k-tls }\n",
+        RefusedOnce("`security.certificates.secrets.admin` names the brokers' Secret"),
+    ),
+    (
         "the brokers' certificate of your own",
         "name: k\nsecurity:\n  listeners:\n    internal: { tls: true }\n  certificates:\n    secrets: { brokers: k-tls }\n",
         Accepted,

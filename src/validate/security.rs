@@ -201,6 +201,12 @@ impl Validator<'_> {
                 _ => {}
             }
         }
+        if security.admin() && own.brokers.is_some() && own.brokers == own.admin {
+            self.error(
+                &format!("{at}.admin"),
+                "`security.certificates.secrets.admin` names the brokers' Secret: the Jobs' certificate has a subject of its own (`CN=<name>-admin`), so it needs a Secret of its own",
+            );
+        }
         if let Some(brokers) = &own.brokers {
             security.broker_secret = brokers.clone();
         }
