@@ -404,31 +404,20 @@ fn resources(model: &Model) -> String {
     }
     rows.push(total);
     out += &table(&rows);
+    let run = || "while it runs".to_string();
     let jobs = [
-        model.topics_job.as_ref().map(|j| {
-            (
-                "The topics Job",
-                &j.name,
-                &j.resources,
-                "while it runs".to_string(),
-            )
-        }),
-        model.users_job.as_ref().map(|j| {
-            (
-                "The users Job",
-                &j.name,
-                &j.resources,
-                "while it runs".to_string(),
-            )
-        }),
-        model.acls_job.as_ref().map(|j| {
-            (
-                "The ACLs Job",
-                &j.name,
-                &j.resources,
-                "while it runs".to_string(),
-            )
-        }),
+        model
+            .topics_job
+            .as_ref()
+            .map(|j| ("The topics Job", &j.name, &j.resources, run())),
+        model
+            .users_job
+            .as_ref()
+            .map(|j| ("The users Job", &j.name, &j.resources, run())),
+        model
+            .acls_job
+            .as_ref()
+            .map(|j| ("The ACLs Job", &j.name, &j.resources, run())),
         model.reload_job.as_ref().map(|j| {
             (
                 "The certificates reload CronJob",

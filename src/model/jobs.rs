@@ -30,7 +30,8 @@ pub struct JobClient {
     pub ca_dir: String,
     /// The Secret's keys the Job mounts.
     pub tls_files: Vec<String>,
-    /// With the user's own admin certificate: what it must hold.
+    /// With the user's own admin certificate: what it must hold (set by
+    /// the model with the other workloads').
     pub annotations: Labels,
 }
 
@@ -86,13 +87,7 @@ fn configs_tool(flavor: Flavor) -> &'static str {
 }
 
 /// The client settings of a Job on `internal`, the brokers' internal listener.
-fn client(
-    c: &Cluster,
-    names: &Names,
-    bootstrap: &str,
-    internal: &Listener,
-    brokers: u32,
-) -> JobClient {
+fn client(c: &Cluster, bootstrap: &str, internal: &Listener, brokers: u32) -> JobClient {
     let ca = format!("{TLS_DIR}/{CA_FILE}");
     let keystore = format!("{TLS_DIR}/{COMBINED_FILE}");
     let properties: String = security::client_properties(internal, &ca, &keystore)
@@ -107,8 +102,6 @@ fn client(
             vec![CA_FILE.into(), COMBINED_FILE.into()],
         ),
     };
-    let (_, admin) = security::own_certificates(c, names, std::slice::from_ref(internal));
-    let annotations = admin.map(|a| a.annotations()).unwrap_or_default();
     JobClient {
         bootstrap: bootstrap.to_string(),
         brokers: brokers.to_string(),
@@ -117,7 +110,7 @@ fn client(
         ca_secret,
         ca_dir: TLS_DIR.into(),
         tls_files,
-        annotations,
+        annotations: Labels::new(),
     }
 }
 
@@ -177,7 +170,7 @@ pub fn topics_job(
         .map(|t| t.replication_factor)
         .max()
         .unwrap_or(1);
-    let client = client(c, names, bootstrap, internal, wanted);
+    let client = client(c, bootstrap, internal, wanted);
     let (_, topics_tool, _) = commands(c.kafka.flavor);
     let hash = job_hash("kafka/topics-job.yaml.j2", c, &client, &topics);
     Some(TopicsJob {
@@ -223,7 +216,7 @@ pub fn users_job(
         .iter()
         .map(|u| format!("{} {} {}\n", u.name, u.secret, u.key))
         .collect();
-    let client = client(c, names, bootstrap, internal, 1);
+    let client = client(c, bootstrap, internal, 1);
     let hash = job_hash("kafka/users-job.yaml.j2", c, &client, &refs);
     Some(UsersJob {
         name: names.users_job(&hash),
@@ -280,7 +273,7 @@ pub fn acls_job(
         .iter()
         .map(|a| a.line() + "\n")
         .collect();
-    let client = client(c, names, bootstrap, internal, 1);
+    let client = client(c, bootstrap, internal, 1);
     let hash = job_hash("kafka/acls-job.yaml.j2", c, &client, &acls);
     Some(AclsJob {
         name: names.acls_job(&hash),
@@ -342,7 +335,7 @@ pub fn reload_job(
         name: names.tls_reload(),
         image: c.kafka.image.clone(),
         labels: labels("kafka", &c.name, "tls-reload"),
-        client: client(c, names, bootstrap, &brokers[0], 1),
+        client: client(c, bootstrap, &brokers[0], 1),
         schedule: RELOAD_SCHEDULE.into(),
         configs_tool: configs_tool(c.kafka.flavor).into(),
         node_ids: node_ids.join(" "),

@@ -238,17 +238,20 @@ pub fn build(c: &Cluster) -> Model {
     };
     let external = external::external(c, &names, &kafka);
     let security = security::model(c, &names, &kafka.listeners);
-    // Workloads that mount the user's own brokers' certificate say what
-    // it must hold.
-    if let (Some(own), _) = security::own_certificates(c, &names, &kafka.listeners) {
-        for component in components.iter_mut().chain(std::iter::once(&mut kafka)) {
-            let mounts = component.volumes.iter().any(|v| {
-                matches!(&v.source, containers::VolumeSource::Secret { secret, .. } if *secret == own.secret)
-            });
-            if mounts {
-                component.annotations = own.annotations();
-            }
-        }
+    let own = security
+        .as_ref()
+        .map(|s| s.own.as_slice())
+        .unwrap_or_default();
+    // Workloads whose keystore is a Secret of the user's own say what it
+    // must hold: brokers and controllers mount it whole.
+    for component in components.iter_mut().chain(std::iter::once(&mut kafka)) {
+        component.annotations = security::statement(
+            own,
+            component.volumes.iter().filter_map(|v| match &v.source {
+                containers::VolumeSource::Secret { secret, .. } => Some(secret.as_str()),
+                _ => None,
+            }),
+        );
     }
     let bootstrap = format!(
         "{}:{}",
@@ -256,10 +259,28 @@ pub fn build(c: &Cluster) -> Model {
         listeners::INTERNAL.port
     );
     let internal = &kafka.listeners[0];
-    let topics_job = jobs::topics_job(c, &names, &bootstrap, internal);
-    let users_job = jobs::users_job(c, &names, &bootstrap, internal);
-    let acls_job = jobs::acls_job(c, &names, &bootstrap, internal);
-    let reload_job = jobs::reload_job(c, &names, &bootstrap, &kafka.listeners);
+    let mut topics_job = jobs::topics_job(c, &names, &bootstrap, internal);
+    let mut users_job = jobs::users_job(c, &names, &bootstrap, internal);
+    let mut acls_job = jobs::acls_job(c, &names, &bootstrap, internal);
+    let mut reload_job = jobs::reload_job(c, &names, &bootstrap, &kafka.listeners);
+    // The Jobs log in with a keystore only with the admin's certificate.
+    for client in [
+        topics_job.as_mut().map(|j| &mut j.client),
+        users_job.as_mut().map(|j| &mut j.client),
+        acls_job.as_mut().map(|j| &mut j.client),
+        reload_job.as_mut().map(|j| &mut j.client),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        let keystore = client
+            .tls_files
+            .iter()
+            .any(|f| f == security::COMBINED_FILE)
+            .then(|| client.ca_secret.clone())
+            .flatten();
+        client.annotations = security::statement(own, keystore.as_deref());
+    }
     components.push(kafka);
     let prometheus_namespace = c.metrics.as_ref().map(|m| m.prometheus_namespace.as_str());
     let network_policies = match &c.network_policy {

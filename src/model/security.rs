@@ -209,8 +209,18 @@ pub struct OwnCertificate {
     pub names: Vec<String>,
 }
 
+/// The annotations of a workload whose keystores are in `secrets`: what
+/// the first of them that is the user's own must hold (none otherwise).
+pub fn statement<'a>(own: &[OwnCertificate], secrets: impl IntoIterator<Item = &'a str>) -> Labels {
+    secrets
+        .into_iter()
+        .find_map(|s| own.iter().find(|o| o.secret == s))
+        .map(OwnCertificate::annotations)
+        .unwrap_or_default()
+}
+
 impl OwnCertificate {
-    pub fn annotations(&self) -> Labels {
+    fn annotations(&self) -> Labels {
         let mut a = Labels::new();
         a.insert(CERT_SECRET_ANNOTATION.into(), self.secret.clone());
         a.insert(
@@ -250,7 +260,7 @@ fn broker_certificate(
 
 /// With the user's own Secrets: the brokers' certificate (when a listener
 /// has TLS) and the Jobs' (with `mtls` on `internal`).
-pub fn own_certificates(
+fn own_certificates(
     c: &Cluster,
     names: &Names,
     brokers: &[Listener],

@@ -8,7 +8,7 @@
 use crate::checks::{kafka_nodes, listeners};
 use crate::live::Session;
 use crate::network::OUTSIDE_NETNS;
-use crate::objects::{self, Owner};
+use crate::objects;
 use anyhow::{Context, Result, bail};
 use std::path::Path;
 use std::process::Command;
@@ -34,12 +34,24 @@ impl Endpoint {
 /// Renews the brokers' certificate under the running brokers; `inside` is
 /// the network namespace of the in-cluster client.
 pub fn run(s: &mut Session, inside: &str) -> Result<()> {
-    let crons = s.cluster.objects.cron_jobs.clone();
-    if crons.is_empty() {
+    // kafkagen's reload CronJob (`<name>-tls-reload`).
+    let Some(reload) = s
+        .cluster
+        .objects
+        .cron_jobs
+        .iter()
+        .find(|c| {
+            c.metadata
+                .name
+                .as_deref()
+                .is_some_and(|n| n.ends_with("-tls-reload"))
+        })
+        .cloned()
+    else {
         s.report
-            .fail("renewal: the render has no CronJob, so nothing rereads a renewed certificate");
+            .fail("renewal: no CronJob makes the brokers reread a renewed certificate");
         return Ok(());
-    }
+    };
     let Some((secret, ca)) = broker_certificate(s) else {
         s.report
             .fail("renewal: the brokers mount no certificate the harness issued");
@@ -78,24 +90,9 @@ pub fn run(s: &mut Session, inside: &str) -> Result<()> {
         "after the renewal, before the reload",
     );
 
-    let Some(reload) = crons.iter().find(|c| {
-        c.metadata
-            .name
-            .as_deref()
-            .is_some_and(|n| n.ends_with("-tls-reload"))
-    }) else {
-        s.report
-            .fail("renewal: no CronJob makes the brokers reread their certificate");
-        return Ok(());
-    };
     let name = reload.metadata.name.clone().unwrap_or_default();
-    start(s, reload, 1)?;
-    crate::live::job_run(
-        s,
-        &name,
-        &run_pod(reload, 1)?,
-        "its run after the renewal (CronJob)",
-    )?;
+    let pod = start(s, &reload, 1)?;
+    crate::live::job_run(s, &name, &pod, "its run after the renewal (CronJob)")?;
     presented(s, &endpoints, &ca, &secret, &new, "after the reload");
     let restarts: Vec<String> = broker_starts(s)
         .into_iter()
@@ -129,13 +126,12 @@ fn broker_starts(s: &Session) -> std::collections::BTreeMap<String, u32> {
         .collect()
 }
 
-fn start(s: &mut Session, cron: &k8s_openapi::api::batch::v1::CronJob, run: u32) -> Result<()> {
-    let job = objects::cron_job_run(cron, run)?;
-    s.cluster.create_pod(objects::job_pod(&job, 0)?)
-}
-
-fn run_pod(cron: &k8s_openapi::api::batch::v1::CronJob, run: u32) -> Result<String> {
-    Ok(objects::job_pod(&objects::cron_job_run(cron, run)?, 0)?.name)
+/// Starts the pod of the Job a CronJob makes for run `run`; its name.
+fn start(s: &mut Session, cron: &k8s_openapi::api::batch::v1::CronJob, run: u32) -> Result<String> {
+    let pod = objects::job_pod(&objects::cron_job_run(cron, run)?, 0)?;
+    let name = pod.name.clone();
+    s.cluster.create_pod(pod)?;
+    Ok(name)
 }
 
 /// The Secret of the certificate the brokers present (one the harness
@@ -161,9 +157,6 @@ fn broker_certificate(s: &Session) -> Option<(String, std::path::PathBuf)> {
 fn endpoints(s: &Session, inside: &str) -> Vec<Endpoint> {
     let mut out = Vec::new();
     for n in kafka_nodes(&s.cluster).iter().filter(|n| n.broker) {
-        if matches!(n.pod.def.owner, Owner::Job(_)) {
-            continue;
-        }
         let advertised = n
             .props
             .get("advertised.listeners")
