@@ -15,34 +15,62 @@ use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::time::Duration;
 
+/// What became of a check: passed, failed, or could not run (a skip,
+/// with its reason, counted apart and never as a pass).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Pass,
+    Fail,
+    Skip,
+}
+
 #[derive(Default)]
 pub struct Report {
-    pub lines: Vec<(bool, String)>,
+    pub lines: Vec<(Outcome, String)>,
 }
 
 impl Report {
     pub fn pass(&mut self, text: impl Into<String>) {
-        let t = text.into();
-        println!("ok    {t}");
-        self.lines.push((true, t));
+        self.add(Outcome::Pass, text.into());
     }
 
     pub fn fail(&mut self, text: impl Into<String>) {
-        let t = text.into();
-        println!("FAIL  {t}");
-        self.lines.push((false, t));
+        self.add(Outcome::Fail, text.into());
+    }
+
+    /// A check that could not run for this render, and why.
+    pub fn skip(&mut self, text: impl Into<String>) {
+        self.add(Outcome::Skip, text.into());
+    }
+
+    fn add(&mut self, outcome: Outcome, t: String) {
+        let word = match outcome {
+            Outcome::Pass => "ok  ",
+            Outcome::Fail => "FAIL",
+            Outcome::Skip => "skip",
+        };
+        println!("{word}  {t}");
+        self.lines.push((outcome, t));
     }
 
     pub fn check(&mut self, ok: bool, text: impl Into<String>) {
         if ok { self.pass(text) } else { self.fail(text) }
     }
 
+    fn count(&self, outcome: Outcome) -> usize {
+        self.lines.iter().filter(|(o, _)| *o == outcome).count()
+    }
+
     pub fn failed(&self) -> usize {
-        self.lines.iter().filter(|(ok, _)| !ok).count()
+        self.count(Outcome::Fail)
     }
 
     pub fn passed(&self) -> usize {
-        self.lines.iter().filter(|(ok, _)| *ok).count()
+        self.count(Outcome::Pass)
+    }
+
+    pub fn skipped(&self) -> usize {
+        self.count(Outcome::Skip)
     }
 }
 

@@ -232,10 +232,11 @@ impl Cluster {
         Ok(())
     }
 
-    /// What the kubelet does when a Secret changes: the volumes of the
-    /// running pods that mount it get its new files (a `subPath` mount of
-    /// a file keeps the old one, as with the kubelet). Returns those pods.
-    pub fn refresh_secret(&mut self, secret: &str) -> Result<Vec<String>> {
+    /// What the kubelet does when a Secret or ConfigMap (`kind`) changes:
+    /// the volumes of the running pods that mount it get its new files (a
+    /// `subPath` mount of a file keeps the old one, as with the kubelet).
+    /// Returns those pods.
+    pub fn refresh(&mut self, kind: &str, source: &str) -> Result<Vec<String>> {
         let pods: Vec<(PodDef, PathBuf)> = self
             .live_pods()
             .map(|p| (p.def.clone(), p.dir.clone()))
@@ -243,15 +244,18 @@ impl Cluster {
         let mut out = Vec::new();
         for (def, dir) in pods {
             for v in def.spec.volumes.iter().flatten() {
-                let direct = v
-                    .secret
-                    .as_ref()
-                    .is_some_and(|s| s.secret_name.as_deref() == Some(secret));
+                let direct = match kind {
+                    "Secret" => v
+                        .secret
+                        .as_ref()
+                        .is_some_and(|s| s.secret_name.as_deref() == Some(source)),
+                    _ => v.config_map.as_ref().is_some_and(|c| c.name == source),
+                };
                 let projected = v.projected.as_ref().is_some_and(|p| {
-                    p.sources
-                        .iter()
-                        .flatten()
-                        .any(|s| s.secret.as_ref().is_some_and(|s| s.name == secret))
+                    p.sources.iter().flatten().any(|s| match kind {
+                        "Secret" => s.secret.as_ref().is_some_and(|s| s.name == source),
+                        _ => s.config_map.as_ref().is_some_and(|c| c.name == source),
+                    })
                 });
                 if direct || projected {
                     self.volume(&def, &dir, v, fs_group(&def))?;

@@ -1,13 +1,14 @@
 //! Project tasks, run with `cargo xtask ...` (the cargo-xtask convention).
 //!
 //!   cargo xtask live MANIFESTS [--faults] [--scale SPEC] [--heap MIB]
-//!       [--prometheus [--alert-for SECONDS]] [--renewal]
+//!       [--prometheus [--alert-for SECONDS]] [--renewal] [--apply RENDER]...
 //!       boot a kafkagen render with the real Kafka and ZooKeeper
 //!   cargo xtask fetch
 //!       fetch the pinned Kafka jars (what `live` does when they are missing)
 //!   cargo xtask config-model [--check]
 //!       Kafka's configuration definitions for src/validate/kafka_config/
 
+mod apply;
 mod checks;
 mod client;
 mod cluster;
@@ -56,6 +57,12 @@ enum Task {
         /// that no running pod's configuration changes.
         #[arg(long, value_name = "SPEC")]
         scale: Option<PathBuf>,
+        /// After the checks, apply this render (a YAML stream, a JSON List
+        /// or an --out-dir directory) as kubectl apply and the controllers
+        /// would, under continuous clients, and check the cluster again.
+        /// Repeat it to apply renders in turn (the steps of a change).
+        #[arg(long, value_name = "RENDER")]
+        apply: Vec<PathBuf>,
         /// Run every CronJob once; then renew the brokers' certificate and
         /// check that the reload CronJob puts it into use without a restart.
         #[arg(long)]
@@ -97,6 +104,7 @@ fn main() -> ExitCode {
             manifests,
             faults,
             scale,
+            apply,
             renewal,
             heap,
             prometheus,
@@ -107,6 +115,7 @@ fn main() -> ExitCode {
             manifests,
             faults,
             scale,
+            apply,
             renewal,
             heap_mib: heap,
             prometheus,

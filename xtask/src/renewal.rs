@@ -75,7 +75,7 @@ pub fn run(s: &mut Session, inside: &str) -> Result<()> {
     if new == old {
         bail!("the reissued certificate {secret} kept serial {old}");
     }
-    let refreshed = s.cluster.refresh_secret(&secret)?;
+    let refreshed = s.cluster.refresh("Secret", &secret)?;
     s.report.pass(format!(
         "renewal: {secret} issued again (serial {new}); the kubelet put it into {} running pods",
         refreshed.len()

@@ -28,13 +28,25 @@ import org.apache.kafka.common.serialization.*;
  *   cluster BOOTSTRAP                 brokers=ID@HOST:PORT,... controller=ID
  *   quorum BOOTSTRAP                  leader=ID voters=ID,... observers=ID,...
  *   topic BOOTSTRAP NAME              partitions=N rf=R configs=K=V;...
- *   create BOOTSTRAP NAME PARTITIONS RF
+ *   create BOOTSTRAP NAME PARTITIONS RF [K=V;...]
  *   produce BOOTSTRAP TOPIC N TAG     N records TAG-0.. with acks=all
  *   consume BOOTSTRAP TOPIC TAG N     reads back until N records of TAG
  *   leaders BOOTSTRAP TOPIC           leader of each partition: P=ID,...
  *   produce-start BOOTSTRAP TOPIC TAG keeps producing TAG-0, TAG-1, ...
  *   produce-stop                      acked=N failed=F
  *   verify BOOTSTRAP TOPIC TAG        every acknowledged TAG record is there
+ *   load-start BOOTSTRAP TOPIC TAG MIN_ISR
+ *                                     what a roll is checked under: an
+ *                                     idempotent acks=all producer at a steady
+ *                                     rate, a consumer reading along, a
+ *                                     producer without retries counting the
+ *                                     errors clients see, and the topic's
+ *                                     partitions sampled every second
+ *   load-stop                         acked=N lost=L unread=U stall_ms=S
+ *                                     canary=N not_enough_replicas=E
+ *                                     canary_errors=KIND:N,... samples=N
+ *                                     offline_samples=O under_min_isr_samples=M
+ *                                     unanswered_samples=Q first_offline=P@T
  *   acl-add BOOTSTRAP ACL             creates the ACL, written as the ACLs Job
  *                                     writes one: PRINCIPAL|HOST|OPERATION|
  *                                     PERMISSION|TYPE|NAME|PATTERN
@@ -126,10 +138,19 @@ public final class LiveClient {
         }
     }
 
-    private static String create(String bootstrap, String name, int partitions, short rf) throws Exception {
+    private static String create(String bootstrap, String name, int partitions, short rf, String configs) throws Exception {
         try (Admin a = admin(bootstrap)) {
+            NewTopic t = new NewTopic(name, partitions, rf);
+            Map<String, String> c = new TreeMap<>();
+            for (String kv : configs.split(";")) {
+                String[] f = kv.split("=", 2);
+                if (f.length == 2) {
+                    c.put(f[0], f[1]);
+                }
+            }
+            t.configs(c);
             try {
-                a.createTopics(List.of(new NewTopic(name, partitions, rf))).all().get();
+                a.createTopics(List.of(t)).all().get();
             } catch (ExecutionException e) {
                 if (!(e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException)) {
                     throw e;
@@ -266,6 +287,213 @@ public final class LiveClient {
         return "acked=" + acked.size() + " found=" + acked.size() + " lost=0";
     }
 
+    /**
+     * The load a roll runs under (`load-start`, `load-stop`). Records are
+     * keyed TAG-SEQ; the idempotent producer's acknowledged ones must all be
+     * read by the consumer, and its longest wait between two
+     * acknowledgements is the stall. The canary, a producer without
+     * retries, sees the errors clients without retries would.
+     */
+    private static final class Load {
+        static Load current;
+        final String bootstrap, topic, tag;
+        final int minIsr;
+        final AtomicBoolean stop = new AtomicBoolean();
+        final Set<Integer> acked = ConcurrentHashMap.newKeySet();
+        final Set<Integer> read = ConcurrentHashMap.newKeySet();
+        final AtomicInteger failed = new AtomicInteger();
+        final AtomicLong lastAck = new AtomicLong(System.nanoTime());
+        final AtomicLong maxStall = new AtomicLong();
+        final AtomicInteger canarySent = new AtomicInteger();
+        final Map<String, Integer> canaryErrors = new ConcurrentHashMap<>();
+        final AtomicInteger samples = new AtomicInteger(), offline = new AtomicInteger(),
+                underMinIsr = new AtomicInteger(), unanswered = new AtomicInteger();
+        volatile String firstOffline = "";
+        final long started = System.nanoTime();
+        final List<Thread> threads = new ArrayList<>();
+        volatile Exception consumerError;
+
+        Load(String bootstrap, String topic, String tag, int minIsr) {
+            this.bootstrap = bootstrap;
+            this.topic = topic;
+            this.tag = tag;
+            this.minIsr = minIsr;
+        }
+
+        static String start(String bootstrap, String topic, String tag, int minIsr) {
+            Load l = new Load(bootstrap, topic, tag, minIsr);
+            l.threads.add(new Thread(l::produce, "load-producer"));
+            l.threads.add(new Thread(l::canary, "load-canary"));
+            l.threads.add(new Thread(l::consume, "load-consumer"));
+            l.threads.add(new Thread(l::sample, "load-sampler"));
+            l.threads.forEach(Thread::start);
+            current = l;
+            return "loading " + topic;
+        }
+
+        private void noteAck() {
+            long now = System.nanoTime();
+            long before = lastAck.getAndSet(now);
+            maxStall.accumulateAndGet(now - before, Math::max);
+        }
+
+        private void produce() {
+            try (KafkaProducer<String, String> p = producer(bootstrap)) {
+                int seq = 0;
+                while (!stop.get()) {
+                    final int i = seq++;
+                    p.send(new ProducerRecord<>(topic, tag + "-" + i, tag + "-" + i), (m, e) -> {
+                        if (e == null) {
+                            acked.add(i);
+                            noteAck();
+                        } else {
+                            failed.incrementAndGet();
+                        }
+                    });
+                    Thread.sleep(10);
+                }
+                p.flush();
+            } catch (Exception e) {
+                failed.incrementAndGet();
+            }
+        }
+
+        private void canary() {
+            Properties props = base(bootstrap);
+            props.put(ProducerConfig.ACKS_CONFIG, "all");
+            props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "false");
+            props.put(ProducerConfig.RETRIES_CONFIG, "0");
+            props.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "1");
+            props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "30000");
+            props.put(ProducerConfig.LINGER_MS_CONFIG, "0");
+            props.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "29000");
+            try (KafkaProducer<String, String> p = new KafkaProducer<>(props, new StringSerializer(), new StringSerializer())) {
+                int i = 0;
+                while (!stop.get()) {
+                    canarySent.incrementAndGet();
+                    try {
+                        p.send(new ProducerRecord<>(topic, "canary-" + i, "canary-" + i)).get();
+                    } catch (ExecutionException e) {
+                        canaryErrors.merge(e.getCause().getClass().getSimpleName(), 1, Integer::sum);
+                    }
+                    i++;
+                    Thread.sleep(100);
+                }
+            } catch (Exception e) {
+                canaryErrors.merge(e.getClass().getSimpleName(), 1, Integer::sum);
+            }
+        }
+
+        private void consume() {
+            try (KafkaConsumer<String, String> c = consumer(bootstrap)) {
+                List<TopicPartition> parts = c.partitionsFor(topic, TIMEOUT).stream()
+                        .map(i -> new TopicPartition(topic, i.partition()))
+                        .toList();
+                c.assign(parts);
+                c.seekToBeginning(parts);
+                // Reads on after the producers stop, until it has every
+                // acknowledged record or load-stop gives up.
+                while (!(stop.get() && read.containsAll(acked)) && !Thread.currentThread().isInterrupted()) {
+                    for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(200))) {
+                        String v = r.value();
+                        if (v != null && v.startsWith(tag + "-")) {
+                            read.add(Integer.parseInt(v.substring(tag.length() + 1)));
+                        }
+                    }
+                }
+            } catch (org.apache.kafka.common.errors.InterruptException e) {
+                // load-stop gave up waiting.
+            } catch (Exception e) {
+                consumerError = e;
+            }
+        }
+
+        private void sample() {
+            Properties props = base(bootstrap);
+            props.put(CommonClientConfigs.REQUEST_TIMEOUT_MS_CONFIG, "2000");
+            props.put(CommonClientConfigs.DEFAULT_API_TIMEOUT_MS_CONFIG, "2500");
+            try (Admin a = Admin.create(props)) {
+                while (!stop.get()) {
+                    long t = System.nanoTime();
+                    samples.incrementAndGet();
+                    try {
+                        TopicDescription d = a.describeTopics(List.of(topic)).allTopicNames()
+                                .get(3, TimeUnit.SECONDS).get(topic);
+                        boolean off = false, under = false;
+                        for (TopicPartitionInfo p : d.partitions()) {
+                            if (p.leader() == null || p.leader().isEmpty()) {
+                                off = true;
+                                if (firstOffline.isEmpty()) {
+                                    firstOffline = p.partition() + "@" + (t - started) / 1_000_000_000L + "s";
+                                }
+                            }
+                            if (p.isr().size() < minIsr) {
+                                under = true;
+                            }
+                        }
+                        if (off) offline.incrementAndGet();
+                        if (under) underMinIsr.incrementAndGet();
+                    } catch (Exception e) {
+                        unanswered.incrementAndGet();
+                    }
+                    long left = 1000 - (System.nanoTime() - t) / 1_000_000L;
+                    if (left > 0) {
+                        Thread.sleep(left);
+                    }
+                }
+            } catch (InterruptedException e) {
+                // stopped
+            }
+        }
+
+        static String stop() throws Exception {
+            Load l = current;
+            if (l == null) {
+                throw new Exception("no load running");
+            }
+            current = null;
+            l.stop.set(true);
+            noteFinal(l);
+            for (Thread t : l.threads.subList(0, 2)) {
+                t.join();
+            }
+            l.threads.get(3).join();
+            Thread consumer = l.threads.get(2);
+            consumer.join(TIMEOUT.toMillis());
+            if (consumer.isAlive()) {
+                consumer.interrupt();
+                consumer.join();
+            }
+            Set<Integer> lost = new TreeSet<>(l.acked);
+            lost.removeAll(l.read);
+            String errors = l.canaryErrors.entrySet().stream()
+                    .sorted(Map.Entry.comparingByKey())
+                    .map(e -> e.getKey() + ":" + e.getValue())
+                    .collect(Collectors.joining(","));
+            return "acked=" + l.acked.size()
+                    + " failed=" + l.failed.get()
+                    + " read=" + l.read.size()
+                    + " unread=" + lost.size()
+                    + (lost.isEmpty() ? "" : " first_unread=" + lost.stream().limit(5).map(String::valueOf).collect(Collectors.joining(",")))
+                    + " stall_ms=" + l.maxStall.get() / 1_000_000L
+                    + " canary=" + l.canarySent.get()
+                    + " not_enough_replicas=" + (l.canaryErrors.getOrDefault("NotEnoughReplicasException", 0)
+                            + l.canaryErrors.getOrDefault("NotEnoughReplicasAfterAppendException", 0))
+                    + " canary_errors=" + (errors.isEmpty() ? "none" : errors)
+                    + " samples=" + l.samples.get()
+                    + " offline_samples=" + l.offline.get()
+                    + " under_min_isr_samples=" + l.underMinIsr.get()
+                    + " unanswered_samples=" + l.unanswered.get()
+                    + " first_offline=" + (l.firstOffline.isEmpty() ? "none" : l.firstOffline)
+                    + (l.consumerError == null ? "" : " consumer_error=" + l.consumerError.getClass().getSimpleName());
+        }
+
+        /** The wait since the last acknowledgement counts as a stall too. */
+        private static void noteFinal(Load l) {
+            l.maxStall.accumulateAndGet(System.nanoTime() - l.lastAck.get(), Math::max);
+        }
+    }
+
     private static String aclAdd(String bootstrap, String line) throws Exception {
         String[] f = line.split("\\|", -1);
         if (f.length != 7) {
@@ -303,13 +531,15 @@ public final class LiveClient {
             case "cluster": return cluster(w[1]);
             case "quorum": return quorum(w[1]);
             case "topic": return topic(w[1], w[2]);
-            case "create": return create(w[1], w[2], Integer.parseInt(w[3]), Short.parseShort(w[4]));
+            case "create": return create(w[1], w[2], Integer.parseInt(w[3]), Short.parseShort(w[4]), w.length > 5 ? w[5] : "");
             case "leaders": return leaders(w[1], w[2]);
             case "produce": return produce(w[1], w[2], Integer.parseInt(w[3]), w[4]);
             case "consume": return consume(w[1], w[2], w[3], Integer.parseInt(w[4]));
             case "produce-start": return produceStart(w[1], w[2], w[3]);
             case "produce-stop": return produceStop();
             case "verify": return verify(w[1], w[2], w[3]);
+            case "load-start": return Load.start(w[1], w[2], w[3], Integer.parseInt(w[4]));
+            case "load-stop": return Load.stop();
             case "acl-add": return aclAdd(w[1], w[2]);
             case "acls": return acls(w[1]);
             default: throw new Exception("unknown command " + w[0]);
