@@ -26,12 +26,12 @@ use std::time::{Duration, Instant};
 
 /// The topic the clients write and read through a roll: replication
 /// factor 3 and min ISR 2 where there are three brokers, the shape
-/// Strimzi's upgrade tests use (DESIGN.md section 12).
+/// Strimzi's upgrade tests use.
 pub const ROLL_TOPIC: &str = "kafkagen-roll";
 
 /// How long after `kubectl apply` a running pod's mounted ConfigMap and
-/// Secret files change. The kubelet's is about a minute (DESIGN.md
-/// section 12); the harness takes less, and the summary says so.
+/// Secret files change. The kubelet's is about a minute (its sync period
+/// plus its cache's); the harness takes less, and the summary says so.
 pub const SYNC_DELAY: Duration = Duration::from_secs(10);
 
 /// How long one pod of a roll may take to become ready before the roll

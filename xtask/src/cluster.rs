@@ -101,13 +101,13 @@ fn port_of(container_ports: &[(String, i32)], target: &IntOrString) -> Option<u1
     }
 }
 
-/// The group that owns a pod's volumes.
-fn fs_group(def: &PodDef) -> Option<u32> {
-    def.spec
-        .security_context
-        .as_ref()
-        .and_then(|s| s.fs_group)
-        .map(|g| g as u32)
+/// The group that owns a pod's volumes, and whether the kubelet may skip
+/// a volume whose top directory already has it (`fsGroupChangePolicy:
+/// OnRootMismatch`; the default, `Always`, walks every file on every mount).
+fn fs_group(def: &PodDef) -> Option<(u32, bool)> {
+    let sc = def.spec.security_context.as_ref()?;
+    let on_root_mismatch = sc.fs_group_change_policy.as_deref() == Some("OnRootMismatch");
+    sc.fs_group.map(|g| (g as u32, on_root_mismatch))
 }
 
 /// One ConfigMap or Secret a volume is filled from: kind, name, items,
@@ -292,7 +292,7 @@ impl Cluster {
         def: &PodDef,
         dir: &Path,
         v: &Volume,
-        fs_group: Option<u32>,
+        fs_group: Option<(u32, bool)>,
     ) -> Result<(PathBuf, bool)> {
         if v.empty_dir.is_some() {
             let p = dir.join("volumes").join(&v.name);
@@ -396,7 +396,7 @@ impl Cluster {
                             &tmp,
                             fs::Permissions::from_mode(mode.unwrap_or(0o644) as u32),
                         )?;
-                        if let Some(g) = fs_group {
+                        if let Some((g, _)) = fs_group {
                             chown(&tmp, Some(0), Some(g))?;
                         }
                         fs::rename(&tmp, &f)?;
@@ -725,10 +725,36 @@ pub fn services_of(objects: &Objects, old: &[ServiceInfo]) -> Vec<ServiceInfo> {
 
 /// Volume ownership as the kubelet applies `fsGroup`: the group owns the
 /// volume and can write it; new files inherit the group (setgid).
-fn own_by_group(p: &Path, fs_group: Option<u32>) -> Result<()> {
-    let Some(g) = fs_group else { return Ok(()) };
-    chown(p, None, Some(g))?;
-    let mode = fs::metadata(p)?.permissions().mode();
-    fs::set_permissions(p, fs::Permissions::from_mode(mode | 0o2070))?;
+fn own_by_group(p: &Path, fs_group: Option<(u32, bool)>) -> Result<()> {
+    let Some((g, on_root_mismatch)) = fs_group else {
+        return Ok(());
+    };
+    let owned = |m: &fs::Metadata| {
+        use std::os::unix::fs::MetadataExt;
+        m.gid() == g && m.mode() & 0o2070 == 0o2070
+    };
+    if on_root_mismatch && owned(&fs::metadata(p)?) {
+        return Ok(());
+    }
+    // As the kubelet sets a volume's ownership: every file and directory
+    // gets the group, read and write for it, directories setgid.
+    let mut stack = vec![p.to_path_buf()];
+    while let Some(path) = stack.pop() {
+        let m = fs::symlink_metadata(&path)?;
+        if m.file_type().is_symlink() {
+            continue;
+        }
+        chown(&path, None, Some(g))?;
+        let mode = m.permissions().mode();
+        let add = if m.is_dir() { 0o2070 } else { 0o060 };
+        if mode & add != add {
+            fs::set_permissions(&path, fs::Permissions::from_mode(mode | add))?;
+        }
+        if m.is_dir() {
+            for e in fs::read_dir(&path)? {
+                stack.push(e?.path());
+            }
+        }
+    }
     Ok(())
 }
