@@ -5,6 +5,7 @@ use super::containers::{self, EnvVar, PodSpec, Probes};
 use super::listeners::{
     self, CONTROLLER, INTERNAL, Listener, QuorumKind, ZK_CLIENT, ZK_ELECTION, ZK_PEER,
 };
+use super::readiness;
 use super::{
     Component, ConfigFile, IMAGE_USER, digest, labels, property_env, resources, selector, storage,
 };
@@ -196,6 +197,8 @@ fn probes(port: &str, ready_command: Option<Vec<String>>, startup_attempts: u32)
     Probes {
         port: port.into(),
         ready_command,
+        ready_period: 10,
+        ready_successes: 1,
         startup_attempts,
     }
 }
@@ -366,6 +369,7 @@ pub fn zookeeper(c: &Cluster, names: &Names, z: &ZooKeeper) -> Component {
         disruption_budget: name.clone(),
         listeners,
         termination_grace_seconds: 60,
+        min_ready_seconds: 0,
         pods_config,
         pods,
         init_containers,
@@ -410,6 +414,7 @@ pub fn controllers(c: &Cluster, names: &Names, kraft: &Kraft, ctrl: &Controllers
         disruption_budget: name.clone(),
         listeners,
         termination_grace_seconds: 60,
+        min_ready_seconds: readiness::MIN_READY_SECONDS,
         pods_config: names.controller_pods_config(),
         pods,
         init_containers: Vec::new(),
@@ -507,6 +512,7 @@ pub fn kafka(c: &Cluster, names: &Names, quorum: Quorum) -> Component {
         client_service: Some(name.clone()),
         disruption_budget: name.clone(),
         termination_grace_seconds: 120,
+        min_ready_seconds: readiness::MIN_READY_SECONDS,
         pods_config: names.kafka_pods_config(),
         listeners,
         pods,
@@ -631,6 +637,12 @@ fn with_metrics(
     };
     let (mut init, mut main, mut volumes) = pod;
     metrics::agent::add(flavor, m, &mut init, &mut main, &mut volumes);
+    // With the exporter in the pod, Kafka pods are ready only in sync.
+    if let (Some(p), Some(command)) = (main.probes.as_mut(), readiness::command(role, m.port)) {
+        p.ready_command = Some(command);
+        p.ready_period = readiness::PERIOD_SECONDS;
+        p.ready_successes = readiness::SUCCESSES;
+    }
     files.push(ConfigFile {
         name: metrics::exporter::FILE.into(),
         content: metrics::exporter::rules(role).into(),

@@ -12,6 +12,7 @@ pub mod logging;
 pub mod metrics;
 pub mod names;
 mod network;
+mod readiness;
 pub mod security;
 
 use crate::model::names::Names;
@@ -118,6 +119,9 @@ pub struct Component {
     pub volumes: Vec<Volume>,
     /// Time for a clean shutdown (a broker moves its partition leadership away first).
     pub termination_grace_seconds: u32,
+    /// How long a replaced pod must be ready before its StatefulSet
+    /// replaces the next one (0: not rendered).
+    pub min_ready_seconds: u32,
     pub storage: StorageModel,
     pub user: u32,
     /// Files of the settings ConfigMap besides the pods' own (logging,

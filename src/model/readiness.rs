@@ -1,0 +1,92 @@
+//! Readiness that means "in sync" (README, "What a roll waits for").
+//!
+//! A StatefulSet rolls its next pod once the replaced one is ready, so the
+//! readiness probe is the only wait a roll has. An open port says only that
+//! the JVM listens; with the metrics exporter in the pod, the probe reads
+//! Kafka's own gauges from it over loopback instead, with bash alone (no
+//! JVM per probe run):
+//! - a broker is ready when it is RUNNING (`BrokerState` 3) and no
+//!   partition it follows is behind its leader's high watermark
+//!   (`ReplicaFetcherManager` `MaxLag` 0: a follower in the ISR is never
+//!   behind the high watermark, which the ISR's slowest member sets);
+//! - a controller when it knows the quorum's leader and its metadata log
+//!   reaches the quorum's high watermark (`raft-metrics`).
+//!
+//! Two successes in a row and the workload's `minReadySeconds` give the
+//! leaders time to take the replica back into the ISR before the next pod
+//! of the roll stops.
+
+use super::components::Role;
+
+/// Seconds between two readiness checks.
+pub const PERIOD_SECONDS: u32 = 5;
+/// Checks that must pass in a row.
+pub const SUCCESSES: u32 = 2;
+/// How long a replaced Kafka pod must stay ready before its StatefulSet
+/// replaces the next one.
+pub const MIN_READY_SECONDS: u32 = 10;
+
+/// Java's `Double.toString` of a gauge as a whole number: the exporter
+/// writes an offset of ten million or more as `1.2345678E7`.
+const WHOLE: &str = r#"whole() {
+  local m=$1 e=0 i f d
+  case $m in *E*) e=${m#*E}; m=${m%E*} ;; esac
+  i=${m%%.*}; f=${m#*.}; [ "$f" = "$m" ] && f=
+  [ "${e#-}" = "$e" ] || { echo 0; return; }
+  while [ "$e" -gt 0 ]; do d=${f:0:1}; i=$i${d:-0}; f=${f:1}; e=$((e - 1)); done
+  echo "$i"
+}"#;
+
+/// The exec command of a Kafka pod's readiness probe, reading the exporter
+/// on `port`; `None` for ZooKeeper, whose probe asks the server itself.
+pub fn command(role: Role, port: u16) -> Option<Vec<String>> {
+    let (broker, controller) = match role {
+        Role::ZooKeeper => return None,
+        Role::Broker => (true, false),
+        Role::Controller => (false, true),
+        Role::Combined => (true, true),
+    };
+    let mut names = Vec::new();
+    let mut cases = String::new();
+    let mut conditions = Vec::new();
+    if broker {
+        names.extend([
+            "kafka_server_kafkaserver_brokerstate",
+            "kafka_server_replicafetchermanager_maxlag",
+        ]);
+        cases += "    kafka_server_kafkaserver_brokerstate) state=$(whole \"$value\") ;;\n";
+        // The label keeps the MBean key's case: clientId="Replica".
+        cases += "    'kafka_server_replicafetchermanager_maxlag{'*'=\"Replica\"'*) lag=$(whole \"$value\") ;;\n";
+        conditions.push("[ \"$state\" = 3 ] && [ \"$lag\" = 0 ]");
+    }
+    if controller {
+        names.extend([
+            "kafka_server_raftmetrics_current_leader",
+            "kafka_server_raftmetrics_high_watermark",
+            "kafka_server_raftmetrics_log_end_offset",
+        ]);
+        cases += "    kafka_server_raftmetrics_current_leader) leader=$(whole \"$value\") ;;\n";
+        cases += "    kafka_server_raftmetrics_high_watermark) hw=$(whole \"$value\") ;;\n";
+        cases += "    kafka_server_raftmetrics_log_end_offset) leo=$(whole \"$value\") ;;\n";
+        conditions.push(
+            "[ \"${leader:--1}\" -ge 0 ] && [ \"${hw:--1}\" -ge 0 ] && [ \"${leo:--1}\" -ge \"$hw\" ]",
+        );
+    }
+    // The exporter answers with every metric (about 400 KB on a broker);
+    // grep keeps the few lines read here.
+    let script = format!(
+        r#"{WHOLE}
+state= lag= leader= hw= leo=
+exec 3<>/dev/tcp/127.0.0.1/{port} || exit 1
+printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3
+while IFS=' ' read -r name value _; do
+  case $name in
+{cases}  esac
+done < <(grep -E '^({names})[{{ ]' <&3)
+{conditions}
+"#,
+        names = names.join("|"),
+        conditions = conditions.join(" && "),
+    );
+    Some(vec!["/bin/bash".into(), "-c".into(), script])
+}
