@@ -1,5 +1,7 @@
-//! Command-line parsing and what each command prints. Exit codes: 0 success,
-//! 1 invalid spec or failed check, 2 usage (clap's own).
+//! Command-line parsing and what each command prints. Exit codes: 0 success
+//! (`check`: in sync), 1 invalid spec, failed check or error, 2 usage
+//! (clap's own); `check` on drift: 3 safe in one roll, 4 needs steps,
+//! 5 refused by Kubernetes, 6 unsafe for Kafka (`safety::Severity`).
 
 use crate::check::manifest::Manifest;
 use crate::commands::{describe, init, schema};
@@ -57,7 +59,9 @@ enum Command {
         #[command(flatten)]
         input: InputArgs,
     },
-    /// Compare the render with committed manifests; exit 1 on drift
+    /// Compare the render with committed manifests and say what applying
+    /// the difference does. Exit 0 in sync, 1 error, 3 drift safe in one
+    /// roll, 4 needs steps, 5 refused by Kubernetes, 6 unsafe for Kafka
     Check {
         #[command(flatten)]
         input: InputArgs,
@@ -72,8 +76,9 @@ enum Command {
         /// did not write (they are deleted)
         #[arg(long, requires = "update")]
         force: bool,
-        /// With --update: write changes that Kubernetes refuses or that are
-        /// unsafe for Kafka (exit 3 and 4 without it)
+        /// With --update: write changes that need steps, that Kubernetes
+        /// refuses or that are unsafe for Kafka (exit 4, 5 or 6 without it,
+        /// nothing written)
         #[arg(long, requires = "update")]
         allow_unsafe: bool,
     },
@@ -245,9 +250,9 @@ fn write_dir(dir: &Path, manifests: &[Manifest], force: bool) -> i32 {
 }
 
 /// `check`: the drift report and what applying it does on stdout, and
-/// exit 1 (safe), 3 (Kubernetes refuses part of it) or 4 (unsafe for
-/// Kafka); or with `update`, the committed path rewritten (with refused or
-/// unsafe changes only when `allow_unsafe`).
+/// exit 3 (safe in one roll), 4 (needs steps), 5 (Kubernetes refuses part
+/// of it) or 6 (unsafe for Kafka); or with `update`, the committed path
+/// rewritten (with changes above safe only when `allow_unsafe`).
 fn check(
     manifests: &[Manifest],
     against: &Path,
@@ -274,7 +279,11 @@ fn check(
             return 0;
         }
         let text = drift::report(&drift, &name) + &plan.report();
-        return write_stdout(&text).max(severity.exit_code());
+        // A write error is an error (1), whatever the plan says.
+        return match write_stdout(&text) {
+            0 => severity.exit_code(),
+            failed => failed,
+        };
     }
     if severity > Severity::Safe && !allow_unsafe {
         eprint!("{}", plan.report().trim_start_matches('\n'));
@@ -282,7 +291,8 @@ fn check(
             "error: not updating {name}: {}; --allow-unsafe writes it anyway",
             match severity {
                 Severity::Unsafe => "the change is unsafe for Kafka",
-                _ => "Kubernetes refuses part of the change",
+                Severity::Refused => "Kubernetes refuses part of the change",
+                _ => "the change needs steps, one render each",
             }
         );
         return severity.exit_code();

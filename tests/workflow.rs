@@ -57,7 +57,7 @@ fn adding_a_broker_drifts_by_its_objects_and_the_replica_count_only() {
     )
     .unwrap();
     let out = kafkagen(&dir, &["check", "spec.yaml", "--against", "committed"]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(3));
     assert_eq!(
         text(&out.stdout),
         "\
@@ -77,7 +77,7 @@ changed (committed -> rendered):
 applying it:
   starts laptop-kafka-3 (StatefulSet kafka/laptop-kafka)
 
-kubectl apply can take this change (exit 1)
+kubectl apply can take this change in one roll (exit 3)
 "
     );
 }
@@ -115,7 +115,7 @@ fn check_lists_missing_extra_and_changed_objects_but_not_formatting() {
 
     let out = kafkagen(&dir, &["check", "spec.yaml", "--against", "c"]);
     // A running pod's broker id would change: unsafe for Kafka.
-    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
+    assert_eq!(out.status.code(), Some(6), "{}", text(&out.stderr));
     assert_eq!(
         text(&out.stdout),
         "\
@@ -139,7 +139,7 @@ unsafe for Kafka:
   ! ConfigMap kafka/laptop-kafka-pods: laptop-kafka-1.env changes KAFKA_BROKER_ID from 7 to 1
       a pod with data under one node id must not come back as another
 
-this change is unsafe for Kafka (exit 4)
+this change is unsafe for Kafka (exit 6)
 "
     );
 }
@@ -176,7 +176,7 @@ fn check_update_rewrites_the_committed_path_in_kafkagens_layout() {
     ));
     // Removing a broker is unsafe: written only when asked.
     let out = kafkagen(&dir, &["check", "spec.yaml", "--against", "m", "--update"]);
-    assert_eq!(out.status.code(), Some(4));
+    assert_eq!(out.status.code(), Some(6));
     let out = kafkagen(
         &dir,
         &[

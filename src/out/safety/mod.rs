@@ -1,10 +1,15 @@
 //! What applying a change does (`check`): which pods roll, in which order;
-//! which pods start or go; which changes Kubernetes refuses (immutable
+//! which pods start or go; which changes need ordered steps (a listener's
+//! protocol, the controller listener, authorization, a Kafka upgrade:
+//! `protocol` and `versions`); which changes Kubernetes refuses (immutable
 //! fields), with the steps that work; and which are unsafe for Kafka
 //! (the KRaft voters, node ids, the cluster id, removing brokers or voters,
-//! shrinking storage), which `check --update` writes only when asked to.
-//! Like `kubectl diff` and `terraform plan`, offline: from the committed
-//! and the rendered objects alone.
+//! shrinking storage, a KRaft downgrade), which `check --update` writes only
+//! when asked to. Like `kubectl diff` and `terraform plan`, offline: from the
+//! committed and the rendered objects alone.
+
+mod protocol;
+mod versions;
 
 use crate::check::manifest::Manifest;
 use crate::out::committed::{Key, Object};
@@ -13,23 +18,40 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// The verdict of a plan, in rising order of severity; `check` exits with
-/// its code.
+/// its code, so a gate can say `>= 4`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
-    /// Applying works and is safe.
+    /// `kubectl apply` takes it safely in one roll.
     Safe,
+    /// Safe only as ordered renders (or a render and a command): the steps
+    /// are in the plan.
+    Steps,
     /// Kubernetes refuses part of it.
     Refused,
-    /// Kafka could lose data or availability.
+    /// Kafka could lose data or availability, with no procedure.
     Unsafe,
 }
 
 impl Severity {
+    /// 3 safe drift, 4 needs steps, 5 refused by Kubernetes, 6 unsafe for
+    /// Kafka (0 in sync, 1 errors and 2 usage are not plans).
     pub fn exit_code(self) -> i32 {
         match self {
-            Severity::Safe => 1,
-            Severity::Refused => 3,
-            Severity::Unsafe => 4,
+            Severity::Safe => 3,
+            Severity::Steps => 4,
+            Severity::Refused => 5,
+            Severity::Unsafe => 6,
+        }
+    }
+
+    /// What the verdict means, as the report's last line and `--update`'s
+    /// refusal say it.
+    pub fn verdict(self) -> &'static str {
+        match self {
+            Severity::Safe => "kubectl apply can take this change in one roll",
+            Severity::Steps => "this change is safe only as the steps above, in order",
+            Severity::Refused => "Kubernetes refuses part of this change: take the steps above",
+            Severity::Unsafe => "this change is unsafe for Kafka",
         }
     }
 }
@@ -40,10 +62,25 @@ pub struct Plan {
     pub rolls: Vec<String>,
     /// Pods started or stopped.
     pub scales: Vec<String>,
+    /// (whose clients, what they must change): Kafka is fine, they are not.
+    pub breaks_clients: Vec<(String, String)>,
+    /// (what is safe only in steps, why and the steps in order).
+    pub steps: Vec<(String, String)>,
     /// (what Kubernetes refuses, the steps that work).
     pub refused: Vec<(String, String)>,
     /// (what is unsafe for Kafka, why and what to do instead).
     pub unsafe_changes: Vec<(String, String)>,
+    /// What the plan cannot tell or leaves for later (an unknown version,
+    /// a pinned protocol to raise).
+    pub notes: Vec<String>,
+}
+
+/// Adds an item once: brokers and controllers share listeners and images,
+/// so two workloads can find the same thing.
+fn once<T: PartialEq>(list: &mut Vec<T>, item: T) {
+    if !list.contains(&item) {
+        list.push(item);
+    }
 }
 
 impl Plan {
@@ -52,6 +89,8 @@ impl Plan {
             Severity::Unsafe
         } else if !self.refused.is_empty() {
             Severity::Refused
+        } else if !self.steps.is_empty() {
+            Severity::Steps
         } else {
             Severity::Safe
         }
@@ -78,19 +117,18 @@ impl Plan {
                 }
             }
         };
+        section(&mut out, "breaks clients", &self.breaks_clients);
+        section(&mut out, "needs steps", &self.steps);
         section(&mut out, "refused by Kubernetes", &self.refused);
         section(&mut out, "unsafe for Kafka", &self.unsafe_changes);
-        out += &format!(
-            "
-{} (exit {})
-",
-            match self.severity() {
-                Severity::Safe => "kubectl apply can take this change",
-                Severity::Refused => "Kubernetes refuses part of this change: take the steps above",
-                Severity::Unsafe => "this change is unsafe for Kafka",
-            },
-            self.severity().exit_code()
-        );
+        if !self.notes.is_empty() {
+            out += "\nnotes:\n";
+            for n in &self.notes {
+                out += &format!("  - {n}\n");
+            }
+        }
+        let severity = self.severity();
+        out += &format!("\n{} (exit {})\n", severity.verdict(), severity.exit_code());
         out
     }
 }
@@ -146,8 +184,14 @@ pub fn assess(committed: &[Object], rendered: &[Manifest]) -> Plan {
     for (key, n) in &new {
         let Some(o) = old.get(key) else { continue };
         match key.kind.as_str() {
-            "StatefulSet" => statefulset(&mut plan, key, o, n),
-            "Deployment" => deployment(&mut plan, key, o, n),
+            "StatefulSet" => {
+                statefulset(&mut plan, key, o, n);
+                kafka(&mut plan, o, n);
+            }
+            "Deployment" => {
+                deployment(&mut plan, key, o, n);
+                kafka(&mut plan, o, n);
+            }
             "Job" if o["spec"]["template"] != n["spec"]["template"] => plan.refused.push((
                 format!("{key}: a Job's pod template cannot change"),
                 format!(
@@ -187,6 +231,18 @@ pub fn assess(committed: &[Object], rendered: &[Manifest]) -> Plan {
         ));
     }
     plan
+}
+
+/// What a Kafka workload's change does to Kafka itself: its listeners and
+/// authorizer (`protocol`) and the Kafka version its image runs (`versions`).
+/// Workloads without `KAFKA_LISTENERS` (ZooKeeper, anything else) have none.
+fn kafka(plan: &mut Plan, o: &Value, n: &Value) {
+    if let (Some(a), Some(b)) = (protocol::read(o), protocol::read(n)) {
+        protocol::compare(plan, &a, &b);
+        if a.broker && b.broker {
+            versions::compare(plan, &versions::read(o), &versions::read(n));
+        }
+    }
 }
 
 fn statefulset(plan: &mut Plan, key: &Key, o: &Value, n: &Value) {
