@@ -4,10 +4,10 @@
 //! `KAFKA_LISTENER_NAME_<L>_SSL_CLIENT_AUTH`,
 //! `KAFKA_LISTENER_NAME_<L>_SASL_ENABLED_MECHANISMS`,
 //! `KAFKA_AUTHORIZER_CLASS_NAME`), and what changing them in one roll does.
-//! DESIGN.md section 12: changing `inter.broker.listener.name` or a
-//! listener's protocol in one roll breaks replication mid-roll; Kafka's
-//! procedure adds the new listener everywhere first, then switches to it in
-//! a second roll; the same for the controller listener under KRaft.
+//! Changing `inter.broker.listener.name` or a listener's protocol in one
+//! roll breaks replication mid-roll; Kafka's procedure adds the new
+//! listener everywhere first, then switches to it in a second roll; the
+//! same for the controller listener under KRaft.
 
 use super::{Plan, env_of, once};
 use crate::model::property_env;

@@ -2,7 +2,7 @@
 //! (`validate::image`), the mode (`KAFKA_PROCESS_ROLES`: KRaft; else
 //! ZooKeeper) and a pinned `inter.broker.protocol.version`
 //! (`KAFKA_INTER_BROKER_PROTOCOL_VERSION`), and what moving between lines
-//! in one roll does. DESIGN.md section 12: in ZooKeeper mode pin
+//! in one roll does. In ZooKeeper mode pin
 //! `inter.broker.protocol.version` to the old line, roll, then raise it and
 //! roll again; under KRaft roll the new binaries, then raise
 //! `metadata.version` (`--release-version` also raises `kraft.version` on
