@@ -59,9 +59,11 @@ enum Command {
         #[command(flatten)]
         input: InputArgs,
     },
-    /// Compare the render with committed manifests and say what applying
-    /// the difference does. Exit 0 in sync, 1 error, 3 drift safe in one
-    /// roll, 4 needs steps, 5 refused by Kubernetes, 6 unsafe for Kafka
+    /// Compare the render with committed manifests; exit 0 in sync, 3-6 on drift
+    ///
+    /// Prints the drift and what applying it does. Exit 0 in sync, 1 error,
+    /// 3 drift safe in one roll, 4 needs steps, 5 refused by Kubernetes,
+    /// 6 unsafe for Kafka.
     Check {
         #[command(flatten)]
         input: InputArgs,
