@@ -90,3 +90,118 @@ done < <(grep -E '^({names})[{{ ]' <&3)
     );
     Some(vec!["/bin/bash".into(), "-c".into(), script])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+    use std::net::TcpListener;
+    use std::process::Command;
+
+    /// Runs the probe of `role` against an exporter that answers `page`
+    /// once; whether it says ready.
+    fn ready(role: Role, page: &str) -> bool {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let body = page.to_string();
+        let server = std::thread::spawn(move || {
+            let (mut conn, _) = listener.accept().unwrap();
+            let mut request = [0u8; 1024];
+            let _ = conn.read(&mut request);
+            let _ = write!(
+                conn,
+                "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n\r\n{body}"
+            );
+        });
+        let command = command(role, port).unwrap();
+        let ok = Command::new(&command[0])
+            .args(&command[1..])
+            .status()
+            .unwrap()
+            .success();
+        server.join().unwrap();
+        ok
+    }
+
+    fn broker(state: &str, lag: &str) -> String {
+        format!(
+            "# HELP kafka_server_kafkaserver_brokerstate Attribute exposed for management\n\
+             # TYPE kafka_server_kafkaserver_brokerstate gauge\n\
+             kafka_server_kafkaserver_brokerstate {state}\n\
+             kafka_server_replicaalterlogdirsmanager_maxlag{{clientId=\"ReplicaAlterLogDirs\",}} 7.0\n\
+             kafka_server_replicafetchermanager_maxlag{{clientId=\"Replica\",}} {lag}\n\
+             kafka_server_replicafetchermanager_minfetchrate{{clientId=\"Replica\",}} 9.0\n"
+        )
+    }
+
+    fn controller(leader: &str, hw: &str, leo: &str) -> String {
+        format!(
+            "kafka_server_raftmetrics_current_leader {leader}\n\
+             kafka_server_raftmetrics_high_watermark {hw}\n\
+             kafka_server_raftmetrics_log_end_offset {leo}\n\
+             kafka_server_raftmetrics_current_epoch 4.0\n"
+        )
+    }
+
+    #[test]
+    fn a_broker_is_ready_only_running_and_caught_up() {
+        assert!(ready(Role::Broker, &broker("3.0", "0.0")));
+        // Behind a leader's high watermark: out of the ISR.
+        assert!(!ready(Role::Broker, &broker("3.0", "12.0")));
+        assert!(!ready(Role::Broker, &broker("3.0", "1.2345678E7")));
+        // RECOVERY (2), PENDING_CONTROLLED_SHUTDOWN (6).
+        assert!(!ready(Role::Broker, &broker("2.0", "0.0")));
+        assert!(!ready(Role::Broker, &broker("6.0", "0.0")));
+        // Another manager's lag is not the fetchers'.
+        assert!(!ready(
+            Role::Broker,
+            "kafka_server_kafkaserver_brokerstate 3.0\n\
+             kafka_server_replicaalterlogdirsmanager_maxlag{clientId=\"ReplicaAlterLogDirs\",} 0.0\n"
+        ));
+        // An exporter that answers nothing Kafka.
+        assert!(!ready(Role::Broker, "up 1.0\n"));
+    }
+
+    #[test]
+    fn a_controller_is_ready_only_with_a_leader_and_caught_up() {
+        assert!(ready(
+            Role::Controller,
+            &controller("1.0", "1.2345678E7", "1.2345679E7")
+        ));
+        assert!(ready(
+            Role::Controller,
+            &controller("0.0", "120.0", "120.0")
+        ));
+        assert!(!ready(
+            Role::Controller,
+            &controller("-1.0", "120.0", "120.0")
+        ));
+        assert!(!ready(
+            Role::Controller,
+            &controller("2.0", "1.2345679E7", "1.2345678E7")
+        ));
+        assert!(!ready(Role::Controller, &controller("2.0", "-1.0", "5.0")));
+    }
+
+    #[test]
+    fn a_combined_node_needs_both() {
+        let page = |b: &str, c: &str| format!("{b}{c}");
+        assert!(ready(
+            Role::Combined,
+            &page(&broker("3.0", "0.0"), &controller("1.0", "50.0", "50.0"))
+        ));
+        assert!(!ready(
+            Role::Combined,
+            &page(&broker("3.0", "0.0"), &controller("1.0", "50.0", "49.0"))
+        ));
+        assert!(!ready(
+            Role::Combined,
+            &page(&broker("3.0", "3.0"), &controller("1.0", "50.0", "50.0"))
+        ));
+    }
+
+    #[test]
+    fn zookeeper_keeps_its_own_probe() {
+        assert!(command(Role::ZooKeeper, 9404).is_none());
+    }
+}

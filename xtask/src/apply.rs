@@ -34,6 +34,12 @@ pub const ROLL_TOPIC: &str = "kafkagen-roll";
 /// plus its cache's); the harness takes less, and the summary says so.
 pub const SYNC_DELAY: Duration = Duration::from_secs(10);
 
+/// The longest wait between two acknowledged records a roll may cause: a
+/// leader moving away from a stopping broker costs the producer a metadata
+/// refresh, a partition below min ISR costs it retries until the replaced
+/// broker is back.
+const STALL_BOUND_MS: u64 = 5000;
+
 /// How long one pod of a roll may take to become ready before the roll
 /// counts as stuck (the StatefulSet controller would wait forever).
 const POD_TIMEOUT: Duration = Duration::from_secs(600);
@@ -77,13 +83,16 @@ fn runs(pod: &PodDef, def: &PodDef) -> bool {
         && serde_json::to_value(&pod.spec).ok() == serde_json::to_value(&def.spec).ok()
 }
 
+/// Applies one render; `false` when it could not go on (the render does
+/// not fit the cluster, or its roll is stuck), and later renders are not
+/// applied.
 pub fn run(
     s: &mut Session,
     inside: &mut Client,
     bootstrap: &str,
     path: &Path,
     nth: usize,
-) -> Result<()> {
+) -> Result<bool> {
     let what = format!("apply {nth} ({})", path.display());
     let mut new = objects::load(path)?;
     if new.namespace != s.cluster.objects.namespace {
@@ -91,7 +100,7 @@ pub fn run(
             "{what}: the render is for namespace {}, the cluster runs in {}",
             new.namespace, s.cluster.objects.namespace
         ));
-        return Ok(());
+        return Ok(false);
     }
     let work = s.cluster.work.clone();
     crate::tls::carry_over(&s.cluster.objects, &mut new, &work, &mut s.issued)?;
@@ -104,7 +113,7 @@ pub fn run(
         brokers.max(1) * 2
     )) {
         s.report.fail(format!("{what}: create {topic}: {e:#}"));
-        return Ok(());
+        return Ok(false);
     }
     inside.call(&format!(
         "load-start {bootstrap} {topic} roll{nth} {min_isr}"
@@ -267,7 +276,19 @@ pub fn run(
                         r.current = Some((pod, created, Some(since)));
                     }
                 } else {
-                    if created.elapsed() > POD_TIMEOUT {
+                    let exits = s.cluster.kubelet.pod(&pod).map_or(0, |p| {
+                        p.containers
+                            .iter()
+                            .map(|c| c.exit_codes.len())
+                            .max()
+                            .unwrap_or(0)
+                    });
+                    if exits >= 3 {
+                        stuck = Some(format!(
+                            "{}: {pod} keeps exiting after it was replaced ({exits} exits)",
+                            r.statefulset
+                        ));
+                    } else if created.elapsed() > POD_TIMEOUT {
                         stuck = Some(format!(
                             "{}: {pod} not ready {} s after it was replaced",
                             r.statefulset,
@@ -300,6 +321,9 @@ pub fn run(
     let took = applied.elapsed();
     if let Some(why) = &stuck {
         s.report.fail(format!("{what}: the roll is stuck: {why}"));
+        // As a stuck rollout: nothing more happens until a person acts
+        // (the clients, still waiting on the broker, stop with the run).
+        return Ok(false);
     }
     for r in &rolls {
         if !r.done.is_empty() {
@@ -368,7 +392,7 @@ pub fn run(
         &mut s.report,
     );
     live::outside(s)?;
-    Ok(())
+    Ok(true)
 }
 
 /// The figures of the load through the roll, and the checks on them.
@@ -414,6 +438,25 @@ fn load_checks(s: &mut Session, what: &str, load: Result<String>, brokers: u32, 
                 "{what}: no partition offline in {} of {samples} samples, one a second ({unanswered} unanswered{})",
                 samples - unanswered,
                 field(&answer, "first_offline").filter(|f| *f != "none").map(|f| format!("; first offline: partition {f}")).unwrap_or_default()
+            ),
+        );
+    }
+    // What readiness is for: the next broker stops only when the one
+    // before is back in sync, so no partition goes below min ISR and
+    // acks=all writes go on.
+    let under = num("under_min_isr_samples");
+    let refused = num("not_enough_replicas");
+    let stall = num("stall_ms");
+    if brokers < 3 {
+        s.report.skip(format!(
+            "{what}: writes through the roll: with {brokers} brokers a restart leaves a partition at or below min ISR"
+        ));
+    } else {
+        s.report.check(
+            under == 0 && refused == 0 && stall <= STALL_BOUND_MS,
+            format!(
+                "{what}: acks=all writes went on through the roll: no partition under min ISR in {samples} samples ({under}), no NotEnoughReplicas for a producer without retries ({refused} of {}), longest stall {stall} ms (at most {STALL_BOUND_MS})",
+                num("canary")
             ),
         );
     }

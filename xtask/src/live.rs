@@ -565,7 +565,15 @@ fn boot(s: &mut Session, opts: &Options) -> Result<()> {
         crate::scale::run(s, &mut inside, &bootstrap, spec)?;
     }
     for (i, render) in opts.apply.iter().enumerate() {
-        crate::apply::run(s, &mut inside, &bootstrap, render, i + 1)?;
+        if !crate::apply::run(s, &mut inside, &bootstrap, render, i + 1)? {
+            for later in &opts.apply[i + 1..] {
+                s.report.skip(format!(
+                    "apply {}: not applied after the one before failed",
+                    later.display()
+                ));
+            }
+            break;
+        }
     }
     Ok(())
 }
