@@ -11,7 +11,7 @@ use crate::out::emit;
 use crate::render::{self, RenderError};
 use crate::validate::cluster::Cluster;
 use crate::{model, validate};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, Default, Clone)]
 pub struct Options {
@@ -78,8 +78,24 @@ pub fn run(opts: &Options, sources: &mut Sources) -> Result<Outcome, Failure> {
         Ok((_, warnings)) => return Err(Failure::Invalid([unknown_keys, warnings].concat())),
         Err(diags) => return Err(Failure::Invalid([unknown_keys, diags].concat())),
     };
-    let model = model::build(&cluster);
-    let docs = render::render(&model, opts.templates.as_deref())?;
+    let (model, manifests) = render_cluster(&cluster, opts.templates.as_deref())?;
+    Ok(Outcome {
+        manifests,
+        spec,
+        model,
+        cluster,
+        warnings,
+    })
+}
+
+/// The stages after validation: model, render, check, in apply order.
+/// `check --steps` renders its steps' clusters through here too.
+pub fn render_cluster(
+    cluster: &Cluster,
+    templates: Option<&Path>,
+) -> Result<(Model, Vec<Manifest>), Failure> {
+    let model = model::build(cluster);
+    let docs = render::render(&model, templates)?;
     let mut manifests = Vec::with_capacity(docs.len());
     let mut errors = Vec::new();
     for doc in docs {
@@ -96,11 +112,5 @@ pub fn run(opts: &Options, sources: &mut Sources) -> Result<Outcome, Failure> {
         return Err(Failure::Rules(broken));
     }
     emit::order(&mut manifests);
-    Ok(Outcome {
-        manifests,
-        spec,
-        model,
-        cluster,
-        warnings,
-    })
+    Ok((model, manifests))
 }
