@@ -4,7 +4,7 @@
 //! 5 refused by Kubernetes, 6 unsafe for Kafka (`safety::Severity`).
 
 use crate::check::manifest::Manifest;
-use crate::commands::{describe, init, schema};
+use crate::commands::{describe, init, schema, steps};
 use crate::diagnostic::{self, Diagnostic};
 use crate::input::profile;
 use crate::input::source::Sources;
@@ -83,6 +83,11 @@ enum Command {
         /// nothing written)
         #[arg(long, requires = "update")]
         allow_unsafe: bool,
+        /// Write the change as ordered renders, one --out-dir each
+        /// (DIR/1-..., DIR/2-...), each safe in one roll from the one
+        /// before, and DIR/README.md saying what to wait for between them
+        #[arg(long, value_name = "DIR", conflicts_with = "update")]
+        steps: Option<PathBuf>,
     },
     /// Show the cluster before it exists: pods, ids, addresses, storage, totals
     Describe {
@@ -170,9 +175,21 @@ pub fn run() -> i32 {
         Command::Check {
             input,
             against,
+            steps: Some(dir),
+            ..
+        } => {
+            let templates = input.templates.clone();
+            run_pipeline(input.options(), |outcome| {
+                check_steps(outcome, &against, &dir, templates.as_deref())
+            })
+        }
+        Command::Check {
+            input,
+            against,
             update,
             force,
             allow_unsafe,
+            steps: None,
         } => run_pipeline(input.options(), |outcome| {
             check(&outcome.manifests, &against, update, force, allow_unsafe)
         }),
@@ -321,6 +338,53 @@ fn check(
         }
         Ok(()) => {
             eprintln!("updated {name}: {}", drift.summary());
+            0
+        }
+        Err(e) => output_error(&e),
+    }
+}
+
+/// `check --steps DIR`: the plan on stderr, the steps under DIR; exit 0
+/// when written (or in sync), else the plan's code or 1.
+fn check_steps(outcome: &Outcome, against: &Path, dir: &Path, templates: Option<&Path>) -> i32 {
+    let mut sources = Sources::default();
+    let committed = match committed::read(against, &mut sources) {
+        Ok(objects) => objects,
+        Err(diags) => {
+            eprint!("{}", diagnostic::render(&diags, &sources, color()));
+            return 1;
+        }
+    };
+    let name = against.display().to_string();
+    let drift = drift::compare(&outcome.manifests, &committed);
+    if drift.is_empty() {
+        eprintln!(
+            "no drift: {} objects match {name}; no steps to write",
+            drift.same
+        );
+        return 0;
+    }
+    let plan = safety::assess(&committed, &outcome.manifests);
+    eprint!("{}", plan.report().trim_start_matches('\n'));
+    let rendered = match steps::render(outcome, &committed, plan.severity(), templates) {
+        Ok(r) => r,
+        Err(refusal) => {
+            eprintln!("error: {}", refusal.message);
+            return refusal.code;
+        }
+    };
+    match steps::write(dir, against, &rendered) {
+        Ok(()) => {
+            eprint!(
+                "wrote {} steps to {}:\n{}",
+                rendered.len(),
+                dir.display(),
+                steps::readme(against, &rendered)
+                    .lines()
+                    .skip(6)
+                    .map(|l| format!("  {l}\n"))
+                    .collect::<String>()
+            );
             0
         }
         Err(e) => output_error(&e),

@@ -1,5 +1,7 @@
-//! Commands beside `render` and `check`: `describe`, `init` and `schema`.
+//! Commands beside `render` and `check`: `describe`, `init`, `schema`, and
+//! `check --steps`.
 
 pub mod describe;
 pub mod init;
 pub mod schema;
+pub mod steps;

@@ -552,7 +552,9 @@ pub fn kafka(c: &Cluster, names: &Names, quorum: Quorum) -> Component {
     env.extend([
         EnvVar::value(
             "KAFKA_INTER_BROKER_LISTENER_NAME",
-            listeners::inter_broker(&component.listeners),
+            c.transition
+                .inter_broker
+                .unwrap_or_else(|| listeners::inter_broker(&component.listeners)),
         ),
         EnvVar::value("KAFKA_LOG_DIRS", format!("{KAFKA_DATA}/logs")),
         EnvVar::value("KAFKA_NUM_PARTITIONS", k.partitions),

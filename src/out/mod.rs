@@ -7,3 +7,4 @@ pub mod drift;
 pub mod emit;
 pub mod out_dir;
 pub mod safety;
+pub mod steps;

@@ -42,6 +42,8 @@ pub enum OutputError {
     },
     #[error("`{}` holds {} that kafkagen did not write: {}", dir.display(), plural(files.len(), "file"), list(files))]
     Foreign { dir: PathBuf, files: Vec<String> },
+    #[error("`{}` is not empty: steps are written only into a new or empty directory", .0.display())]
+    NotEmpty(PathBuf),
     #[error("{first} and {second} would both be written to `{file}`")]
     Collision {
         first: String,

@@ -31,6 +31,18 @@ pub struct Cluster {
     pub metrics: Option<Metrics>,
     /// `Some`: TLS or authentication on some listener, or declared users.
     pub security: Option<Security>,
+    /// How a step of a change renders differently from the spec (`check
+    /// --steps`); empty for every render of a spec.
+    pub transition: Transition,
+}
+
+/// What an intermediate render of a change keeps from before it, so that
+/// each step is safe in one roll (`out::steps`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Transition {
+    /// Brokers replicate on this listener, one they have both before and
+    /// after the step, instead of the one the spec chooses.
+    pub inter_broker: Option<&'static str>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

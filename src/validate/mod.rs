@@ -21,7 +21,7 @@ use crate::spec::{
 };
 use crate::validate::cluster::{
     Cluster, Controllers, Exposure, Kafka, Kraft, Metadata, Peer, Placement, Resources, Storage,
-    Toleration, Topic, ZooKeeper,
+    Toleration, Topic, Transition, ZooKeeper,
 };
 use base64::engine::DecodePaddingMode;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, URL_SAFE_NO_PAD};
@@ -234,6 +234,7 @@ impl Validator<'_> {
             network_policy,
             metrics,
             security,
+            transition: Transition::default(),
         }
     }
 

@@ -8,8 +8,8 @@
 //! when asked to. Like `kubectl diff` and `terraform plan`, offline: from the
 //! committed and the rendered objects alone.
 
-mod protocol;
-mod versions;
+pub mod protocol;
+pub mod versions;
 
 use crate::check::manifest::Manifest;
 use crate::out::committed::{Key, Object};
