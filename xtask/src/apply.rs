@@ -377,7 +377,15 @@ pub fn run(
             }
         ),
     );
-    // The checks of a fresh boot, on the new render.
+    // The checks of a fresh boot, on the new render: the inside client
+    // logs in as the new render's internal listener demands.
+    let internal = crate::security::demands(&s.cluster, "INTERNAL");
+    if let Some(d) = internal.as_ref().filter(|d| d.tls || d.authenticated()) {
+        match s.login(inside, d) {
+            Ok(said) => println!("note: {what}: the inside client logs in with {said}"),
+            Err(e) => s.report.fail(format!("{what}: inside: INTERNAL: {e}")),
+        }
+    }
     checks::zookeeper(&s.cluster, &mut s.report);
     checks::kraft(&s.cluster, inside, bootstrap, &mut s.report);
     checks::brokers(&s.cluster, inside, bootstrap, &mut s.report);
@@ -391,6 +399,19 @@ pub fn run(
         &format!("{what}: inside"),
         &mut s.report,
     );
+    if let Some(home) = &internal {
+        live::inside_refusals(s, inside, home, bootstrap);
+        crate::security::acl_checks(
+            s,
+            inside,
+            home,
+            bootstrap,
+            Some(home),
+            TOPIC,
+            "inside",
+            RECORDS,
+        );
+    }
     live::outside(s)?;
     Ok(true)
 }
@@ -418,9 +439,10 @@ fn load_checks(s: &mut Session, what: &str, load: Result<String>, brokers: u32, 
             format!("{what}: no record was acknowledged through the roll ({answer})")
         } else {
             format!(
-                "{what}: every one of {acked} acknowledged records was read by the consumer ({} unread{})",
+                "{what}: every one of {acked} acknowledged records was read by the consumer ({} unread{}{})",
                 unread,
-                field(&answer, "first_unread").map(|f| format!(", first {f}")).unwrap_or_default()
+                field(&answer, "first_unread").map(|f| format!(", first {f}")).unwrap_or_default(),
+                field(&answer, "consumer_error").map(|e| format!("; the consumer failed: {e}")).unwrap_or_default()
             )
         },
     );

@@ -80,9 +80,10 @@ fn broker(s: &mut Session, client: &mut Client, bootstrap: &str) -> Result<()> {
             client.call(&format!("verify {bootstrap} {FAULT_TOPIC} faults"))?,
         ))
     }) {
-        Ok((p, v)) => s.report.pass(format!(
-            "faults: no acknowledged record lost across the kill ({p}; {v})"
-        )),
+        Ok((p, v)) => s.report.check(
+            field(&p, "acked").is_some_and(|a| a != "0"),
+            format!("faults: no acknowledged record lost across the kill ({p}; {v})"),
+        ),
         Err(e) => s
             .report
             .fail(format!("faults: records across the kill: {e:#}")),
@@ -184,8 +185,17 @@ fn zookeeper(s: &mut Session, client: &mut Client, bootstrap: &str) -> Result<()
 }
 
 fn controller(s: &mut Session, client: &mut Client, bootstrap: &str) -> Result<()> {
-    let Ok(q) = client.call(&format!("quorum {bootstrap}")) else {
-        return Ok(()); // ZooKeeper mode
+    let kraft = kafka_nodes(&s.cluster).iter().any(|n| n.controller);
+    let q = match client.call(&format!("quorum {bootstrap}")) {
+        Ok(q) => q,
+        // ZooKeeper mode: no quorum to ask, no controller to kill.
+        Err(_) if !kraft => return Ok(()),
+        Err(e) => {
+            s.report.fail(format!(
+                "faults: no active controller to kill: the quorum does not answer ({e:#})"
+            ));
+            return Ok(());
+        }
     };
     let leader: u32 = field(&q, "leader")
         .and_then(|l| l.parse().ok())

@@ -271,6 +271,22 @@ pub fn start(
     let (scrape, groups, queries) = rendered(&s.cluster.objects);
     let exporters = exporters(s);
     if exporters.is_empty() {
+        let annotated = s
+            .cluster
+            .live_pods()
+            .any(|p| p.def.annotations.contains_key("prometheus.io/scrape"));
+        if let Scrape::PodMonitor { port, .. } = &scrape {
+            s.report.fail(format!(
+                "metrics: the rendered PodMonitor scrapes the port named `{port}`, but no pod has a port named `{PORT_NAME}`"
+            ));
+        } else if annotated {
+            s.report.skip(format!(
+                "metrics: the pods carry scrape annotations, but none has a port named `{PORT_NAME}`, which the exporter checks read"
+            ));
+        } else if prometheus {
+            s.report
+                .skip("metrics: --prometheus on a render without metrics: nothing to scrape");
+        }
         return Ok(None);
     }
     let mut failed = Vec::new();

@@ -172,7 +172,7 @@ pub fn run(s: &mut Session, client: &mut Client, bootstrap: &str, spec: &Path) -
     let work = s.cluster.work.clone();
     for note in crate::tls::carry_over(&s.cluster.objects, &mut new_objects, &work, &mut s.issued)?
     {
-        s.report.pass(format!("scale: {note}"));
+        println!("note: scale: {note}");
     }
 
     // What each running pod was started from, before and after.

@@ -100,6 +100,49 @@ fn pick(names: Vec<String>, who: &Who, supers: &[String]) -> Option<String> {
     }
 }
 
+/// The user `Who::Right` logs in as at `d`, when the listener tells users
+/// apart (SCRAM before a certificate, as `props` sets them).
+pub fn right_user(
+    cluster: &Cluster,
+    issued: &BTreeMap<String, Issued>,
+    d: &Demands,
+) -> Option<String> {
+    let supers = super_users(cluster);
+    if d.sasl.is_some() {
+        let users = scram_users(&cluster.objects);
+        return pick(
+            users.into_iter().map(|(u, _)| u).collect(),
+            &Who::Right,
+            &supers,
+        );
+    }
+    if d.client_cert {
+        let names = issued
+            .values()
+            .filter(|i| i.client_only && i.file("tls-combined.pem").exists())
+            .map(|i| i.common_name.clone())
+            .collect();
+        return pick(names, &Who::Right, &supers);
+    }
+    None
+}
+
+/// A declared topic `user` may both write and read by its ACLs; `None`
+/// for a super user, who may everything.
+pub fn topic_for(cluster: &Cluster, user: &str) -> Result<Option<String>, String> {
+    if super_users(cluster).iter().any(|s| s == user) {
+        return Ok(None);
+    }
+    let acls = declared_acls(&cluster.objects);
+    let mine = acls.get(user).map(Vec::as_slice).unwrap_or_default();
+    crate::checks::declared_topics(cluster)
+        .into_iter()
+        .map(|t| t.0)
+        .find(|t| may(mine, "WRITE", t) && may(mine, "READ", t))
+        .map(Some)
+        .ok_or_else(|| format!("{user} may not both write and read any declared topic"))
+}
+
 /// The SCRAM users the users Job sets, with the passwords the harness gave
 /// their Secrets: (name, password). Each password is a file named after
 /// its user, projected from a Secret key.
@@ -264,15 +307,39 @@ pub fn refused(
 ) {
     let (cluster, issued, report) = (&s.cluster, &s.issued, &mut s.report);
     let what = format!("{}: {} ", client.name, d.listener);
+    // The refusal Kafka makes of this client: an exception naming it, or,
+    // for a client that does not start a SASL handshake at all, the
+    // broker closing the connection (the client only times out) and
+    // logging the failed authentication.
+    let expected = match who {
+        Who::WrongPassword => Some("SaslAuthenticationException"),
+        Who::Anonymous if d.sasl.is_some() => None,
+        _ if d.client_cert => Some("SslAuthenticationException"),
+        _ => Some("AuthenticationException"),
+    };
+    let logged_before = failed_authentications(cluster);
     match login(cluster, issued, client, d, &who) {
         Ok(said) => match client.call(&format!("cluster {bootstrap}")) {
             Ok(answer) => report.fail(format!(
                 "{what}accepted a client with {said} at {bootstrap}: {answer}"
             )),
-            Err(e) => report.pass(format!(
-                "{what}refuses a client with {said} ({})",
-                short(&format!("{e:#}"))
-            )),
+            Err(e) => {
+                let e = short(&format!("{e:#}"));
+                let logged = failed_authentications(cluster) - logged_before;
+                let (ok, because) = match expected {
+                    Some(x) => (e.contains(x), format!("{e}; Kafka's refusal is {x}")),
+                    None => (
+                        logged > 0,
+                        format!(
+                            "{e}; the brokers logged {logged} failed authentications meanwhile"
+                        ),
+                    ),
+                };
+                report.check(
+                    ok,
+                    format!("{what}refuses a client with {said} ({because})"),
+                );
+            }
         },
         Err(e) => report.fail(format!("{what}cannot set up the client: {e}")),
     }
@@ -281,6 +348,17 @@ pub fn refused(
     {
         report.fail(format!("{what}cannot restore the client: {e}"));
     }
+}
+
+/// How many times the brokers logged a failed authentication so far
+/// (`org.apache.kafka.common.network.Selector`: "Failed authentication with").
+fn failed_authentications(cluster: &Cluster) -> usize {
+    kafka_nodes(cluster)
+        .iter()
+        .filter(|n| n.broker)
+        .filter_map(|n| std::fs::read_to_string(&n.pod.containers[0].log).ok())
+        .map(|log| log.matches("Failed authentication with").count())
+        .sum()
 }
 
 /// One ACL line of the ACLs Job (`principal|host|OPERATION|PERMISSION|TYPE|name|PATTERN`).
@@ -368,8 +446,15 @@ pub fn acl_checks(
             continue;
         }
         let (cluster, issued, report) = (&s.cluster, &s.issued, &mut s.report);
-        let Ok(said) = login(cluster, issued, client, d, &Who::User(user.clone())) else {
-            continue;
+        let said = match login(cluster, issued, client, d, &Who::User(user.clone())) {
+            Ok(said) => said,
+            Err(why) => {
+                report.skip(format!(
+                    "{}: {}: the ACLs of {user}: cannot log in as them ({why})",
+                    client.name, d.listener
+                ));
+                continue;
+            }
         };
         let what = format!("{}: {} as {user} ({said})", client.name, d.listener);
         for topic in declared.iter().map(String::as_str).chain([own_topic]) {

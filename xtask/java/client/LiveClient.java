@@ -386,9 +386,21 @@ public final class LiveClient {
 
         private void consume() {
             try (KafkaConsumer<String, String> c = consumer(bootstrap)) {
-                List<TopicPartition> parts = c.partitionsFor(topic, TIMEOUT).stream()
-                        .map(i -> new TopicPartition(topic, i.partition()))
-                        .toList();
+                // A topic created a moment ago may not be in every
+                // broker's metadata yet: no partitions until it is.
+                List<TopicPartition> parts = List.of();
+                long deadline = System.nanoTime() + TIMEOUT.toNanos();
+                while (parts.isEmpty() && System.nanoTime() < deadline) {
+                    parts = c.partitionsFor(topic, TIMEOUT).stream()
+                            .map(i -> new TopicPartition(topic, i.partition()))
+                            .toList();
+                    if (parts.isEmpty()) {
+                        Thread.sleep(200);
+                    }
+                }
+                if (parts.isEmpty()) {
+                    throw new Exception("no partitions of " + topic + " in " + TIMEOUT.toSeconds() + " s");
+                }
                 c.assign(parts);
                 c.seekToBeginning(parts);
                 // Reads on after the producers stop, until it has every
@@ -485,7 +497,7 @@ public final class LiveClient {
                     + " under_min_isr_samples=" + l.underMinIsr.get()
                     + " unanswered_samples=" + l.unanswered.get()
                     + " first_offline=" + (l.firstOffline.isEmpty() ? "none" : l.firstOffline)
-                    + (l.consumerError == null ? "" : " consumer_error=" + l.consumerError.getClass().getSimpleName());
+                    + (l.consumerError == null ? "" : " consumer_error=" + (l.consumerError.getClass().getSimpleName() + ":" + l.consumerError.getMessage()).replaceAll("\\s+", "_"));
         }
 
         /** The wait since the last acknowledgement counts as a stall too. */
