@@ -307,11 +307,24 @@ pub fn build(c: &Cluster) -> Model {
                 .pod_annotations
                 .extend(metrics::pod_annotations(m));
         }
+        // The certificates cert-manager renews for the cluster (the CA's
+        // own lasts ten years): their expiry is watched.
+        let certificates: Vec<&str> = security
+            .as_ref()
+            .map(|s| {
+                s.certificates
+                    .iter()
+                    .filter(|c| !c.is_ca)
+                    .map(|c| c.name.as_str())
+                    .collect()
+            })
+            .unwrap_or_default();
         metrics::monitoring(
             m,
             &c.name,
             &c.namespace,
             &components,
+            &certificates,
             &labels("kafka", &c.name, "metrics"),
         )
     });

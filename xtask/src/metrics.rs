@@ -26,8 +26,9 @@ const PROMETHEUS: &str = "127.0.0.1:19090";
 /// Scrape and rule evaluation interval, and the scrape timeout: a JVM
 /// with a small heap on a busy machine takes seconds to walk its MBeans.
 const INTERVAL_SECS: u64 = 5;
-/// Metrics that come from the kubelet, not from the pods' exporters.
-const FROM_KUBELET: &str = "kubelet_";
+/// Metrics that come from elsewhere than the pods' exporters: the
+/// kubelet's and cert-manager's controller's, neither of which runs here.
+const ELSEWHERE: [&str; 2] = ["kubelet_", "certmanager_"];
 
 pub struct Prometheus {
     child: Child,
@@ -509,7 +510,7 @@ pub fn selectors(expr: &str) -> (Vec<String>, BTreeSet<String>) {
 
 /// Every vector selector the alerts and panels query returns series, as
 /// written, and each query's grouping labels are on them (the kubelet's
-/// metrics are not scraped here).
+/// and cert-manager's metrics are not scraped here).
 fn used_metrics(s: &mut Session, prom: &Prometheus) -> Result<()> {
     let mut missing = Vec::new();
     let mut checked = BTreeSet::new();
@@ -518,7 +519,7 @@ fn used_metrics(s: &mut Session, prom: &Prometheus) -> Result<()> {
         let (found, grouping) = selectors(expr);
         let mut series = Vec::new();
         for sel in found {
-            if sel.starts_with(FROM_KUBELET) {
+            if ELSEWHERE.iter().any(|p| sel.starts_with(p)) {
                 kubelet.insert(sel.split('{').next().unwrap_or_default().to_string());
                 continue;
             }
@@ -540,7 +541,7 @@ fn used_metrics(s: &mut Session, prom: &Prometheus) -> Result<()> {
         missing.is_empty(),
         if missing.is_empty() {
             format!(
-                "metrics: all {} selectors of {} alerts and panels return series, with the labels they group by (the kubelet's {} are not scraped here)",
+                "metrics: all {} selectors of {} alerts and panels return series, with the labels they group by ({} are not scraped here: the kubelet and cert-manager do not run here)",
                 checked.len(),
                 prom.queries.len(),
                 kubelet.into_iter().collect::<Vec<_>>().join(", ")

@@ -310,14 +310,14 @@ pub fn refused(
     // The refusal Kafka makes of this client: an exception naming it, or,
     // for a client that does not start a SASL handshake at all, the
     // broker closing the connection (the client only times out) and
-    // logging the failed authentication.
+    // logging why.
     let expected = match who {
         Who::WrongPassword => Some("SaslAuthenticationException"),
         Who::Anonymous if d.sasl.is_some() => None,
         _ if d.client_cert => Some("SslAuthenticationException"),
         _ => Some("AuthenticationException"),
     };
-    let logged_before = failed_authentications(cluster);
+    let logged_before = logged(cluster, NO_SASL_HANDSHAKE);
     match login(cluster, issued, client, d, &who) {
         Ok(said) => match client.call(&format!("cluster {bootstrap}")) {
             Ok(answer) => report.fail(format!(
@@ -325,13 +325,13 @@ pub fn refused(
             )),
             Err(e) => {
                 let e = short(&format!("{e:#}"));
-                let logged = failed_authentications(cluster) - logged_before;
+                let refusals = logged(cluster, NO_SASL_HANDSHAKE) - logged_before;
                 let (ok, because) = match expected {
                     Some(x) => (e.contains(x), format!("{e}; Kafka's refusal is {x}")),
                     None => (
-                        logged > 0,
+                        refusals > 0,
                         format!(
-                            "{e}; the brokers logged {logged} failed authentications meanwhile"
+                            "{e}; the brokers closed {refusals} connections for requests sent without a SASL handshake meanwhile"
                         ),
                     ),
                 };
@@ -350,14 +350,18 @@ pub fn refused(
     }
 }
 
-/// How many times the brokers logged a failed authentication so far
-/// (`org.apache.kafka.common.network.Selector`: "Failed authentication with").
-fn failed_authentications(cluster: &Cluster) -> usize {
+/// What the brokers log when a client sends requests on a SASL listener
+/// without a SASL handshake, before they close its connection (Kafka 3.9:
+/// an authentication failure; 4.x: an invalid request).
+const NO_SASL_HANDSHAKE: &str = "during SASL handshake";
+
+/// How many times the brokers have logged `what` so far.
+fn logged(cluster: &Cluster, what: &str) -> usize {
     kafka_nodes(cluster)
         .iter()
         .filter(|n| n.broker)
         .filter_map(|n| std::fs::read_to_string(&n.pod.containers[0].log).ok())
-        .map(|log| log.matches("Failed authentication with").count())
+        .map(|log| log.matches(what).count())
         .sum()
 }
 

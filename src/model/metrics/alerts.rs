@@ -17,7 +17,18 @@ struct Alert {
     description: String,
 }
 
-pub fn groups(name: &str, namespace: &str, components: &[Component], cluster: &str) -> Value {
+/// cert-manager renews a certificate a third of its lifetime before it
+/// expires (30 of its default 90 days): 21 days left means renewal has
+/// failed for 9 days, with 3 weeks to mend it.
+const CERTIFICATE_DAYS_LEFT: u32 = 21;
+
+pub fn groups(
+    name: &str,
+    namespace: &str,
+    components: &[Component],
+    cluster: &str,
+    certificates: &[&str],
+) -> Value {
     let mut alerts = Vec::new();
     let instance = &components[0].selector[INSTANCE];
     for c in components {
@@ -103,6 +114,26 @@ pub fn groups(name: &str, namespace: &str, components: &[Component], cluster: &s
             "{{{{ $value }}}} partitions of {name} in {namespace} are offline: they can be neither read nor written."
         ),
     });
+    if !certificates.is_empty() {
+        // cert-manager's own metric, from its controller: the Certificate's
+        // namespace is `namespace`, or `exported_namespace` when the scrape
+        // gives the target's namespace precedence.
+        let names = certificates.join("|");
+        let metric = "certmanager_certificate_expiration_timestamp_seconds";
+        alerts.push(Alert {
+            name: "KafkaCertificateExpiring",
+            expr: format!(
+                "min by (name) ({metric}{{namespace=\"{namespace}\",name=~\"{names}\"}} or {metric}{{exported_namespace=\"{namespace}\",name=~\"{names}\"}}) - time() < {}",
+                CERTIFICATE_DAYS_LEFT * 24 * 3600
+            ),
+            for_: "1h",
+            severity: "warning",
+            summary: format!("A certificate of {name} expires in less than {CERTIFICATE_DAYS_LEFT} days"),
+            description: format!(
+                "The certificate {{{{ $labels.name }}}} of {name} in {namespace} expires in {{{{ $value | humanizeDuration }}}}: cert-manager should have renewed it 30 days before. Once it expires, clients and brokers refuse the TLS listeners that present it."
+            ),
+        });
+    }
     let rules: Vec<Value> = alerts
         .into_iter()
         .map(|a| {

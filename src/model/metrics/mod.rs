@@ -107,6 +107,7 @@ pub fn monitoring(
     name: &str,
     namespace: &str,
     components: &[Component],
+    certificates: &[&str],
     labels: &Labels,
 ) -> Monitoring {
     let brokers = components
@@ -135,7 +136,7 @@ pub fn monitoring(
         rule: m.alerts.then(|| Rule {
             name: name.to_string(),
             labels: object_labels,
-            groups: alerts::groups(name, namespace, components, &cluster),
+            groups: alerts::groups(name, namespace, components, &cluster, certificates),
         }),
         dashboard: m.dashboard.then(|| {
             let mut labels = labels.clone();
