@@ -10,7 +10,19 @@ use std::path::Path;
 /// Commits the render of `before`, then writes the steps to `after`:
 /// (exit code, stderr, the work directory).
 fn steps(name: &str, before: &str, after: &str) -> (Option<i32>, String, std::path::PathBuf) {
-    let dir = workdir(name, &[("before.yaml", before), ("after.yaml", after)]);
+    steps_beside(name, before, after, &[])
+}
+
+/// `steps` in a work directory that also holds `files`.
+fn steps_beside(
+    name: &str,
+    before: &str,
+    after: &str,
+    files: &[(&str, &str)],
+) -> (Option<i32>, String, std::path::PathBuf) {
+    let mut all = vec![("before.yaml", before), ("after.yaml", after)];
+    all.extend_from_slice(files);
+    let dir = workdir(name, &all);
     ok(&kafkagen(
         &dir,
         &["render", "before.yaml", "--out-dir", "committed"],
@@ -194,38 +206,14 @@ fn nothing_is_written_for_what_no_steps_make_safe() {
 
 #[test]
 fn steps_go_only_into_a_new_or_empty_directory_and_not_beside_update() {
-    let dir = workdir(
+    let (code, err, dir) = steps_beside(
         "steps-not-empty",
-        &[
-            ("before.yaml", "name: p\nprofile: production\n"),
-            (
-                "after.yaml",
-                "name: p\nprofile: production\nkafka:\n  brokers: 4\n",
-            ),
-            ("steps/notes.txt", "mine\n"),
-        ],
+        "name: p\nprofile: production\n",
+        "name: p\nprofile: production\nkafka:\n  brokers: 4\n",
+        &[("steps/notes.txt", "mine\n")],
     );
-    ok(&kafkagen(
-        &dir,
-        &["render", "before.yaml", "--out-dir", "committed"],
-    ));
-    let out = kafkagen(
-        &dir,
-        &[
-            "check",
-            "after.yaml",
-            "--against",
-            "committed",
-            "--steps",
-            "steps",
-        ],
-    );
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
-    assert!(
-        text(&out.stderr).contains("is not empty"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("is not empty"), "{err}");
     assert_eq!(
         std::fs::read_dir(dir.join("steps")).unwrap().count(),
         1,
