@@ -140,12 +140,11 @@ pub fn run(
     let mut new_jobs = Vec::new();
     for j in &new.jobs {
         let name = j.metadata.name.clone().unwrap_or_default();
-        match value(&old, "Job", &name) {
+        let template =
+            |objects: &Objects| value(objects, "Job", &name).map(|v| v["spec"]["template"].clone());
+        match template(&old) {
             None => new_jobs.push(j.clone()),
-            Some(o)
-                if o["spec"]["template"]
-                    != value(new, "Job", &name).unwrap()["spec"]["template"] =>
-            {
+            Some(o) if Some(&o) != template(new).as_ref() => {
                 s.report.fail(format!(
                     "{what}: kubectl apply refuses Job {name}: its pod template changed"
                 ));
@@ -233,7 +232,14 @@ pub fn run(
         new_jobs.len()
     );
     // Pods that go: the highest ordinal first.
-    stop.sort_by(|a, b| b.cmp(a));
+    let ordinal = |name: &String| {
+        live.iter()
+            .find(|p| &p.name == name)
+            .and_then(|p| p.labels.get("apps.kubernetes.io/pod-index"))
+            .and_then(|i| i.parse::<u32>().ok())
+            .unwrap_or(0)
+    };
+    stop.sort_by_key(|p| std::cmp::Reverse(ordinal(p)));
     for p in &stop {
         s.cluster.kubelet.delete(p);
     }
