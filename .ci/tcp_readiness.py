@@ -7,7 +7,7 @@ import sys
 text = sys.stdin.read()
 probe = re.compile(
     r"        readinessProbe:\n          exec:\n(?:              .*\n|            .*\n)+?"
-    r"          periodSeconds: 5\n          timeoutSeconds: 5\n          successThreshold: 2\n"
+    r"          periodSeconds: 5\n          timeoutSeconds: 10\n          successThreshold: 2\n"
 )
 text, probes = probe.subn(
     "        readinessProbe:\n          tcpSocket:\n            port: internal\n"

@@ -198,6 +198,7 @@ fn probes(port: &str, ready_command: Option<Vec<String>>, startup_attempts: u32)
         port: port.into(),
         ready_command,
         ready_period: 10,
+        ready_timeout: 5,
         ready_successes: 1,
         startup_attempts,
     }
@@ -643,6 +644,7 @@ fn with_metrics(
     if let (Some(p), Some(command)) = (main.probes.as_mut(), readiness::command(role, m.port)) {
         p.ready_command = Some(command);
         p.ready_period = readiness::PERIOD_SECONDS;
+        p.ready_timeout = readiness::TIMEOUT_SECONDS;
         p.ready_successes = readiness::SUCCESSES;
     }
     files.push(ConfigFile {

@@ -161,8 +161,10 @@ pub struct Probes {
     pub port: String,
     /// A readiness check stronger than an open port, when the image allows one.
     pub ready_command: Option<Vec<String>>,
-    /// Seconds between readiness checks, and how many must pass in a row.
+    /// Seconds between readiness checks, how long one may take, and how
+    /// many must pass in a row.
     pub ready_period: u32,
+    pub ready_timeout: u32,
     pub ready_successes: u32,
     /// Startup checks, 10 s apart, before the container counts as failed to
     /// start: log recovery after a crash can take many minutes.

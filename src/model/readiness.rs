@@ -20,6 +20,10 @@ use super::components::Role;
 
 /// Seconds between two readiness checks.
 pub const PERIOD_SECONDS: u32 = 5;
+/// How long one check may take: the exporter walks every MBean of the
+/// broker for each answer, which takes seconds on a broker with many
+/// topics or a busy JVM.
+pub const TIMEOUT_SECONDS: u32 = 10;
 /// Checks that must pass in a row.
 pub const SUCCESSES: u32 = 2;
 /// How long a replaced Kafka pod must stay ready before its StatefulSet
