@@ -1,0 +1,165 @@
+//! `kafka.config`: broker properties, less those kafkagen sets itself and
+//! the variables the images read for themselves.
+
+use super::{Note, Validator, is_property_key};
+use crate::spec::Scalar;
+use crate::validate::image::Flavor;
+use crate::validate::kafka_config::{self, Scope};
+use indexmap::IndexMap;
+
+/// Broker properties kafkagen sets itself, with the spec field to use instead.
+const MANAGED: &[(&str, Option<&str>)] = &[
+    ("broker.id", None),
+    ("broker.id.generation.enable", None),
+    ("reserved.broker.max.id", None),
+    ("node.id", None),
+    ("listeners", None),
+    ("advertised.listeners", Some("kafka.exposure")),
+    ("listener.security.protocol.map", None),
+    ("inter.broker.listener.name", None),
+    ("zookeeper.connect", None),
+    ("log.dirs", Some("kafka.storage")),
+    ("log.dir", Some("kafka.storage")),
+    ("num.partitions", Some("kafka.partitions")),
+    (
+        "default.replication.factor",
+        Some("kafka.replicationFactor"),
+    ),
+    ("min.insync.replicas", Some("kafka.minInsyncReplicas")),
+    (
+        "offsets.topic.replication.factor",
+        Some("kafka.replicationFactor"),
+    ),
+    (
+        "transaction.state.log.replication.factor",
+        Some("kafka.replicationFactor"),
+    ),
+    (
+        "transaction.state.log.min.isr",
+        Some("kafka.minInsyncReplicas"),
+    ),
+    ("process.roles", Some("mode")),
+    ("controller.quorum.voters", None),
+    ("controller.listener.names", None),
+    ("port", None),
+    ("host.name", None),
+    ("advertised.host.name", Some("kafka.exposure")),
+    ("advertised.port", Some("kafka.exposure")),
+    ("security.inter.broker.protocol", None),
+    ("metadata.log.dir", Some("kafka.storage")),
+];
+
+/// Why a managed key is refused, where the generic words do not say it.
+const MANAGED_WHY: &[(&str, &str)] = &[
+    (
+        "security.inter.broker.protocol",
+        "Kafka refuses it next to `inter.broker.listener.name`, which kafkagen sets",
+    ),
+    (
+        "metadata.log.dir",
+        "the metadata log stays in `log.dirs` on the data volume, so that a voter never loses it",
+    ),
+];
+
+/// `kafka.config` keys whose variable (`KAFKA_` + the key) the images read
+/// for themselves, not as a broker property: JVM options, logging, JMX.
+const IMAGE_VARIABLES: &[&str] = &[
+    "heap.opts",
+    "opts",
+    "jvm.performance.opts",
+    "gc.log.opts",
+    "log4j.opts",
+    "jmx.opts",
+    "jmx.port",
+    "jmx.hostname",
+    "log4j.root.loglevel",
+    "log4j.loggers",
+    "tools.log4j.loglevel",
+    "debug",
+    "version",
+    "data.dirs",
+    "cub.zk.timeout",
+];
+
+impl Validator<'_> {
+    /// `strips_every_kafka`: the image turns `KAFKA_KAFKA_X` into `x`, not
+    /// `kafka.x` (apache/kafka before 4.0).
+    pub(super) fn broker_config(
+        &mut self,
+        config: &IndexMap<String, Scalar>,
+        strips_every_kafka: bool,
+        model: &kafka_config::Model,
+        flavor: Flavor,
+    ) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for (key, value) in config {
+            let path = format!("kafka.config.{key}");
+            if let Some((_, instead)) = MANAGED.iter().find(|(k, _)| k == key) {
+                let why = MANAGED_WHY
+                    .iter()
+                    .find(|(k, _)| k == key)
+                    .map_or(String::new(), |(_, w)| format!(": {w}"));
+                let d = self
+                    .key_error(
+                        &path,
+                        format!(
+                            "`{key}` is set by kafkagen and cannot be overridden in `kafka.config`{why}"
+                        ),
+                    )
+                    .with_label("managed by kafkagen");
+                if let Some(field) = instead {
+                    d.help = Some(format!("set `{field}` instead"));
+                }
+                continue;
+            }
+            if IMAGE_VARIABLES.contains(&key.as_str()) {
+                let var = crate::model::property_env(key);
+                self.key_error(
+                    &path,
+                    format!("`kafka.config` key `{key}` becomes the variable {var}, which the image reads for itself, not as a broker property"),
+                )
+                .with_label("not a broker property")
+                .with_help(match key.as_str() {
+                    "heap.opts" => "the heap comes from `kafka.heapPercent` of the memory limit",
+                    _ => "kafkagen sets the images' JVM, logging and JMX variables itself",
+                });
+                continue;
+            }
+            if strips_every_kafka && let Some(rest) = key.strip_prefix("kafka.") {
+                let mut arrives = rest.to_string();
+                while let Some(r) = arrives.strip_prefix("kafka.") {
+                    arrives = r.to_string();
+                }
+                self.key_error(
+                    &path,
+                    format!("`kafka.config` key `{key}` would reach Kafka as `{arrives}`: this image removes every `KAFKA_` from its variables' names"),
+                )
+                .with_label("renamed by the image")
+                .with_help("apache/kafka 4.0 and later remove the prefix once; use one of them, or a Confluent image");
+                continue;
+            }
+            if !is_property_key(key) {
+                self.key_error(
+                    &path,
+                    format!("`kafka.config` key `{key}` is not a broker property name"),
+                )
+                .with_help("property names use lowercase letters, digits, '.', '-' and '_'");
+                continue;
+            }
+            if value.0.chars().any(char::is_control) {
+                self.error(
+                    &path,
+                    format!("the value of `kafka.config.{key}` contains a control character"),
+                );
+                continue;
+            }
+            // Confluent's own settings are not in Apache Kafka's model.
+            let confluent = flavor == Flavor::ConfluentKafka && key.starts_with("confluent.");
+            if !confluent && !self.known_key(&path, key, &value.0, Scope::Broker, model) {
+                continue;
+            }
+            out.push((key.clone(), value.0.clone()));
+        }
+        out
+    }
+}
