@@ -16,8 +16,9 @@
 use crate::checks::{self, kafka_nodes};
 use crate::client::{Client, field};
 use crate::cluster::services_of;
-use crate::live::{self, RECORDS, Session, TOPIC};
 use crate::objects::{self, Objects, Owner, PodDef};
+use crate::session::{RECORDS, Session, TOPIC};
+use crate::{jobs, listeners};
 use anyhow::{Context, Result};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -348,7 +349,7 @@ pub fn run(
             .all(|p| c.kubelet.ready(&p.def.name))
     })?;
     for (job, pod) in &job_pods {
-        live::job_run(s, job, pod, "its first run (a new Job of the apply)")?;
+        jobs::job_run(s, job, pod, "its first run (a new Job of the apply)")?;
     }
     s.wait(Duration::from_secs(5))?;
     let load = inside.call("load-stop");
@@ -406,7 +407,7 @@ pub fn run(
         &mut s.report,
     );
     if let Some(home) = &internal {
-        live::inside_refusals(s, inside, home, bootstrap);
+        listeners::inside_refusals(s, inside, home, bootstrap);
         crate::security::acl_checks(
             s,
             inside,
@@ -418,7 +419,7 @@ pub fn run(
             RECORDS,
         );
     }
-    live::outside(s)?;
+    listeners::outside(s)?;
     Ok(true)
 }
 

@@ -6,7 +6,7 @@
 //! a committed file differs from what the jars say.
 
 use crate::fetch;
-use crate::live::repo;
+use crate::repo;
 use anyhow::{Context, Result, bail};
 use std::path::Path;
 use std::process::Command;

@@ -5,7 +5,7 @@
 
 use crate::checks::{self, kafka_nodes, zk_mode, zookeepers};
 use crate::client::{Client, field};
-use crate::live::{RECORDS, Session, TOPIC};
+use crate::session::{RECORDS, Session, TOPIC};
 use anyhow::Result;
 use std::time::Duration;
 

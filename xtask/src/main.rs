@@ -17,22 +17,34 @@ mod expand;
 mod faults;
 mod fetch;
 mod images;
+mod jobs;
 mod kubelet;
+mod listeners;
 mod live;
 mod metrics;
 mod network;
 mod objects;
 mod pods;
+mod prepare;
 mod renewal;
 mod scale;
 mod security;
+mod session;
 mod tls;
 mod versions;
 
 use clap::{Parser, Subcommand};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
+
+/// The repository root (xtask's parent).
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
 
 #[derive(Parser)]
 #[command(name = "cargo xtask", about = "kafkagen's project tasks")]
@@ -127,7 +139,7 @@ fn main() -> ExitCode {
         Task::Fetch => {
             let cache = std::env::var_os("KAFKAGEN_LIVE_CACHE")
                 .map(PathBuf::from)
-                .unwrap_or_else(|| live::repo().join("target/live-cache"));
+                .unwrap_or_else(|| repo().join("target/live-cache"));
             versions::LINES
                 .iter()
                 .try_for_each(|l| {

@@ -8,9 +8,9 @@
 //! back. `--alert-for SECONDS` shortens every alert's `for` so that this
 //! takes seconds, not minutes.
 
-use crate::live::Session;
 use crate::objects::{Labels, Objects, selects};
 use crate::pods::{Pod, http_get};
+use crate::session::Session;
 use anyhow::{Context, Result, bail};
 use kafkagen::check::custom::PodMonitor;
 use kafkagen::model::metrics::{PATH, PORT_NAME, target_label};

@@ -6,9 +6,9 @@
 //! TLS listener, where the old one was presented until then.
 
 use crate::checks::{kafka_nodes, listeners};
-use crate::live::Session;
 use crate::network::OUTSIDE_NETNS;
 use crate::objects;
+use crate::session::Session;
 use anyhow::{Context, Result, bail};
 use std::path::Path;
 use std::process::Command;
@@ -92,7 +92,7 @@ pub fn run(s: &mut Session, inside: &str) -> Result<()> {
 
     let name = reload.metadata.name.clone().unwrap_or_default();
     let pod = start(s, &reload, 1)?;
-    crate::live::job_run(s, &name, &pod, "its run after the renewal (CronJob)")?;
+    crate::jobs::job_run(s, &name, &pod, "its run after the renewal (CronJob)")?;
     presented(s, &endpoints, &ca, &secret, &new, "after the reload");
     let restarts: Vec<String> = broker_starts(s)
         .into_iter()

@@ -7,9 +7,10 @@ use crate::checks::{self, kafka_nodes};
 use crate::client::Client;
 use crate::cluster::services_of;
 use crate::kubelet::{self, PodStatus};
-use crate::live::{self, RECORDS, Session, TOPIC};
+use crate::listeners;
 use crate::network::NODE_IP;
 use crate::objects::{self, Objects, Owner, PodDef};
+use crate::session::{RECORDS, Session, TOPIC};
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -269,6 +270,6 @@ pub fn run(s: &mut Session, client: &mut Client, bootstrap: &str, spec: &Path) -
         "scale: inside",
         &mut s.report,
     );
-    live::outside(s)?;
+    listeners::outside(s)?;
     Ok(())
 }

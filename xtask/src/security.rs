@@ -7,8 +7,8 @@
 use crate::checks::{Report, kafka_nodes};
 use crate::client::Client;
 use crate::cluster::Cluster;
-use crate::live::Session;
 use crate::objects::Objects;
+use crate::session::Session;
 use crate::tls::{Issued, test_password};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
