@@ -4,9 +4,9 @@
 //! `cargo bench --bench render`; whole-process figures: `bench/run.sh`.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use kafkagen::input::source::Sources;
 use kafkagen::out::emit::{self, Format};
 use kafkagen::pipeline::{self, Options};
+use kafkagen::source::Sources;
 use std::hint::black_box;
 
 fn spec(brokers: u32) -> Options {

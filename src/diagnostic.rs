@@ -2,7 +2,7 @@
 //! source it is about, and an optional hint. Rendered like rustc or just:
 //! `error: ...`, `--> file:line:col`, the line, a `^^^` underline, `help:`.
 
-use crate::input::source::{Sources, Span};
+use crate::source::{Sources, Span};
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

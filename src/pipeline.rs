@@ -4,11 +4,11 @@
 use crate::check::manifest::{self, Manifest, ManifestError};
 use crate::check::rules;
 use crate::diagnostic::Diagnostic;
-use crate::input::source::Sources;
 use crate::input::{self, LoadError, Request};
 use crate::model::Model;
 use crate::out::emit;
 use crate::render::{self, RenderError};
+use crate::source::Sources;
 use crate::validate::cluster::Cluster;
 use crate::{model, validate};
 use std::path::{Path, PathBuf};

@@ -4,8 +4,8 @@
 //! fixtures with the published CRDs: .ci/live).
 
 use kafkagen::check::manifest::{self, ManifestError};
-use kafkagen::input::source::SourceId;
 use kafkagen::render::Document;
+use kafkagen::source::SourceId;
 use kafkagen::yaml;
 
 const FIXTURES: &str = include_str!("fixtures/custom-resources.yaml");

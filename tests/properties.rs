@@ -3,9 +3,9 @@
 //! same objects, and is byte-identical on a second render. Specs are drawn
 //! over modes, sizes, exposure, storage, topics and hostile config values.
 
-use kafkagen::input::source::{SourceId, Sources};
 use kafkagen::out::emit::{self, Format};
 use kafkagen::pipeline::{self, Options};
+use kafkagen::source::{SourceId, Sources};
 use kafkagen::yaml::parse_stream;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};

@@ -4,9 +4,9 @@
 //! must also accept everything the built-in templates print, or the speed it
 //! exists for is lost without any test failing.
 
-use kafkagen::input::source::{SourceId, Sources};
 use kafkagen::pipeline::{self, Options};
 use kafkagen::render;
+use kafkagen::source::{SourceId, Sources};
 use kafkagen::yaml;
 use kafkagen::yaml::readback;
 use proptest::prelude::*;

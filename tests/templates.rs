@@ -1,11 +1,11 @@
 //! The workload template prints every environment source and volume kind
 //! of the model, including those no built-in component uses yet.
 
-use kafkagen::input::source::Sources;
 use kafkagen::model::containers::Projection;
 use kafkagen::model::{EnvSource, EnvVar, Volume, VolumeSource};
 use kafkagen::pipeline::{self, Options};
 use kafkagen::render;
+use kafkagen::source::Sources;
 use serde_json::{Value, json};
 
 #[test]

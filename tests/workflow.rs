@@ -395,7 +395,7 @@ fn schema_validator(dir: &Path) -> jsonschema::Validator {
 }
 
 fn spec_json(text: &str) -> serde_json::Value {
-    kafkagen::yaml::parse_one(text, kafkagen::input::source::SourceId(0))
+    kafkagen::yaml::parse_one(text, kafkagen::source::SourceId(0))
         .expect("spec parses")
         .to_json()
 }

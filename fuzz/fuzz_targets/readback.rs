@@ -3,7 +3,7 @@
 //! the same documents; a difference (or any panic) is a bug.
 #![no_main]
 
-use kafkagen::input::source::SourceId;
+use kafkagen::source::SourceId;
 use kafkagen::yaml::{self, readback};
 use libfuzzer_sys::fuzz_target;
 

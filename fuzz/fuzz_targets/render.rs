@@ -5,7 +5,7 @@
 
 use kafkagen::out::emit::{self, Format};
 use kafkagen::pipeline::{self, Options};
-use kafkagen::input::source::Sources;
+use kafkagen::source::Sources;
 use libfuzzer_sys::fuzz_target;
 
 fn render(bytes: &[u8]) -> Option<String> {
@@ -23,7 +23,7 @@ fn render(bytes: &[u8]) -> Option<String> {
 
 fuzz_target!(|bytes: &[u8]| {
     if let Some(text) = render(bytes) {
-        let docs = kafkagen::yaml::parse_stream(&text, kafkagen::input::source::SourceId(0))
+        let docs = kafkagen::yaml::parse_stream(&text, kafkagen::source::SourceId(0))
             .expect("emitted YAML parses back");
         assert!(!docs.is_empty());
         assert_eq!(

@@ -56,7 +56,7 @@ pub fn lookup<'a>(node: &'a Node, path: &[&str]) -> Option<&'a Node> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::input::source::SourceId;
+    use crate::source::SourceId;
     use crate::yaml::parse_one;
 
     fn json(base: &str, over: &str) -> serde_json::Value {

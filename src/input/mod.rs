@@ -5,11 +5,10 @@
 pub mod merge;
 pub mod overrides;
 pub mod profile;
-pub mod source;
 
 use crate::diagnostic::Diagnostic;
 use crate::input::merge::{lookup, merge, remove};
-use crate::input::source::Sources;
+use crate::source::Sources;
 use crate::spec::Spec;
 use crate::spec::decode::{Decoded, decode};
 use crate::yaml::{Node, Value, parse_one};

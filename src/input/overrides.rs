@@ -3,7 +3,7 @@
 //! validated exactly like the same value written in the spec file.
 
 use crate::diagnostic::Diagnostic;
-use crate::input::source::{SourceId, Sources, Span};
+use crate::source::{SourceId, Sources, Span};
 use crate::yaml::{Entry, Node, Value, parse_one};
 
 /// Parses one `--set` argument into a partial spec.
@@ -70,7 +70,7 @@ fn split_path(path: &str) -> Result<Vec<String>, String> {
 }
 
 fn span(source: SourceId, start: usize, end: usize) -> Span {
-    use crate::input::source::Pos;
+    use crate::source::Pos;
     Span {
         source,
         start: Pos {

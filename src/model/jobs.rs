@@ -124,7 +124,7 @@ fn job_hash(template: &str, c: &Cluster, client: &JobClient, list: &str) -> Stri
         "kafka/client-job.yaml.j2",
         "container-security.yaml.j2",
     ]
-    .map(|t| crate::render::builtin(t).unwrap_or_default())
+    .map(|t| crate::templates::builtin(t).unwrap_or_default())
     .concat();
     let input = format!(
         "{}\n{}\n{list}\n{}",

@@ -3,7 +3,7 @@
 //! namespace and name; a `List` counts as its items.
 
 use crate::diagnostic::Diagnostic;
-use crate::input::source::Sources;
+use crate::source::Sources;
 use crate::yaml::{Node, Value, parse_stream};
 use std::fs;
 use std::path::Path;

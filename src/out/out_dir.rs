@@ -141,7 +141,7 @@ fn owned_files(dir: &Path) -> BTreeSet<String> {
         return owned;
     }
     owned.insert(KUSTOMIZATION.to_string());
-    if let Ok(node) = parse_one(&text, crate::input::source::SourceId(0))
+    if let Ok(node) = parse_one(&text, crate::source::SourceId(0))
         && let Some(resources) = node.get("resources")
         && let Value::Seq(items) = &resources.value
     {

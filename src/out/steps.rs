@@ -254,8 +254,8 @@ pub fn unsafe_step(committed: &[Object], rendered: &[Rendered]) -> Option<(usize
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::input::source::Sources;
     use crate::pipeline::{self, Options};
+    use crate::source::Sources;
 
     fn render(spec: &str) -> pipeline::Outcome {
         pipeline::run(

@@ -5,92 +5,15 @@
 //! Each template's output is read back by `readback` when it can, and by the
 //! full YAML parser otherwise.
 
-use crate::input::source::SourceId;
 use crate::model::Model;
+use crate::source::SourceId;
+use crate::templates::builtin;
 use crate::yaml;
 use crate::yaml::readback;
 use minijinja::syntax::SyntaxConfig;
 use minijinja::value::Serde;
 use minijinja::{Environment, UndefinedBehavior, Value, context};
 use std::path::{Path, PathBuf};
-
-/// Every embedded template by name.
-const TEMPLATES: &[(&str, &str)] = &[
-    (
-        "namespace.yaml.j2",
-        include_str!("../../templates/namespace.yaml.j2"),
-    ),
-    (
-        "service-account.yaml.j2",
-        include_str!("../../templates/service-account.yaml.j2"),
-    ),
-    (
-        "network-policies.yaml.j2",
-        include_str!("../../templates/network-policies.yaml.j2"),
-    ),
-    (
-        "component/pods-config.yaml.j2",
-        include_str!("../../templates/component/pods-config.yaml.j2"),
-    ),
-    (
-        "component/services.yaml.j2",
-        include_str!("../../templates/component/services.yaml.j2"),
-    ),
-    (
-        "component/disruption-budget.yaml.j2",
-        include_str!("../../templates/component/disruption-budget.yaml.j2"),
-    ),
-    (
-        "component/volume-claim.yaml.j2",
-        include_str!("../../templates/component/volume-claim.yaml.j2"),
-    ),
-    (
-        "component/workload.yaml.j2",
-        include_str!("../../templates/component/workload.yaml.j2"),
-    ),
-    (
-        "kafka/external-services.yaml.j2",
-        include_str!("../../templates/kafka/external-services.yaml.j2"),
-    ),
-    (
-        "kafka/topics-job.yaml.j2",
-        include_str!("../../templates/kafka/topics-job.yaml.j2"),
-    ),
-    (
-        "kafka/users-job.yaml.j2",
-        include_str!("../../templates/kafka/users-job.yaml.j2"),
-    ),
-    (
-        "kafka/acls-job.yaml.j2",
-        include_str!("../../templates/kafka/acls-job.yaml.j2"),
-    ),
-    (
-        "kafka/tls-reload-job.yaml.j2",
-        include_str!("../../templates/kafka/tls-reload-job.yaml.j2"),
-    ),
-    (
-        "kafka/client-job.yaml.j2",
-        include_str!("../../templates/kafka/client-job.yaml.j2"),
-    ),
-    (
-        "metrics.yaml.j2",
-        include_str!("../../templates/metrics.yaml.j2"),
-    ),
-    (
-        "security.yaml.j2",
-        include_str!("../../templates/security.yaml.j2"),
-    ),
-    // Included by the others, not rendered on its own.
-    (
-        "container-security.yaml.j2",
-        include_str!("../../templates/container-security.yaml.j2"),
-    ),
-];
-
-/// The text of a built-in template.
-pub fn builtin(name: &str) -> Option<&'static str> {
-    TEMPLATES.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
-}
 
 const COMPONENT_TEMPLATES: &[&str] = &[
     "component/pods-config.yaml.j2",

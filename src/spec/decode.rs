@@ -4,7 +4,7 @@
 //! at the first.
 
 use crate::diagnostic::Diagnostic;
-use crate::input::source::Span;
+use crate::source::Span;
 use crate::suggest::suggest;
 use crate::yaml::{Entry, Node, Value};
 use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};

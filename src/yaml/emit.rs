@@ -239,7 +239,7 @@ flag: \"on\"
     fn round_trips_through_the_reader() {
         let v = json!({"a": ["x\ny", "tail\n", "  lead\n", "q\"uote", "y", 3, true, null, {"b": [[1, 2], []]}]});
         let text = document(&v);
-        let back = crate::yaml::parse_one(&text, crate::input::source::SourceId(0)).unwrap();
+        let back = crate::yaml::parse_one(&text, crate::source::SourceId(0)).unwrap();
         assert_eq!(back.to_json(), v, "{text}");
     }
 }

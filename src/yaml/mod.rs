@@ -7,7 +7,7 @@
 pub mod emit;
 pub mod readback;
 
-use crate::input::source::{Pos, SourceId, Span};
+use crate::source::{Pos, SourceId, Span};
 use saphyr_parser::{Event, Parser, ScalarStyle, Span as RawSpan};
 use std::collections::HashMap;
 

@@ -29,7 +29,7 @@ fn render(spec: &Path, sets: Vec<String>) -> Result<Values> {
         },
         templates: None,
     };
-    let mut sources = kafkagen::input::source::Sources::default();
+    let mut sources = kafkagen::source::Sources::default();
     match kafkagen::pipeline::run(&opts, &mut sources) {
         Ok(out) => Ok(out
             .manifests

@@ -4,9 +4,9 @@
 
 use super::{RULES, check};
 use crate::check::manifest::{self, Manifest};
-use crate::input::source::Sources;
 use crate::pipeline::{self, Options};
 use crate::render::Document;
+use crate::source::Sources;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 
