@@ -56,6 +56,13 @@ struct Roll {
     min_ready: Duration,
     /// Pods replaced, in order.
     done: Vec<String>,
+    /// Whether its pods are brokers: before it replaces the next pod, every
+    /// replica of the roll's topic must be back in its partition's ISR.
+    brokers: bool,
+    /// Moves on checked so, and what was out of the ISR at each early one.
+    moves: usize,
+    early: Vec<String>,
+    unanswered: usize,
 }
 
 /// The pod definitions the new objects make, by pod name.
@@ -82,6 +89,34 @@ fn value<'a>(objects: &'a Objects, kind: &str, name: &str) -> Option<&'a Value> 
 fn runs(pod: &PodDef, def: &PodDef) -> bool {
     pod.labels == def.labels
         && serde_json::to_value(&pod.spec).ok() == serde_json::to_value(&def.spec).ok()
+}
+
+/// What readiness promises a roll of brokers: the next broker stops only
+/// when the one replaced before it is back in every ISR (partition:broker
+/// pairs out of it are named, for the roll's topic).
+fn in_sync_check(s: &mut Session, what: &str, r: &Roll, topic: &str) {
+    if !r.brokers || r.moves == 0 {
+        return;
+    }
+    let head = format!(
+        "{what}: {} replaced the next broker only when every replica of {topic} was in its ISR",
+        r.statefulset
+    );
+    if !r.early.is_empty() {
+        s.report.fail(format!(
+            "{head}: {} of {} moves were early, stopping {}",
+            r.early.len(),
+            r.moves,
+            r.early.join("; ")
+        ));
+    } else if r.unanswered > 0 {
+        s.report.skip(format!(
+            "{head}: {} of {} moves unchecked (the ISR query did not answer)",
+            r.unanswered, r.moves
+        ));
+    } else {
+        s.report.pass(format!("{head} ({} moves)", r.moves));
+    }
 }
 
 /// Applies one render; `false` when it could not go on (the render does
@@ -179,6 +214,14 @@ pub fn run(
             start.push(d.clone());
         }
     }
+    let broker_sets: BTreeSet<String> = kafka_nodes(&s.cluster)
+        .iter()
+        .filter(|n| n.broker)
+        .filter_map(|n| match &n.pod.def.owner {
+            Owner::StatefulSet(set) => Some(set.clone()),
+            _ => None,
+        })
+        .collect();
     for st in &new.statefulsets {
         let name = st.metadata.name.clone().unwrap_or_default();
         let spec = st.spec.as_ref().context("a StatefulSet without a spec")?;
@@ -211,11 +254,15 @@ pub fn run(
             )
         });
         rolls.push(Roll {
+            brokers: broker_sets.contains(&name),
             statefulset: name,
             queue: queue.into_iter().map(|p| p.name.clone()).collect(),
             current: None,
             min_ready: Duration::from_secs(spec.min_ready_seconds.unwrap_or(0).max(0) as u64),
             done: Vec::new(),
+            moves: 0,
+            early: Vec::new(),
+            unanswered: 0,
         });
     }
     let services = services_of(&s.cluster.objects, &s.cluster.services);
@@ -317,6 +364,17 @@ pub fn run(
                 continue;
             }
             let pod = r.queue.remove(0);
+            if r.brokers && !r.done.is_empty() {
+                r.moves += 1;
+                match inside.call(&format!("lagging {bootstrap} {topic}")) {
+                    Ok(a) => match field(&a, "lagging") {
+                        Some("none") => {}
+                        Some(l) => r.early.push(format!("{pod} (out of the ISR: {l})")),
+                        None => r.unanswered += 1,
+                    },
+                    Err(_) => r.unanswered += 1,
+                }
+            }
             eprintln!("  {what}: {} replaces {pod}", r.statefulset);
             s.cluster.kubelet.delete(&pod);
             let def = defs.get(&pod).cloned().context("the new pod")?;
@@ -341,6 +399,7 @@ pub fn run(
                 r.min_ready.as_secs()
             ));
         }
+        in_sync_check(s, &what, r, &topic);
     }
     // Pods that started with the cluster: wait until every one is ready.
     let ready = s.tick_until(POD_TIMEOUT, |c| {

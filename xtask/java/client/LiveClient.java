@@ -32,6 +32,8 @@ import org.apache.kafka.common.serialization.*;
  *   produce BOOTSTRAP TOPIC N TAG     N records TAG-0.. with acks=all
  *   consume BOOTSTRAP TOPIC TAG N     reads back until N records of TAG
  *   leaders BOOTSTRAP TOPIC           leader of each partition: P=ID,...
+ *   lagging BOOTSTRAP TOPIC           lagging=P:ID+ID,... the replicas out of
+ *                                     each partition's ISR (or none)
  *   produce-start BOOTSTRAP TOPIC TAG keeps producing TAG-0, TAG-1, ...
  *   produce-stop                      acked=N failed=F
  *   verify BOOTSTRAP TOPIC TAG        every acknowledged TAG record is there
@@ -170,6 +172,21 @@ public final class LiveClient {
         }
     }
 
+    private static String lagging(String bootstrap, String name) throws Exception {
+        try (Admin a = admin(bootstrap)) {
+            TopicDescription d = a.describeTopics(List.of(name)).allTopicNames()
+                    .get(TIMEOUT.toSeconds(), TimeUnit.SECONDS).get(name);
+            String out = d.partitions().stream()
+                    .filter(p -> !p.isr().containsAll(p.replicas()))
+                    .map(p -> p.partition() + ":" + p.replicas().stream()
+                            .filter(n -> !p.isr().contains(n))
+                            .map(n -> String.valueOf(n.id()))
+                            .collect(Collectors.joining("+")))
+                    .collect(Collectors.joining(","));
+            return "lagging=" + (out.isEmpty() ? "none" : out);
+        }
+    }
+
     private static String produce(String bootstrap, String topic, int n, String tag) throws Exception {
         try (KafkaProducer<String, String> p = producer(bootstrap)) {
             List<Future<RecordMetadata>> sent = new ArrayList<>();
@@ -299,6 +316,8 @@ public final class LiveClient {
         final String bootstrap, topic, tag;
         final int minIsr;
         final AtomicBoolean stop = new AtomicBoolean();
+        /** Set once the producer has flushed: no acknowledgement comes later. */
+        final AtomicBoolean produced = new AtomicBoolean();
         final Set<Integer> acked = ConcurrentHashMap.newKeySet();
         final Set<Integer> read = ConcurrentHashMap.newKeySet();
         final AtomicInteger failed = new AtomicInteger();
@@ -355,6 +374,8 @@ public final class LiveClient {
                 p.flush();
             } catch (Exception e) {
                 failed.incrementAndGet();
+            } finally {
+                produced.set(true);
             }
         }
 
@@ -403,9 +424,10 @@ public final class LiveClient {
                 }
                 c.assign(parts);
                 c.seekToBeginning(parts);
-                // Reads on after the producers stop, until it has every
-                // acknowledged record or load-stop gives up.
-                while (!(stop.get() && read.containsAll(acked)) && !Thread.currentThread().isInterrupted()) {
+                // Reads on after the producer has flushed (records in flight
+                // at the stop are acknowledged during the flush), until it
+                // has every acknowledged record or load-stop gives up.
+                while (!(produced.get() && read.containsAll(acked)) && !Thread.currentThread().isInterrupted()) {
                     for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(200))) {
                         String v = r.value();
                         if (v != null && v.startsWith(tag + "-")) {
@@ -545,6 +567,7 @@ public final class LiveClient {
             case "topic": return topic(w[1], w[2]);
             case "create": return create(w[1], w[2], Integer.parseInt(w[3]), Short.parseShort(w[4]), w.length > 5 ? w[5] : "");
             case "leaders": return leaders(w[1], w[2]);
+            case "lagging": return lagging(w[1], w[2]);
             case "produce": return produce(w[1], w[2], Integer.parseInt(w[3]), w[4]);
             case "consume": return consume(w[1], w[2], w[3], Integer.parseInt(w[4]));
             case "produce-start": return produceStart(w[1], w[2], w[3]);
