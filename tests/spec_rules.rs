@@ -20,6 +20,20 @@ use Expect::*;
 
 const CASES: &[(&str, &str, Expect)] = &[
     (
+        "a managed key with a reason of its own",
+        "name: k\nkafka:\n  config:\n    metadata.log.dir: /var/lib/kafka/meta\n",
+        RefusedOnce(
+            "`metadata.log.dir` is set by kafkagen and cannot be overridden in `kafka.config`: the metadata log stays in `log.dirs` on the data volume",
+        ),
+    ),
+    (
+        "a managed key with a field to use instead",
+        "name: k\nkafka:\n  config:\n    num.partitions: 12\n",
+        RefusedOnce(
+            "`num.partitions` is set by kafkagen and cannot be overridden in `kafka.config`\n",
+        ),
+    ),
+    (
         "an admin certificate of your own that nothing mounts",
         "name: k\nsecurity:\n  listeners:\n    internal: { tls: true }\n  certificates:\n    secrets: { brokers: k-tls, admin: k-admin }\n",
         Warned(

@@ -7,58 +7,148 @@ use crate::validate::image::Flavor;
 use crate::validate::kafka_config::{self, Scope};
 use indexmap::IndexMap;
 
-/// Broker properties kafkagen sets itself, with the spec field to use instead.
-const MANAGED: &[(&str, Option<&str>)] = &[
-    ("broker.id", None),
-    ("broker.id.generation.enable", None),
-    ("reserved.broker.max.id", None),
-    ("node.id", None),
-    ("listeners", None),
-    ("advertised.listeners", Some("kafka.exposure")),
-    ("listener.security.protocol.map", None),
-    ("inter.broker.listener.name", None),
-    ("zookeeper.connect", None),
-    ("log.dirs", Some("kafka.storage")),
-    ("log.dir", Some("kafka.storage")),
-    ("num.partitions", Some("kafka.partitions")),
-    (
-        "default.replication.factor",
-        Some("kafka.replicationFactor"),
-    ),
-    ("min.insync.replicas", Some("kafka.minInsyncReplicas")),
-    (
-        "offsets.topic.replication.factor",
-        Some("kafka.replicationFactor"),
-    ),
-    (
-        "transaction.state.log.replication.factor",
-        Some("kafka.replicationFactor"),
-    ),
-    (
-        "transaction.state.log.min.isr",
-        Some("kafka.minInsyncReplicas"),
-    ),
-    ("process.roles", Some("mode")),
-    ("controller.quorum.voters", None),
-    ("controller.listener.names", None),
-    ("port", None),
-    ("host.name", None),
-    ("advertised.host.name", Some("kafka.exposure")),
-    ("advertised.port", Some("kafka.exposure")),
-    ("security.inter.broker.protocol", None),
-    ("metadata.log.dir", Some("kafka.storage")),
-];
+/// A broker property kafkagen sets itself: the spec field to use instead,
+/// and why it is refused where the generic words do not say it.
+struct Managed {
+    key: &'static str,
+    instead: Option<&'static str>,
+    why: Option<&'static str>,
+}
 
-/// Why a managed key is refused, where the generic words do not say it.
-const MANAGED_WHY: &[(&str, &str)] = &[
-    (
-        "security.inter.broker.protocol",
-        "Kafka refuses it next to `inter.broker.listener.name`, which kafkagen sets",
-    ),
-    (
-        "metadata.log.dir",
-        "the metadata log stays in `log.dirs` on the data volume, so that a voter never loses it",
-    ),
+/// Broker properties kafkagen sets itself.
+const MANAGED: &[Managed] = &[
+    Managed {
+        key: "broker.id",
+        instead: None,
+        why: None,
+    },
+    Managed {
+        key: "broker.id.generation.enable",
+        instead: None,
+        why: None,
+    },
+    Managed {
+        key: "reserved.broker.max.id",
+        instead: None,
+        why: None,
+    },
+    Managed {
+        key: "node.id",
+        instead: None,
+        why: None,
+    },
+    Managed {
+        key: "listeners",
+        instead: None,
+        why: None,
+    },
+    Managed {
+        key: "advertised.listeners",
+        instead: Some("kafka.exposure"),
+        why: None,
+    },
+    Managed {
+        key: "listener.security.protocol.map",
+        instead: None,
+        why: None,
+    },
+    Managed {
+        key: "inter.broker.listener.name",
+        instead: None,
+        why: None,
+    },
+    Managed {
+        key: "zookeeper.connect",
+        instead: None,
+        why: None,
+    },
+    Managed {
+        key: "log.dirs",
+        instead: Some("kafka.storage"),
+        why: None,
+    },
+    Managed {
+        key: "log.dir",
+        instead: Some("kafka.storage"),
+        why: None,
+    },
+    Managed {
+        key: "num.partitions",
+        instead: Some("kafka.partitions"),
+        why: None,
+    },
+    Managed {
+        key: "default.replication.factor",
+        instead: Some("kafka.replicationFactor"),
+        why: None,
+    },
+    Managed {
+        key: "min.insync.replicas",
+        instead: Some("kafka.minInsyncReplicas"),
+        why: None,
+    },
+    Managed {
+        key: "offsets.topic.replication.factor",
+        instead: Some("kafka.replicationFactor"),
+        why: None,
+    },
+    Managed {
+        key: "transaction.state.log.replication.factor",
+        instead: Some("kafka.replicationFactor"),
+        why: None,
+    },
+    Managed {
+        key: "transaction.state.log.min.isr",
+        instead: Some("kafka.minInsyncReplicas"),
+        why: None,
+    },
+    Managed {
+        key: "process.roles",
+        instead: Some("mode"),
+        why: None,
+    },
+    Managed {
+        key: "controller.quorum.voters",
+        instead: None,
+        why: None,
+    },
+    Managed {
+        key: "controller.listener.names",
+        instead: None,
+        why: None,
+    },
+    Managed {
+        key: "port",
+        instead: None,
+        why: None,
+    },
+    Managed {
+        key: "host.name",
+        instead: None,
+        why: None,
+    },
+    Managed {
+        key: "advertised.host.name",
+        instead: Some("kafka.exposure"),
+        why: None,
+    },
+    Managed {
+        key: "advertised.port",
+        instead: Some("kafka.exposure"),
+        why: None,
+    },
+    Managed {
+        key: "security.inter.broker.protocol",
+        instead: None,
+        why: Some("Kafka refuses it next to `inter.broker.listener.name`, which kafkagen sets"),
+    },
+    Managed {
+        key: "metadata.log.dir",
+        instead: Some("kafka.storage"),
+        why: Some(
+            "the metadata log stays in `log.dirs` on the data volume, so that a voter never loses it",
+        ),
+    },
 ];
 
 /// `kafka.config` keys whose variable (`KAFKA_` + the key) the images read
@@ -94,11 +184,8 @@ impl Validator<'_> {
         let mut out = Vec::new();
         for (key, value) in config {
             let path = format!("kafka.config.{key}");
-            if let Some((_, instead)) = MANAGED.iter().find(|(k, _)| k == key) {
-                let why = MANAGED_WHY
-                    .iter()
-                    .find(|(k, _)| k == key)
-                    .map_or(String::new(), |(_, w)| format!(": {w}"));
+            if let Some(m) = MANAGED.iter().find(|m| m.key == key) {
+                let why = m.why.map_or(String::new(), |w| format!(": {w}"));
                 let d = self
                     .key_error(
                         &path,
@@ -107,7 +194,7 @@ impl Validator<'_> {
                         ),
                     )
                     .with_label("managed by kafkagen");
-                if let Some(field) = instead {
+                if let Some(field) = m.instead {
                     d.help = Some(format!("set `{field}` instead"));
                 }
                 continue;
