@@ -89,6 +89,26 @@ pub fn parse(reference: &str) -> Option<Image> {
     })
 }
 
+/// The Apache Kafka (major, minor) inside a Confluent Platform version:
+/// 7.x is Kafka 3.x and 8.x Kafka 4.x, with the same minor version.
+pub fn confluent_kafka((major, minor): (u32, u32)) -> Option<(u32, u32)> {
+    Some((major.checked_sub(4)?, minor))
+}
+
+/// The nearest of `lines` to a Kafka `version`: the same major version
+/// first, then the closest minor. `None` when `lines` is empty.
+pub fn nearest_line(
+    version: (u32, u32),
+    lines: impl IntoIterator<Item = (u32, u32)>,
+) -> Option<(u32, u32)> {
+    lines.into_iter().min_by_key(|(major, minor)| {
+        (
+            *major != version.0,
+            (major * 100 + minor).abs_diff(version.0 * 100 + version.1),
+        )
+    })
+}
+
 impl Image {
     /// The Apache Kafka (major, minor) the image runs: its own version for
     /// apache/kafka; for Confluent Platform, whose 7.x is Kafka 3.x and 8.x
@@ -97,9 +117,7 @@ impl Image {
         let (major, minor) = self.version?;
         match self.flavor {
             Flavor::ApacheKafka | Flavor::ApacheKafkaNative => Some((major, minor)),
-            Flavor::ConfluentKafka | Flavor::ConfluentZooKeeper => {
-                Some((major.checked_sub(4)?, minor))
-            }
+            Flavor::ConfluentKafka | Flavor::ConfluentZooKeeper => confluent_kafka((major, minor)),
             Flavor::Unknown => None,
         }
     }
@@ -108,6 +126,18 @@ impl Image {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_nearest_line_keeps_the_major_version_first() {
+        let lines = [(3, 7), (3, 9), (4, 1)];
+        assert_eq!(nearest_line((3, 8), lines), Some((3, 7)));
+        assert_eq!(nearest_line((3, 9), lines), Some((3, 9)));
+        // 4.0 is one minor from 4.1 and from 3.9 alike: the major wins.
+        assert_eq!(nearest_line((4, 0), lines), Some((4, 1)));
+        assert_eq!(nearest_line((4, 3), lines), Some((4, 1)));
+        assert_eq!(nearest_line((3, 0), [(4, 1)]), Some((4, 1)));
+        assert_eq!(nearest_line((3, 0), []), None);
+    }
 
     #[test]
     fn knows_the_kafka_inside() {

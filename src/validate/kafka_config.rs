@@ -107,15 +107,13 @@ fn parse_line(text: &'static str) -> Keys {
 /// The model of the nearest line to `version`: the same major version
 /// first, then the closest minor.
 pub fn model(version: (u32, u32)) -> Model {
-    let ((major, minor), text) = LINES
-        .iter()
-        .min_by_key(|((ma, mi), _)| {
-            (
-                *ma != version.0,
-                (ma * 100 + mi).abs_diff(version.0 * 100 + version.1),
-            )
-        })
+    let (major, minor) = super::image::nearest_line(version, LINES.iter().map(|(v, _)| *v))
         .expect("at least one line");
+    let text = LINES
+        .iter()
+        .find(|(v, _)| *v == (major, minor))
+        .map(|(_, t)| *t)
+        .expect("a line of LINES");
     let (broker, topic) = parse_line(text);
     Model {
         line: format!("{major}.{minor}"),

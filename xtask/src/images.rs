@@ -53,7 +53,7 @@ pub fn identify(reference: &str) -> Result<(Kind, &'static KafkaLine, Option<Str
     if path.ends_with("cp-base-new") {
         let (major, minor) = img
             .version
-            .and_then(|(major, minor)| Some((major.checked_sub(4)?, minor)))
+            .and_then(image::confluent_kafka)
             .with_context(|| format!("`{reference}`: no Confluent Platform version in its tag"))?;
         return Ok((Kind::ConfluentBase, versions::line_for(major, minor), None));
     }

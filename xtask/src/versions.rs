@@ -3,6 +3,8 @@
 //! 7.9 images ship, the logging each line needs, and which image tag maps to
 //! which line. The main classes of the tools the images call by name.
 
+use kafkagen::validate::image;
+
 /// A Kafka release the harness fetches and runs.
 #[derive(Debug)]
 pub struct KafkaLine {
@@ -101,13 +103,12 @@ pub fn line_for(major: u32, minor: u32) -> &'static KafkaLine {
         let mut it = v.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
         (it.next().unwrap_or(0), it.next().unwrap_or(0))
     };
+    let nearest = image::nearest_line((major, minor), LINES.iter().map(|l| parse(l.version)))
+        .expect("at least one line");
     LINES
         .iter()
-        .min_by_key(|l| {
-            let (ma, mi) = parse(l.version);
-            (ma != major, (ma * 100 + mi).abs_diff(major * 100 + minor))
-        })
-        .expect("at least one line")
+        .find(|l| parse(l.version) == nearest)
+        .expect("a line of LINES")
 }
 
 /// The Prometheus JMX exporter's java agent that confluentinc/cp-base-new
