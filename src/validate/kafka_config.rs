@@ -1,6 +1,6 @@
 //! Kafka's own configuration model: the broker and topic keys of each Kafka
 //! line with their types and validators, as Kafka's ConfigDefs declare them
-//! in the released jars (`src/kafka_config/kafka-<line>.tsv`, written by
+//! in the released jars (`src/validate/kafka_config/kafka-<line>.tsv`, written by
 //! `cargo xtask config-model`). `kafka.config` and topic configs are checked
 //! against the line of the image that runs them.
 
