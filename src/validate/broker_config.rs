@@ -1,7 +1,7 @@
 //! `kafka.config`: broker properties, less those kafkagen sets itself and
 //! the variables the images read for themselves.
 
-use super::{Note, Validator, is_property_key};
+use super::{Annotate, Validator, is_property_key};
 use crate::spec::Scalar;
 use crate::validate::image::Flavor;
 use crate::validate::kafka_config::{self, Scope};

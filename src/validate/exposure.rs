@@ -1,7 +1,7 @@
 //! `kafka.exposure`: how clients outside the cluster reach the brokers
 //! (NodePorts or a load balancer each), and the host each broker advertises.
 
-use super::{Note, Validator, is_qualified_name, plural};
+use super::{Annotate, Validator, is_qualified_name, plural};
 use crate::spec::{ExposureMode, ExposureSpec};
 use crate::validate::cluster::Exposure;
 use std::collections::HashMap;

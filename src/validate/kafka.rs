@@ -2,7 +2,7 @@
 //! and the image against the mode. Its storage, resources, config and
 //! exposure have files of their own.
 
-use super::{Note, Validator, config_model, plural};
+use super::{Annotate, Validator, config_model, plural};
 use crate::spec::{DEFAULT_KAFKA_IMAGE, DEFAULT_KRAFT_IMAGE, KafkaSpec, Mode, Workload};
 use crate::validate::cluster::{Kafka, MAX_BROKERS};
 use crate::validate::image::{self, Flavor};

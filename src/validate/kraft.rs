@@ -1,6 +1,6 @@
 //! `kraft`: the quorum's size, the cluster id, and the voters' storage.
 
-use super::{Note, Validator};
+use super::{Annotate, Validator};
 use crate::spec::KraftSpec;
 use crate::validate::cluster::{Controllers, Kraft, Storage};
 use base64::engine::DecodePaddingMode;

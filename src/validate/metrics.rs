@@ -1,7 +1,7 @@
 //! `metrics`: the exporter's port and the image its agent comes from, and
 //! what reads the metrics (scrape objects, alerts, dashboard).
 
-use super::{Note, Validator};
+use super::{Annotate, Validator};
 use crate::model::listeners::{
     CONTROLLER, EXTERNAL, INTERNAL, REPLICATION, ZK_CLIENT, ZK_ELECTION, ZK_PEER,
 };

@@ -342,13 +342,13 @@ fn is_property_key(s: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
 }
 
-/// Adds to a diagnostic already pushed.
-trait Note {
+/// Adds a label or help to a diagnostic already pushed.
+trait Annotate {
     fn with_label(self, label: &str) -> Self;
     fn with_help(self, help: impl Into<String>) -> Self;
 }
 
-impl Note for &mut Diagnostic {
+impl Annotate for &mut Diagnostic {
     fn with_label(self, label: &str) -> Self {
         self.label = Some(label.to_string());
         self

@@ -1,7 +1,7 @@
 //! `networkPolicy`: whether NetworkPolicies are rendered, and the extra
 //! peers they let reach the brokers.
 
-use super::{Note, Validator};
+use super::{Annotate, Validator};
 use crate::spec::NetworkPolicySpec;
 use crate::validate::cluster::Peer;
 

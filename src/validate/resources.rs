@@ -1,7 +1,7 @@
 //! `resources` and `heapPercent` of brokers, ZooKeeper and controllers:
 //! requests, limits, and the JVM heap sized from the memory limit.
 
-use super::{Note, Validator, quantity};
+use super::{Annotate, Validator, quantity};
 use crate::spec::{ResourcesSpec, Scalar};
 use crate::validate::cluster::Resources;
 

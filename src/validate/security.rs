@@ -1,7 +1,7 @@
 //! `security`: TLS and authentication per listener, where certificates
 //! come from, and the users the brokers know.
 
-use super::{Note, Validator};
+use super::{Annotate, Validator};
 use crate::dns::{is_dns_label, is_dns_subdomain};
 use crate::model::listeners::{self, QuorumKind};
 use crate::model::names::Names;

@@ -1,6 +1,6 @@
 //! `storage` of brokers, ZooKeeper and controllers: a claim or an emptyDir.
 
-use super::{Note, Validator, quantity};
+use super::{Annotate, Validator, quantity};
 use crate::dns::is_dns_subdomain;
 use crate::spec::StorageSpec;
 use crate::validate::cluster::Storage;

@@ -1,6 +1,6 @@
 //! `topics`: names, partitions, replication and each topic's config.
 
-use super::{Note, Validator, is_property_key, plural};
+use super::{Annotate, Validator, is_property_key, plural};
 use crate::spec::{KafkaSpec, TopicSpec};
 use crate::validate::cluster::Topic;
 use crate::validate::kafka_config::{self, Scope};

@@ -1,6 +1,6 @@
 //! `zookeeper`: the ensemble's size and workload, and its image.
 
-use super::{Note, Validator};
+use super::{Annotate, Validator};
 use crate::spec::{Workload, ZooKeeperSpec};
 use crate::validate::cluster::ZooKeeper;
 use crate::validate::image::Flavor;

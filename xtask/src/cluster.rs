@@ -4,7 +4,7 @@
 use crate::images::Image;
 use crate::kubelet::{self, PodStatus};
 use crate::network::{self, NODE_IP, ServiceRule};
-use crate::objects::{Labels, Objects, PodDef, selects};
+use crate::objects::{Labels, Objects, PodDef, service_selects};
 use crate::pods::{ContainerRun, Kubelet, Launch, Phase, Pod};
 use anyhow::{Context, Result, bail};
 use k8s_openapi::api::core::v1::{Container, Service, ServicePort, Volume};
@@ -507,7 +507,7 @@ impl Cluster {
     pub fn selected(&self, s: &ServiceInfo) -> Vec<(&Pod, bool)> {
         let sel = s.selector();
         self.live_pods()
-            .filter(|p| selects(&sel, &p.def.labels) && p.phase == Phase::Running)
+            .filter(|p| service_selects(&sel, &p.def.labels) && p.phase == Phase::Running)
             .map(|p| (p, self.kubelet.ready(&p.def.name)))
             .collect()
     }

@@ -80,7 +80,7 @@ fn outside_address(objects: &Objects) -> Ipv4Addr {
 }
 
 pub fn run(opts: Options) -> Result<bool> {
-    if unsafe_geteuid() != 0 {
+    if effective_uid() != 0 {
         bail!("the live boot needs root: it makes network namespaces, mounts and iptables rules");
     }
     let mut objects = objects::load(&opts.manifests)?;
@@ -169,7 +169,7 @@ pub fn run(opts: Options) -> Result<bool> {
     Ok(s.report.failed() == 0)
 }
 
-fn unsafe_geteuid() -> u32 {
+fn effective_uid() -> u32 {
     // No libc dependency: the effective uid from /proc.
     std::fs::read_to_string("/proc/self/status")
         .ok()

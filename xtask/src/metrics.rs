@@ -8,7 +8,7 @@
 //! back. `--alert-for SECONDS` shortens every alert's `for` so that this
 //! takes seconds, not minutes.
 
-use crate::objects::{Labels, Objects, selects};
+use crate::objects::{Labels, Objects, matches_labels};
 use crate::pods::{Pod, http_get};
 use crate::session::Session;
 use anyhow::{Context, Result, bail};
@@ -120,7 +120,7 @@ fn targets(s: &Session, scrape: &Scrape) -> Vec<Target> {
                     target_labels,
                     ..
                 } => {
-                    if !selects(selector, &p.def.labels) {
+                    if !matches_labels(selector, &p.def.labels) {
                         return None;
                     }
                     let (container, number) = named_port(p, port)?;

@@ -330,10 +330,16 @@ pub fn job_pod(j: &Job, run: u32) -> Result<PodDef> {
     })
 }
 
-/// Whether `selector` (a Service's or a label selector's matchLabels)
-/// selects `labels`. An empty selector selects nothing, as for Services.
-pub fn selects(selector: &Labels, labels: &Labels) -> bool {
-    !selector.is_empty() && selector.iter().all(|(k, v)| labels.get(k) == Some(v))
+/// Whether a Service's selector selects `labels`. An empty one selects
+/// nothing: such a Service gets no endpoints from the controller.
+pub fn service_selects(selector: &Labels, labels: &Labels) -> bool {
+    !selector.is_empty() && matches_labels(selector, labels)
+}
+
+/// Whether a label selector's `matchLabels` (a PodMonitor's, a
+/// NetworkPolicy's) selects `labels`. An empty one selects every pod.
+pub fn matches_labels(match_labels: &Labels, labels: &Labels) -> bool {
+    match_labels.iter().all(|(k, v)| labels.get(k) == Some(v))
 }
 
 /// A Job container's environment variable.
@@ -378,9 +384,10 @@ mod tests {
     #[test]
     fn an_empty_selector_selects_nothing() {
         let labels = Labels::from([("a".to_string(), "1".to_string())]);
-        assert!(selects(&labels, &labels));
-        assert!(!selects(&Labels::new(), &labels));
-        assert!(!selects(
+        assert!(service_selects(&labels, &labels));
+        assert!(!service_selects(&Labels::new(), &labels));
+        assert!(matches_labels(&Labels::new(), &labels));
+        assert!(!service_selects(
             &Labels::from([("a".to_string(), "2".to_string())]),
             &labels
         ));

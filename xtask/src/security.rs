@@ -61,7 +61,7 @@ pub fn demands(cluster: &Cluster, listener: &str) -> Option<Demands> {
 #[derive(Debug, Clone)]
 pub enum Who {
     /// As the listener demands: a SCRAM user, a user's certificate.
-    Right,
+    AsDemanded,
     /// A SCRAM user with a wrong password.
     WrongPassword,
     /// No credential at all (TLS still on where the listener has it).
@@ -88,7 +88,7 @@ pub fn super_users(cluster: &Cluster) -> Vec<String> {
 }
 
 /// Picks whom a client logs in as among `names`: the one `who` names, or
-/// for `Right` a super user if any can log in (the harness's own topic
+/// for `AsDemanded` a super user if any can log in (the harness's own topic
 /// and round trips need one when ACLs decide), else the first.
 fn pick(names: Vec<String>, who: &Who, supers: &[String]) -> Option<String> {
     match who {
@@ -100,7 +100,7 @@ fn pick(names: Vec<String>, who: &Who, supers: &[String]) -> Option<String> {
     }
 }
 
-/// The user `Who::Right` logs in as at `d`, when the listener tells users
+/// The user `Who::AsDemanded` logs in as at `d`, when the listener tells users
 /// apart (SCRAM before a certificate, as `props` sets them).
 pub fn right_user(
     cluster: &Cluster,
@@ -112,7 +112,7 @@ pub fn right_user(
         let users = scram_users(&cluster.objects);
         return pick(
             users.into_iter().map(|(u, _)| u).collect(),
-            &Who::Right,
+            &Who::AsDemanded,
             &supers,
         );
     }
@@ -122,7 +122,7 @@ pub fn right_user(
             .filter(|i| i.client_only && i.file("tls-combined.pem").exists())
             .map(|i| i.common_name.clone())
             .collect();
-        return pick(names, &Who::Right, &supers);
+        return pick(names, &Who::AsDemanded, &supers);
     }
     None
 }
@@ -190,7 +190,7 @@ pub fn props(
     };
     let mut lines = vec![format!("security.protocol={protocol}")];
     let mut said = vec![protocol.clone()];
-    if !matches!(who, Who::Right) {
+    if !matches!(who, Who::AsDemanded) {
         // Refusals must not wait out the default timeouts.
         lines.push("request.timeout.ms=10000".into());
         lines.push("default.api.timeout.ms=20000".into());
@@ -344,7 +344,7 @@ pub fn refused(
         Err(e) => report.fail(format!("{what}cannot set up the client: {e}")),
     }
     if let Some(home) = home
-        && let Err(e) = login(cluster, issued, client, home, &Who::Right)
+        && let Err(e) = login(cluster, issued, client, home, &Who::AsDemanded)
     {
         report.fail(format!("{what}cannot restore the client: {e}"));
     }
@@ -529,7 +529,7 @@ pub fn acl_checks(
         }
     }
     if let Some(home) = home
-        && let Err(e) = login(&s.cluster, &s.issued, client, home, &Who::Right)
+        && let Err(e) = login(&s.cluster, &s.issued, client, home, &Who::AsDemanded)
     {
         s.report
             .fail(format!("{}: cannot restore the client: {e}", client.name));

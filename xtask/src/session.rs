@@ -109,7 +109,7 @@ impl Session {
             &self.issued,
             client,
             d,
-            &crate::security::Who::Right,
+            &crate::security::Who::AsDemanded,
         )
     }
 
