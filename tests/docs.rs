@@ -60,3 +60,92 @@ fn the_network_policy_list_names_every_port_a_policy_opens() {
         );
     }
 }
+
+/// Files under the repository root, recursively.
+fn files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            files(&p, out);
+        } else {
+            out.push(p);
+        }
+    }
+}
+
+/// `docs/NAME.md, "Section"` citations in a text: (file, section).
+fn citations(text: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("docs/") {
+        rest = &rest[i..];
+        let Some(md) = rest.find(".md, \"") else {
+            break;
+        };
+        let file = &rest[..md + ".md".len()];
+        let after = &rest[md + ".md, \"".len()..];
+        if file
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/_-.".contains(c))
+            && let Some(end) = after.find('"')
+        {
+            out.push((file.to_string(), after[..end].to_string()));
+        }
+        rest = &rest["docs/".len()..];
+    }
+    out
+}
+
+/// Whether a Markdown text has the section: a heading that starts with it,
+/// or a bold lead (`**Section...`).
+fn has_section(doc: &str, section: &str) -> bool {
+    doc.lines()
+        .any(|l| l.trim_start_matches('#').trim().starts_with(section) && l.starts_with('#'))
+        || doc.contains(&format!("**{section}"))
+}
+
+#[test]
+fn every_cited_section_exists() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut all = Vec::new();
+    for dir in ["src", "templates", "xtask/src", "tests", ".ci"] {
+        files(&root.join(dir), &mut all);
+    }
+    let mut cited = 0;
+    for path in all {
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        for (file, section) in citations(&text) {
+            if path.ends_with("tests/docs.rs") {
+                continue;
+            }
+            let doc = std::fs::read_to_string(root.join(&file)).unwrap_or_else(|_| {
+                panic!("{} cites {file}, which does not exist", path.display())
+            });
+            assert!(
+                has_section(&doc, &section),
+                "{} cites {file}, \"{section}\": no such section",
+                path.display()
+            );
+            cited += 1;
+        }
+    }
+    assert!(cited > 0, "no citation found: the scan is broken");
+}
+
+#[test]
+fn a_citation_is_read_with_its_file_and_section() {
+    let text = "// (docs/reference.md, \"Day 2: apply\") and docs/x.md, \"A\".";
+    assert_eq!(
+        citations(text),
+        [
+            ("docs/reference.md".to_string(), "Day 2: apply".to_string()),
+            ("docs/x.md".to_string(), "A".to_string())
+        ]
+    );
+    let doc = "## Day 2: apply\n- **Readiness, and what a roll waits for:** x\n";
+    assert!(has_section(doc, "Day 2"));
+    assert!(has_section(doc, "Readiness, and what"));
+    assert!(!has_section(doc, "apply"));
+}
