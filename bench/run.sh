@@ -8,7 +8,7 @@
 # target/bench-tools (Go: /usr/local/go, or Debian's golang-go plus the Go 1.26
 # toolchain from the proxy); the chart comes from the proxy's copy of
 # github.com/bitnami/charts, values in bench/helm/production-3.values.yaml.
-# Usage: bench/run.sh [RUNS]   (default 500; prints Markdown tables; docs/reference.md, "Speed")
+# Usage: bench/run.sh [RUNS]   (default 500; prints Markdown tables; docs/speed.md, "Speed")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-500}

@@ -1,4 +1,4 @@
-//! What docs/reference.md says about the output, held to the code: the
+//! What docs/production.md says about the output, held to the code: the
 //! apply order, and the ports the NetworkPolicies open.
 
 use kafkagen::check::manifest::KIND_ORDER;
@@ -8,7 +8,7 @@ use kafkagen::model::listeners::{
 use kafkagen::spec::MetricsSpec;
 
 fn reference() -> String {
-    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/reference.md")).unwrap()
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/production.md")).unwrap()
 }
 
 /// The text from `start` to the next `end`, with lines joined by spaces.
@@ -31,7 +31,7 @@ fn the_apply_order_is_the_emitters() {
         .split(',')
         .map(str::trim)
         .collect();
-    assert_eq!(listed, KIND_ORDER, "docs/reference.md, Output");
+    assert_eq!(listed, KIND_ORDER, "docs/production.md, Output");
 }
 
 #[test]
@@ -50,13 +50,13 @@ fn the_network_policy_list_names_every_port_a_policy_opens() {
     ] {
         assert!(
             text.contains(&port.to_string()),
-            "docs/reference.md, NetworkPolicy: port {port} is not named: {text}"
+            "docs/production.md, NetworkPolicy: port {port} is not named: {text}"
         );
     }
     for job in ["topics", "users", "ACLs", "reload CronJob"] {
         assert!(
             text.contains(job),
-            "docs/reference.md, NetworkPolicy: no {job}"
+            "docs/production.md, NetworkPolicy: no {job}"
         );
     }
 }

@@ -1,4 +1,4 @@
-//! Every import goes down the pipeline (docs/reference.md, "Code layout"):
+//! Every import goes down the pipeline (docs/design.md, "Code layout"):
 //! a module of `src/` names only modules of its own layer or below. Test
 //! code (`tests.rs` files and `#[cfg(test)]` modules) may reach up, to run
 //! the whole pipeline.

@@ -1,6 +1,6 @@
 //! Spec rules at their edges, as a table: each spec is refused with an error
 //! naming its field, warned about, or accepted without a word. The cases
-//! come from mutation testing (docs/reference.md, "Mutation testing"): each pins a
+//! come from mutation testing (docs/testing.md, "Mutation testing"): each pins a
 //! boundary or a branch that no other test held.
 
 mod common;

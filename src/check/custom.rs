@@ -4,7 +4,7 @@
 //! `PrometheusRule`. Each type holds the fields of its project's published
 //! CRD that kafkagen writes and refuses any other (`deny_unknown_fields`);
 //! CI checks objects of these types against the CRDs themselves in a real
-//! API server (docs/reference.md, "The API server").
+//! API server (docs/live-boot.md, "The API server").
 //!
 //! Hand-written rather than taken from the generated crates
 //! (`kcr_cert_manager_io`, `kcr_monitoring_coreos_com`): those depend on

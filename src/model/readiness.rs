@@ -1,4 +1,4 @@
-//! Readiness that means "in sync" (docs/reference.md, "Readiness, and what a roll waits for").
+//! Readiness that means "in sync" (docs/production.md, "Readiness, and what a roll waits for").
 //!
 //! A StatefulSet rolls its next pod once the replaced one is ready, so the
 //! readiness probe is the only wait a roll has. An open port says only that

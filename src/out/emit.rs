@@ -1,4 +1,4 @@
-//! The last stage: checked manifests in apply order (docs/reference.md, "Output"),
+//! The last stage: checked manifests in apply order (docs/production.md, "Output"),
 //! as a YAML stream or a JSON `List`. Same input, same bytes.
 
 use crate::check::manifest::{KIND_ORDER, Manifest};

@@ -1,4 +1,4 @@
-//! The cluster spec as users write it (docs/reference.md, "The spec"). Every field has
+//! The cluster spec as users write it (docs/spec.md, "The spec"). Every field has
 //! a default so that profiles and specs can be partial; what the fields mean
 //! together is checked in `validate`, not here.
 

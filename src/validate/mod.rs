@@ -1,4 +1,4 @@
-//! Spec rules (docs/reference.md, "What is checked"): everything a spec must satisfy before
+//! Spec rules (docs/spec.md, "What is checked"): everything a spec must satisfy before
 //! anything is rendered. All problems are collected, each pointing at the
 //! field that caused it; the result is a resolved [`Cluster`].
 //!

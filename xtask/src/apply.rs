@@ -2,7 +2,7 @@
 //! applied in turn as `kubectl apply` and Kubernetes' controllers would
 //! take it, under continuous clients, and the cluster is checked again.
 //!
-//! What the controllers do here (docs/reference.md, "Day 2: apply"): changed
+//! What the controllers do here (docs/live-boot.md, "Day 2: apply"): changed
 //! ConfigMaps and Secrets reach the files of running pods after the
 //! kubelet's sync delay (env never changes in a running pod); a StatefulSet
 //! whose pod template changed is rolled by its `updateStrategy`

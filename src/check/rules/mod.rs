@@ -1,4 +1,4 @@
-//! Rules across rendered objects (docs/reference.md, "What is checked"). They read only
+//! Rules across rendered objects (docs/spec.md, "What is checked"). They read only
 //! the checked manifests, never the model, so they also hold for overridden
 //! templates: every Service reaches a pod, every StatefulSet has its
 //! headless Service, and every broker is reachable at what it advertises.
@@ -24,7 +24,7 @@ use crate::check::manifest::Manifest;
 pub use context::Ctx;
 use std::fmt;
 
-/// One rule: an id for messages and docs/reference.md, what it guarantees, and the
+/// One rule: an id for messages and docs/spec.md, what it guarantees, and the
 /// function that finds where the manifests break it.
 pub struct Rule {
     pub id: &'static str,

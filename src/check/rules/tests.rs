@@ -959,13 +959,10 @@ fn violations_name_the_objects_involved() {
 
 #[test]
 fn the_reference_lists_every_rule() {
-    let readme = include_str!("../../../docs/reference.md");
+    let readme = include_str!("../../../docs/spec.md");
     for rule in RULES {
         let row = format!("| `{}` | {} |", rule.id, rule.guarantees);
-        assert!(
-            readme.contains(&row),
-            "docs/reference.md lacks the row {row}"
-        );
+        assert!(readme.contains(&row), "docs/spec.md lacks the row {row}");
     }
 }
 
