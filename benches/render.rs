@@ -4,7 +4,7 @@
 //! `cargo bench --bench render`; whole-process figures: `bench/run.sh`.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use kafkagen::out::emit::{self, Format};
+use kafkagen::emit::{self, Format};
 use kafkagen::pipeline::{self, Options};
 use kafkagen::source::Sources;
 use std::hint::black_box;

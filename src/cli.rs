@@ -3,15 +3,15 @@
 //! (clap's own); `check` on drift: 3 safe in one roll, 4 needs steps,
 //! 5 refused by Kubernetes, 6 unsafe for Kafka (`safety::Severity`).
 
+use crate::change::safety::{self, Severity};
+use crate::change::{committed, drift};
 use crate::check::manifest::Manifest;
 use crate::commands::{describe, init, schema, steps};
 use crate::diagnostic::{self, Diagnostic};
+use crate::emit::out_dir::{self, OutputError};
+use crate::emit::{self, Format};
 use crate::input::profile;
 use crate::input::{Request, SpecSource};
-use crate::out::emit::{self, Format};
-use crate::out::out_dir::{self, OutputError};
-use crate::out::safety::{self, Severity};
-use crate::out::{committed, drift};
 use crate::pipeline::{self, Failure, Options, Outcome};
 use crate::source::Sources;
 use clap::{Args, CommandFactory, Parser, Subcommand};

@@ -3,23 +3,24 @@
 //!
 //! One folder per stage, in pipeline order: `input` (spec files, profiles,
 //! `--set`), `yaml` (parsing with locations, printing, reading back),
-//! `spec` (the spec's types), `validate` (the validated cluster), `model`,
-//! `render`, `check` (typed round trip and cross-resource rules), `out`
-//! (emit, out-dir, committed manifests, drift and change safety), and
-//! `commands` (describe, init, schema).
+//! `cluster_spec` (the spec's types), `validate` (the validated cluster),
+//! `model`, `render`, `check` (typed round trip and cross-resource rules),
+//! `emit` (printing and out-dir), `change` (committed manifests, drift,
+//! change safety and steps), and `commands` (describe, init, schema).
 
+pub mod change;
 pub mod check;
 pub mod cli;
+pub mod cluster_spec;
 pub mod commands;
 pub mod diagnostic;
 pub mod dns;
+pub mod emit;
 pub mod input;
 pub mod model;
-pub mod out;
 pub mod pipeline;
 pub mod render;
 pub mod source;
-pub mod spec;
 pub mod suggest;
 pub mod templates;
 pub mod validate;

@@ -4,9 +4,9 @@
 use crate::check::manifest::{self, Manifest, ManifestError};
 use crate::check::rules;
 use crate::diagnostic::Diagnostic;
+use crate::emit;
 use crate::input::{self, LoadError, Request};
 use crate::model::Model;
-use crate::out::emit;
 use crate::render::{self, RenderError};
 use crate::source::Sources;
 use crate::validate::cluster::Cluster;
@@ -65,7 +65,7 @@ impl From<LoadError> for Failure {
 pub struct Outcome {
     pub manifests: Vec<Manifest>,
     /// The spec as decoded: profile, spec and `--set`s merged (for `init`).
-    pub spec: crate::spec::Spec,
+    pub spec: crate::cluster_spec::Spec,
     pub model: Model,
     pub cluster: Cluster,
     pub warnings: Vec<Diagnostic>,

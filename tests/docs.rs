@@ -2,10 +2,10 @@
 //! apply order, and the ports the NetworkPolicies open.
 
 use kafkagen::check::manifest::KIND_ORDER;
+use kafkagen::cluster_spec::MetricsSpec;
 use kafkagen::model::listeners::{
     CONTROLLER, EXTERNAL, INTERNAL, REPLICATION, ZK_CLIENT, ZK_ELECTION, ZK_PEER,
 };
-use kafkagen::spec::MetricsSpec;
 
 fn reference() -> String {
     std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/production.md")).unwrap()

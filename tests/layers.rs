@@ -12,13 +12,14 @@ const LAYERS: &[&[&str]] = &[
     &["source", "dns", "suggest", "templates"],
     &["diagnostic"],
     &["yaml"],
-    &["spec"],
+    &["cluster_spec"],
     &["input"],
     &["validate"],
     &["model"],
     &["render"],
     &["check"],
-    &["out"],
+    &["emit"],
+    &["change"],
     &["pipeline"],
     &["commands"],
     &["cli"],
@@ -123,9 +124,9 @@ fn every_import_goes_down_the_pipeline() {
 #[test]
 fn the_scan_sees_an_import_that_runs_up() {
     // The scanner itself: a model file naming render, in both forms.
-    let text = "use crate::render::Document;\nuse crate::{check::rules, yaml};\nfn f() { crate::out::emit(); }\n#[cfg(test)]\nmod t { use crate::pipeline; }";
+    let text = "use crate::render::Document;\nuse crate::{check::rules, yaml};\nfn f() { crate::emit(); }\n#[cfg(test)]\nmod t { use crate::pipeline; }";
     let found = imports(text);
-    let want: BTreeSet<String> = ["render", "check", "yaml", "out"]
+    let want: BTreeSet<String> = ["render", "check", "yaml", "emit"]
         .into_iter()
         .map(String::from)
         .collect();

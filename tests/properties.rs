@@ -3,7 +3,7 @@
 //! same objects, and is byte-identical on a second render. Specs are drawn
 //! over modes, sizes, exposure, storage, topics and hostile config values.
 
-use kafkagen::out::emit::{self, Format};
+use kafkagen::emit::{self, Format};
 use kafkagen::pipeline::{self, Options};
 use kafkagen::source::{SourceId, Sources};
 use kafkagen::yaml::parse_stream;

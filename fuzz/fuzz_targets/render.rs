@@ -3,7 +3,7 @@
 //! accepted spec whose output does not parse back or differs on a second run.
 #![no_main]
 
-use kafkagen::out::emit::{self, Format};
+use kafkagen::emit::{self, Format};
 use kafkagen::pipeline::{self, Options};
 use kafkagen::source::Sources;
 use libfuzzer_sys::fuzz_target;

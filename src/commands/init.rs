@@ -5,7 +5,7 @@
 //! comments: a field the types gain appears here with no change to this
 //! file, and the starter renders exactly what the profile alone renders.
 
-use crate::spec::{Mode, Spec};
+use crate::cluster_spec::{Mode, Spec};
 use crate::yaml::emit as yaml_emit;
 use serde_json::{Map, Value};
 

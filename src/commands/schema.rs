@@ -1,7 +1,7 @@
 //! `kafkagen schema`: the JSON Schema of the spec, generated from the same
 //! types the spec is decoded into, for editors (yaml-language-server).
 
-use crate::spec::Spec;
+use crate::cluster_spec::Spec;
 
 pub fn json_schema() -> String {
     let mut schema = schemars::schema_for!(Spec);

@@ -1,16 +1,16 @@
 //! `check --against LIVE --steps DIR`: the change from the committed
-//! manifests to the render, as ordered renders (`out::steps`), each an
+//! manifests to the render, as ordered renders (`change::steps`), each an
 //! `--out-dir` directory `DIR/N-what`, with `DIR/README.md` saying what
 //! each does and what to verify before the next. Every step is rendered and
 //! checked before anything is written; nothing is written on any error.
 
-use crate::out::committed::Object;
-use crate::out::out_dir;
-use crate::out::safety::Severity;
-use crate::out::steps::{self, Rendered, Step};
+use crate::change::committed::Object;
+use crate::change::safety::Severity;
+use crate::change::steps::{self, Rendered, Step};
+use crate::cluster_spec::ListenerSecuritySpec;
+use crate::cluster_spec::decode::Locations;
+use crate::emit::out_dir;
 use crate::pipeline::{self, Outcome};
-use crate::spec::ListenerSecuritySpec;
-use crate::spec::decode::Locations;
 use crate::validate::{
     self,
     cluster::{Cluster, ListenerSecurity},

@@ -6,11 +6,11 @@ pub mod merge;
 pub mod overrides;
 pub mod profile;
 
+use crate::cluster_spec::Spec;
+use crate::cluster_spec::decode::{Decoded, decode};
 use crate::diagnostic::Diagnostic;
 use crate::input::merge::{lookup, merge, remove};
 use crate::source::Sources;
-use crate::spec::Spec;
-use crate::spec::decode::{Decoded, decode};
 use crate::yaml::{Node, Value, parse_one};
 use profile::DEFAULT_PROFILE;
 use std::io::Read;

@@ -2,7 +2,7 @@
 //! the variables the images read for themselves.
 
 use super::{Annotate, Validator, is_property_key};
-use crate::spec::Scalar;
+use crate::cluster_spec::Scalar;
 use crate::validate::image::Flavor;
 use crate::validate::kafka_config::{self, Scope};
 use indexmap::IndexMap;

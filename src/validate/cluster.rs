@@ -2,7 +2,7 @@
 //! (heap sizes computed, hosts expanded per broker). Built only by
 //! `validate`; the model reads this and never the raw spec.
 
-pub use crate::spec::{
+pub use crate::cluster_spec::{
     AclPermission, AclResourceType, Authentication, IssuerKind, PatternType, Scrape, Spread,
     Workload,
 };
@@ -37,7 +37,7 @@ pub struct Cluster {
 }
 
 /// What an intermediate render of a change keeps from before it, so that
-/// each step is safe in one roll (`out::steps`).
+/// each step is safe in one roll (`change::steps`).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Transition {
     /// Brokers replicate on this listener, one they have both before and

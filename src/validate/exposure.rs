@@ -2,7 +2,7 @@
 //! (NodePorts or a load balancer each), and the host each broker advertises.
 
 use super::{Annotate, Validator, is_qualified_name, plural};
-use crate::spec::{ExposureMode, ExposureSpec};
+use crate::cluster_spec::{ExposureMode, ExposureSpec};
 use crate::validate::cluster::Exposure;
 use std::collections::HashMap;
 

@@ -3,7 +3,7 @@
 //! exposure have files of their own.
 
 use super::{Annotate, Validator, config_model, plural};
-use crate::spec::{DEFAULT_KAFKA_IMAGE, DEFAULT_KRAFT_IMAGE, KafkaSpec, Mode, Workload};
+use crate::cluster_spec::{DEFAULT_KAFKA_IMAGE, DEFAULT_KRAFT_IMAGE, KafkaSpec, Mode, Workload};
 use crate::validate::cluster::{Kafka, MAX_BROKERS};
 use crate::validate::image::{self, Flavor};
 

@@ -1,7 +1,7 @@
 //! `kraft`: the quorum's size, the cluster id, and the voters' storage.
 
 use super::{Annotate, Validator};
-use crate::spec::KraftSpec;
+use crate::cluster_spec::KraftSpec;
 use crate::validate::cluster::{Controllers, Kraft, Storage};
 use base64::engine::DecodePaddingMode;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, URL_SAFE_NO_PAD};

@@ -2,10 +2,10 @@
 //! what reads the metrics (scrape objects, alerts, dashboard).
 
 use super::{Annotate, Validator};
+use crate::cluster_spec::{MetricsSpec, Scrape};
 use crate::model::listeners::{
     CONTROLLER, EXTERNAL, INTERNAL, REPLICATION, ZK_CLIENT, ZK_ELECTION, ZK_PEER,
 };
-use crate::spec::{MetricsSpec, Scrape};
 use crate::validate::cluster::{Kafka, Metrics};
 use crate::validate::image::Flavor;
 

@@ -24,11 +24,11 @@ mod zookeeper;
 
 pub use kraft::derive_cluster_id;
 
+use crate::cluster_spec::decode::Locations;
+use crate::cluster_spec::{DEFAULT_KAFKA_IMAGE, DEFAULT_KRAFT_IMAGE, Mode, Spec};
 use crate::diagnostic::Diagnostic;
 use crate::dns::{is_dns_label, is_dns_subdomain};
 use crate::model::names::Names;
-use crate::spec::decode::Locations;
-use crate::spec::{DEFAULT_KAFKA_IMAGE, DEFAULT_KRAFT_IMAGE, Mode, Spec};
 use crate::validate::cluster::{Cluster, Metadata, Transition};
 use image::Flavor;
 use indexmap::IndexMap;

@@ -2,7 +2,7 @@
 //! peers they let reach the brokers.
 
 use super::{Annotate, Validator};
-use crate::spec::NetworkPolicySpec;
+use crate::cluster_spec::NetworkPolicySpec;
 use crate::validate::cluster::Peer;
 
 impl Validator<'_> {

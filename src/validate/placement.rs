@@ -1,7 +1,7 @@
 //! `placement`: the node selector and tolerations; spread and zones pass as given.
 
 use super::{Validator, is_qualified_name};
-use crate::spec::PlacementSpec;
+use crate::cluster_spec::PlacementSpec;
 use crate::validate::cluster::{Placement, Toleration};
 
 impl Validator<'_> {

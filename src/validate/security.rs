@@ -2,15 +2,15 @@
 //! come from, and the users the brokers know.
 
 use super::{Annotate, Validator};
+use crate::cluster_spec::Scalar;
+use crate::cluster_spec::{
+    AclResourceType, AclSpec, Authentication, AuthorizationSpec, CertificateSecretsSpec,
+    ListenerSecuritySpec, OpenExternal, PatternType, SecuritySpec, UserAuthentication,
+};
 use crate::dns::{is_dns_label, is_dns_subdomain};
 use crate::model::listeners::{self, QuorumKind};
 use crate::model::names::Names;
 use crate::model::security;
-use crate::spec::Scalar;
-use crate::spec::{
-    AclResourceType, AclSpec, Authentication, AuthorizationSpec, CertificateSecretsSpec,
-    ListenerSecuritySpec, OpenExternal, PatternType, SecuritySpec, UserAuthentication,
-};
 use crate::validate::cluster::{
     Acl, Certificates, Credential, Exposure, ListenerSecurity, Metadata, Security, User,
 };
@@ -488,7 +488,7 @@ impl Validator<'_> {
 
     fn users(
         &mut self,
-        users: &[crate::spec::UserSpec],
+        users: &[crate::cluster_spec::UserSpec],
         listeners: [ListenerSecurity; 3],
     ) -> Vec<User> {
         let accepts = |a: Authentication| listeners.iter().any(|l| l.authentication == a);

@@ -1,8 +1,8 @@
 //! `storage` of brokers, ZooKeeper and controllers: a claim or an emptyDir.
 
 use super::{Annotate, Validator, quantity};
+use crate::cluster_spec::StorageSpec;
 use crate::dns::is_dns_subdomain;
-use crate::spec::StorageSpec;
 use crate::validate::cluster::Storage;
 
 impl Validator<'_> {

@@ -1,7 +1,7 @@
 //! `topics`: names, partitions, replication and each topic's config.
 
 use super::{Annotate, Validator, is_property_key, plural};
-use crate::spec::{KafkaSpec, TopicSpec};
+use crate::cluster_spec::{KafkaSpec, TopicSpec};
 use crate::validate::cluster::Topic;
 use crate::validate::kafka_config::{self, Scope};
 use std::collections::HashMap;

@@ -1,7 +1,7 @@
 //! `zookeeper`: the ensemble's size and workload, and its image.
 
 use super::{Annotate, Validator};
-use crate::spec::{Workload, ZooKeeperSpec};
+use crate::cluster_spec::{Workload, ZooKeeperSpec};
 use crate::validate::cluster::ZooKeeper;
 use crate::validate::image::Flavor;
 

@@ -64,7 +64,7 @@ impl Objects {
 
 pub fn load(path: &Path) -> Result<Objects> {
     let mut sources = kafkagen::source::Sources::default();
-    let objects = kafkagen::out::committed::read(path, &mut sources).map_err(|diags| {
+    let objects = kafkagen::change::committed::read(path, &mut sources).map_err(|diags| {
         let text: Vec<String> = diags.iter().map(|d| d.message.clone()).collect();
         anyhow::anyhow!("cannot read {}: {}", path.display(), text.join("; "))
     })?;

@@ -9,7 +9,7 @@ use super::committed::{Key, Object};
 use super::drift::key_of;
 use super::safety::{self, Severity, protocol, versions};
 use crate::check::manifest::Manifest;
-use crate::spec::Authentication;
+use crate::cluster_spec::Authentication;
 use crate::validate::cluster::{Cluster, ListenerSecurity};
 use serde_json::Value;
 

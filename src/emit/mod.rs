@@ -1,5 +1,8 @@
 //! The last stage: checked manifests in apply order (docs/production.md, "Output"),
-//! as a YAML stream or a JSON `List`. Same input, same bytes.
+//! as a YAML stream or a JSON `List`, or written to a directory
+//! (`out_dir`). Same input, same bytes.
+
+pub mod out_dir;
 
 use crate::check::manifest::{KIND_ORDER, Manifest};
 use crate::yaml::emit as yaml_emit;

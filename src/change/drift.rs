@@ -2,8 +2,8 @@
 //! (kind, namespace, name). Key order, formatting and document order do not
 //! count; every other difference is listed by field path with both values.
 
+use crate::change::committed::{Key, Object};
 use crate::check::manifest::Manifest;
-use crate::out::committed::{Key, Object};
 use serde_json::Value;
 use std::collections::HashMap;
 

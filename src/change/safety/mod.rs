@@ -11,9 +11,9 @@
 pub mod protocol;
 pub mod versions;
 
+use crate::change::committed::{Key, Object};
+use crate::change::drift::key_of;
 use crate::check::manifest::Manifest;
-use crate::out::committed::{Key, Object};
-use crate::out::drift::key_of;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
