@@ -93,7 +93,7 @@ enum Command {
     Describe {
         #[command(flatten)]
         input: InputArgs,
-        /// Tables, or a Mermaid flowchart of the topology
+        /// Tables, a Mermaid flowchart of the topology, or the topology as JSON
         #[arg(long, value_enum, default_value = "text")]
         format: describe::Format,
     },

@@ -14,18 +14,22 @@ pub enum Format {
     Text,
     /// A Mermaid flowchart of the topology
     Mermaid,
+    /// The topology as JSON: components, listeners, pods and their
+    /// addresses, the bootstraps
+    Json,
 }
 
 pub fn describe(cluster: &Cluster, model: &Model, format: Format) -> String {
     match format {
         Format::Text => text(cluster, model),
         Format::Mermaid => mermaid(model),
+        Format::Json => crate::commands::topology::json(cluster, model),
     }
 }
 
 const NODE_IP: &str = "<node IP>";
 
-fn address(a: &str) -> String {
+pub fn address(a: &str) -> String {
     a.replace(NODE_IP_PLACEHOLDER, NODE_IP)
 }
 
@@ -66,33 +70,7 @@ fn text(cluster: &Cluster, model: &Model) -> String {
     );
     out += &format!("Image: {}\n", brokers.image);
     out += &format!("Bootstrap (in cluster): {}\n", model.bootstrap);
-    if let Some(ext) = &model.external {
-        let outside = match ext.bootstrap.node_port {
-            Some(port) => {
-                let host = brokers
-                    .pods
-                    .first()
-                    .and_then(|p| p.address(EXTERNAL.name))
-                    .and_then(|a| a.rsplit_once(':'))
-                    .map_or(NODE_IP, |(h, _)| h);
-                format!("{}:{port} (NodePort)", address(host))
-            }
-            None if brokers
-                .listeners
-                .iter()
-                .any(|l| l.name == EXTERNAL.name && l.tls) =>
-            {
-                format!(
-                    "{} (LoadBalancer; with TLS, at the brokers' hosts: the certificate does not name load balancer {})",
-                    brokers.addresses(EXTERNAL.name).join(","),
-                    ext.bootstrap.name
-                )
-            }
-            None => format!(
-                "<address of load balancer {}>:{} (LoadBalancer)",
-                ext.bootstrap.name, ext.bootstrap.port
-            ),
-        };
+    if let Some(outside) = outside_bootstrap(model) {
         out += &format!("Bootstrap (outside): {outside}\n");
     }
 
@@ -104,6 +82,38 @@ fn text(cluster: &Cluster, model: &Model) -> String {
     out += &storage(model);
     out += &resources(model);
     out
+}
+
+/// Where clients outside the cluster bootstrap, when the brokers are exposed.
+fn outside_bootstrap(model: &Model) -> Option<String> {
+    let brokers = model.brokers();
+    let ext = model.external.as_ref()?;
+    Some(match ext.bootstrap.node_port {
+        Some(port) => {
+            let host = brokers
+                .pods
+                .first()
+                .and_then(|p| p.address(EXTERNAL.name))
+                .and_then(|a| a.rsplit_once(':'))
+                .map_or(NODE_IP, |(h, _)| h);
+            format!("{}:{port} (NodePort)", address(host))
+        }
+        None if brokers
+            .listeners
+            .iter()
+            .any(|l| l.name == EXTERNAL.name && l.tls) =>
+        {
+            format!(
+                "{} (LoadBalancer; with TLS, at the brokers' hosts: the certificate does not name load balancer {})",
+                brokers.addresses(EXTERNAL.name).join(","),
+                ext.bootstrap.name
+            )
+        }
+        None => format!(
+            "<address of load balancer {}>:{} (LoadBalancer)",
+            ext.bootstrap.name, ext.bootstrap.port
+        ),
+    })
 }
 
 /// With security on: per listener clients use, the properties they need.

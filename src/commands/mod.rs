@@ -5,3 +5,4 @@ pub mod describe;
 pub mod init;
 pub mod schema;
 pub mod steps;
+pub mod topology;
