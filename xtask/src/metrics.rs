@@ -387,24 +387,33 @@ pub fn start(
             None => String::new(),
         }
     );
-    // Two scrapes of every target.
-    s.wait(Duration::from_secs(3 * INTERVAL_SECS))?;
-    let up = api(&format!(
-        "/api/v1/query?query={}",
-        encode(&format!("up{{job=\"{job}\"}} == 1"))
-    ))?;
-    let up: BTreeSet<&str> = up["result"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|r| r["metric"]["pod"].as_str())
-        .collect();
-    // Every pod with a metrics port, found by the rendered configuration.
-    let missed: Vec<&str> = exporters
-        .iter()
-        .map(|(pod, _)| pod.as_str())
-        .filter(|pod| !targets.iter().any(|t| t.pod == *pod && up.contains(pod)))
-        .collect();
+    // Every pod with a metrics port, found by the rendered configuration
+    // and scraped whole at least once. On a busy machine a broker's
+    // exporter can take longer than one scrape's timeout to walk its
+    // MBeans, so a miss is retried for up to a minute of scrapes.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut missed: Vec<String>;
+    loop {
+        s.wait(Duration::from_secs(3 * INTERVAL_SECS))?;
+        let answer = api(&format!(
+            "/api/v1/query?query={}",
+            encode(&format!("max_over_time(up{{job=\"{job}\"}}[2m]) == 1"))
+        ))?;
+        let up: BTreeSet<String> = answer["result"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r["metric"]["pod"].as_str().map(str::to_string))
+            .collect();
+        missed = exporters
+            .iter()
+            .map(|(pod, _)| pod.clone())
+            .filter(|pod| !targets.iter().any(|t| t.pod == *pod && up.contains(pod)))
+            .collect();
+        if missed.is_empty() || Instant::now() > deadline {
+            break;
+        }
+    }
     s.report.check(
         missed.is_empty(),
         if missed.is_empty() {
