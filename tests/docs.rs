@@ -61,18 +61,6 @@ fn the_network_policy_list_names_every_port_a_policy_opens() {
     }
 }
 
-/// Files under the repository root, recursively.
-fn files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
-    for e in std::fs::read_dir(dir).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            files(&p, out);
-        } else {
-            out.push(p);
-        }
-    }
-}
-
 /// `docs/NAME.md, "Section"` citations in a text: (file, section).
 fn citations(text: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
@@ -107,10 +95,10 @@ fn has_section(doc: &str, section: &str) -> bool {
 #[test]
 fn every_cited_section_exists() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut all = Vec::new();
-    for dir in ["src", "templates", "xtask/src", "tests", ".ci"] {
-        files(&root.join(dir), &mut all);
-    }
+    let all: Vec<_> = ["src", "templates", "xtask/src", "tests", ".ci"]
+        .iter()
+        .flat_map(|dir| common::files_under(&root.join(dir)))
+        .collect();
     let mut cited = 0;
     for path in all {
         let Ok(text) = std::fs::read_to_string(&path) else {

@@ -192,7 +192,7 @@ fn confluent_server_internal_topics_fit_a_small_cluster() {
 #[test]
 fn source_comments_cite_only_what_the_repository_holds() {
     for dir in ["src", "templates", "xtask/src"] {
-        for entry in walk(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir)) {
+        for entry in files_under(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir)) {
             let text = std::fs::read_to_string(&entry).unwrap_or_default();
             assert!(
                 !text.contains("DESIGN.md"),
@@ -201,19 +201,6 @@ fn source_comments_cite_only_what_the_repository_holds() {
             );
         }
     }
-}
-
-fn walk(dir: std::path::PathBuf) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(walk(p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }
 
 #[test]

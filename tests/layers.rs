@@ -7,6 +7,8 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::Path;
 
+mod common;
+
 /// The top-level modules of `src/`, lowest layer first.
 const LAYERS: &[&[&str]] = &[
     &["source", "dns", "suggest", "templates"],
@@ -70,14 +72,14 @@ fn imports(text: &str) -> BTreeSet<String> {
     out
 }
 
-fn sources(dir: &Path, out: &mut Vec<(String, String)>) {
-    for entry in fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            sources(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs")
-            && path.file_name().is_some_and(|n| n != "tests.rs")
-        {
+/// Every source file of `src/` but the `tests.rs` files, with the
+/// top-level module it belongs to.
+fn sources() -> Vec<(String, String)> {
+    common::files_under(Path::new("src"))
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+        .filter(|p| p.file_name().is_some_and(|n| n != "tests.rs"))
+        .map(|path| {
             let rel = path.strip_prefix("src").unwrap();
             let top = rel
                 .components()
@@ -86,14 +88,13 @@ fn sources(dir: &Path, out: &mut Vec<(String, String)>) {
                 .as_os_str()
                 .to_string_lossy();
             let module = top.trim_end_matches(".rs").to_string();
-            out.push((module, fs::read_to_string(&path).unwrap()));
-        }
-    }
+            (module, fs::read_to_string(&path).unwrap())
+        })
+        .collect()
 }
 
 fn arrows_up() -> BTreeSet<(String, String)> {
-    let mut files = Vec::new();
-    sources(Path::new("src"), &mut files);
+    let files = sources();
     let mut up = BTreeSet::new();
     for (module, text) in &files {
         for target in imports(text) {

@@ -76,3 +76,18 @@ pub fn find<'a>(items: &'a [Value], kind: &str, name: &str) -> &'a Value {
         .find(|i| i["kind"] == kind && i["metadata"]["name"] == name)
         .unwrap_or_else(|| panic!("no {kind} {name}"))
 }
+
+/// Every file under `dir`, recursively (the repository's sources, for the
+/// tests that read them).
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(files_under(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
