@@ -78,11 +78,13 @@ pub struct UsersJob {
     pub user: u32,
 }
 
-/// The image's `kafka-configs` command.
-fn configs_tool(flavor: Flavor) -> &'static str {
+/// The image's command of one of Kafka's tools (`kafka-configs`): a
+/// script under `/opt/kafka/bin` in apache/kafka, on the `PATH` in
+/// Confluent's images.
+fn tool(flavor: Flavor, name: &str) -> String {
     match flavor {
-        Flavor::ApacheKafka => "/opt/kafka/bin/kafka-configs.sh",
-        _ => "kafka-configs",
+        Flavor::ApacheKafka => format!("/opt/kafka/bin/{name}.sh"),
+        _ => name.to_string(),
     }
 }
 
@@ -223,7 +225,7 @@ pub fn users_job(
         image: c.kafka.image.clone(),
         labels: labels("kafka", &c.name, "users"),
         client,
-        configs_tool: configs_tool(c.kafka.flavor).into(),
+        configs_tool: tool(c.kafka.flavor, "kafka-configs"),
         mechanism: SCRAM.into(),
         users: env_literal(&users),
         scram_users,
@@ -254,13 +256,6 @@ pub struct AclsJob {
     pub user: u32,
 }
 
-fn acls_tool(flavor: Flavor) -> &'static str {
-    match flavor {
-        Flavor::ApacheKafka => "/opt/kafka/bin/kafka-acls.sh",
-        _ => "kafka-acls",
-    }
-}
-
 pub fn acls_job(
     c: &Cluster,
     names: &Names,
@@ -280,7 +275,7 @@ pub fn acls_job(
         image: c.kafka.image.clone(),
         labels: labels("kafka", &c.name, "acls"),
         client,
-        acls_tool: acls_tool(c.kafka.flavor).into(),
+        acls_tool: tool(c.kafka.flavor, "kafka-acls"),
         acls: env_literal(&acls),
         marker: security::ACL_MARKER.into(),
         resources: job_resources(),
@@ -337,7 +332,7 @@ pub fn reload_job(
         labels: labels("kafka", &c.name, "tls-reload"),
         client: client(c, bootstrap, &brokers[0], 1),
         schedule: RELOAD_SCHEDULE.into(),
-        configs_tool: configs_tool(c.kafka.flavor).into(),
+        configs_tool: tool(c.kafka.flavor, "kafka-configs"),
         node_ids: node_ids.join(" "),
         keystores: keystores.join(","),
         resources: job_resources(),
