@@ -57,6 +57,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/kafka/tls-reload-job.yaml.j2"),
     ),
     (
+        "kafka/features-job.yaml.j2",
+        include_str!("../templates/kafka/features-job.yaml.j2"),
+    ),
+    (
         "kafka/client-job.yaml.j2",
         include_str!("../templates/kafka/client-job.yaml.j2"),
     ),

@@ -161,6 +161,62 @@ fn a_zookeeper_upgrade_pins_the_protocol_then_raises_it() {
 }
 
 #[test]
+fn a_kraft_upgrade_rolls_the_new_image_then_raises_metadata_version_with_a_job() {
+    let old = "name: q\nprofile: production-kraft\nkafka:\n  image: apache/kafka:3.9.1\n";
+    let new = "name: q\nprofile: production-kraft\n";
+    let (code, err, dir) = steps("steps-kraft-upgrade", old, new);
+    assert_eq!(code, Some(0), "{err}");
+    let names = step_dirs(&dir);
+    assert_eq!(names, ["1-new-image", "2-metadata-version-raised"]);
+    // The first step is the render: the new image, and no Job that raises
+    // metadata.version yet.
+    let out = kafkagen(
+        &dir,
+        &["check", "after.yaml", "--against", "steps/1-new-image"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    // The second adds only that Job, which raises it to the new line once
+    // every broker answers.
+    let jobs: Vec<String> = std::fs::read_dir(dir.join("steps/2-metadata-version-raised"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("job-q-features-"))
+        .collect();
+    assert_eq!(jobs.len(), 1, "{jobs:?}");
+    let job = read(&dir, &format!("2-metadata-version-raised/{}", jobs[0]));
+    for want in [
+        "image: apache/kafka:4.1.0",
+        "upgrade --metadata \"$METADATA\"",
+        "- name: METADATA\n          value: \"4.1\"\n",
+        "- name: BROKERS\n          value: \"3\"\n",
+        "- name: FEATURES_TOOL\n          value: /opt/kafka/bin/kafka-features.sh\n",
+    ] {
+        assert!(job.contains(want), "{want}: {job}");
+    }
+    let out = kafkagen(
+        &dir,
+        &[
+            "check",
+            "after.yaml",
+            "--against",
+            "steps/2-metadata-version-raised",
+        ],
+    );
+    // Against the render, the last step only holds that Job more, which
+    // kubectl apply leaves be.
+    let report = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{report}");
+    assert!(report.contains("0 missing, 2 extra, 0 changed"), "{report}");
+    assert!(
+        report.contains(jobs[0].trim_start_matches("job-").trim_end_matches(".yaml")),
+        "{report}"
+    );
+    let readme = read(&dir, "README.md");
+    assert!(readme.contains("no way back to 3.9"), "{readme}");
+}
+
+#[test]
 fn a_safe_change_is_one_step() {
     let (code, err, dir) = steps(
         "steps-safe",

@@ -215,6 +215,38 @@ pub fn plan(
             cluster: target.clone(),
         });
     }
+    // A newer Kafka line under KRaft: the new binaries, then the
+    // metadata.version raised by a Job.
+    if let (Some(a), Some(b)) = (vo.line, vn.line)
+        && b > a
+        && vn.kraft
+    {
+        kinds.push("the Kafka version");
+        let (va, vb) = (format!("{}.{}", a.0, a.1), format!("{}.{}", b.0, b.1));
+        steps.push(Step {
+            slug: "new-image".into(),
+            what: format!(
+                "every node runs {}; metadata.version stays at {va}, so this step can still be rolled back",
+                vn.image.as_deref().unwrap_or("the new image")
+            ),
+            wait: rolled(target, ""),
+            cluster: target.clone(),
+        });
+        let mut raised = target.clone();
+        raised.transition.metadata_version = Some(vb.clone());
+        steps.push(Step {
+            slug: "metadata-version-raised".into(),
+            what: format!(
+                "a Job raises metadata.version to {vb} (kafka-features upgrade --metadata {vb}): from here there is no way back to {va}"
+            ),
+            wait: format!(
+                "the metadata.version Job completed (kubectl -n {} wait --for=condition=complete job -l app.kubernetes.io/instance={},app.kubernetes.io/component=features); \
+                 kafka-features.sh describe shows metadata.version {vb}",
+                target.namespace, target.name
+            ),
+            cluster: raised,
+        });
+    }
     if kinds.len() > 1 {
         return Err(format!(
             "{} each need steps: render the steps of one change at a time",
@@ -235,7 +267,10 @@ pub fn unsafe_step(committed: &[Object], rendered: &[Rendered]) -> Option<(usize
     let mut before: Vec<Object> = committed.to_vec();
     for (i, r) in rendered.iter().enumerate() {
         let plan = safety::assess(&before, &r.manifests);
-        if plan.severity() > Severity::Safe {
+        // A roll that a later step finishes (the new Kafka, then its
+        // metadata.version) is safe, but not as the last step.
+        let finished_later = plan.safe_but_unfinished() && i + 1 < rendered.len();
+        if plan.severity() > Severity::Safe && !finished_later {
             return Some((i + 1, plan.report()));
         }
         before = r
@@ -300,5 +335,29 @@ mod tests {
             report.contains("inter.broker.listener.name changes from INTERNAL to REPLICATION"),
             "{report}"
         );
+    }
+
+    #[test]
+    fn a_kraft_upgrade_without_its_raise_is_not_a_last_step() {
+        let old = "name: q\nmode: kraft\nkafka:\n  image: apache/kafka:3.9.1\n";
+        let new = "name: q\nmode: kraft\n";
+        let (before, after) = (render(old), render(new));
+        let committed = objects(&before.manifests);
+        let no_keep = |_: ListenerSecurity| -> Result<Cluster, String> { Err("unused".into()) };
+        let steps = plan(&committed, &after.cluster, &after.manifests, &no_keep).unwrap();
+        let rendered: Vec<Rendered> = steps
+            .into_iter()
+            .map(|step| {
+                let (_, manifests) = pipeline::render_cluster(&step.cluster, None).unwrap();
+                Rendered { step, manifests }
+            })
+            .collect();
+        assert_eq!(rendered.len(), 2);
+        assert_eq!(unsafe_step(&committed, &rendered), None);
+        // The new image alone, as the last step: metadata.version is left.
+        let alone: Vec<Rendered> = rendered.into_iter().take(1).collect();
+        let (n, report) = unsafe_step(&committed, &alone).expect("caught");
+        assert_eq!(n, 1);
+        assert!(report.contains("needs a step after this roll"), "{report}");
     }
 }

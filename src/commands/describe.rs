@@ -428,6 +428,10 @@ fn resources(model: &Model) -> String {
             .acls_job
             .as_ref()
             .map(|j| ("The ACLs Job", &j.name, &j.resources, run())),
+        model
+            .features_job
+            .as_ref()
+            .map(|j| ("The metadata.version Job", &j.name, &j.resources, run())),
         model.reload_job.as_ref().map(|j| {
             (
                 "The certificates reload CronJob",

@@ -93,9 +93,15 @@ pub fn render(
         })?;
         rendered.push(Rendered { step, manifests });
     }
-    // The last step is the render itself.
+    // The last step is the render itself, apart from the metadata.version
+    // Job (and its NetworkPolicy) that raises the level once the new Kafka
+    // runs everywhere: a Job runs once, and the next apply of the render
+    // without it leaves it be.
     let values = |m: &[crate::check::manifest::Manifest]| -> Vec<serde_json::Value> {
-        m.iter().map(|m| m.value.clone()).collect()
+        m.iter()
+            .map(|m| m.value.clone())
+            .filter(|v| v["metadata"]["labels"]["app.kubernetes.io/component"] != "features")
+            .collect()
     };
     if rendered.last().map(|r| values(&r.manifests)) != Some(values(&outcome.manifests)) {
         return Err(refuse(
@@ -120,7 +126,8 @@ pub fn readme(against: &Path, rendered: &[Rendered]) -> String {
         "# Steps from {} to this render\n\n\
          Apply them in order, each only after the one before has finished;\n\
          each is safe in one roll from the one before (`kafkagen check` on\n\
-         each against the one before says exit 3).\n\n",
+         each against the one before says exit 3, or exit 4 for a roll that\n\
+         a later step here finishes).\n\n",
         against.display()
     );
     for (i, r) in rendered.iter().enumerate() {

@@ -283,6 +283,48 @@ pub fn acls_job(
     })
 }
 
+/// The `metadata.version` Job: once every node of a KRaft cluster runs a
+/// newer Kafka, raises the finalized `metadata.version` to the new line
+/// (`kafka-features upgrade --metadata`). The controllers refuse a level
+/// that a registered node does not support, so an early run fails and is
+/// retried. Only `--metadata`: `--release-version` would also raise
+/// `kraft.version`, which cannot be lowered.
+#[derive(Debug, Serialize)]
+pub struct FeaturesJob {
+    pub name: String,
+    pub image: String,
+    pub labels: Labels,
+    pub client: JobClient,
+    /// The image's `kafka-features` command.
+    pub features_tool: String,
+    /// The level, as `kafka-features` takes it: `4.1`.
+    pub metadata: String,
+    pub resources: Resources,
+    pub user: u32,
+}
+
+pub fn features_job(
+    c: &Cluster,
+    names: &Names,
+    bootstrap: &str,
+    internal: &Listener,
+) -> Option<FeaturesJob> {
+    let metadata = c.transition.metadata_version.clone()?;
+    // Every broker answers: the level is raised on a whole cluster.
+    let client = client(c, bootstrap, internal, c.kafka.brokers);
+    let hash = job_hash("kafka/features-job.yaml.j2", c, &client, &metadata);
+    Some(FeaturesJob {
+        name: names.features_job(&hash),
+        image: c.kafka.image.clone(),
+        labels: labels("kafka", &c.name, "features"),
+        client,
+        features_tool: tool(c.kafka.flavor, "kafka-features"),
+        metadata,
+        resources: job_resources(),
+        user: IMAGE_USER,
+    })
+}
+
 /// When the reload CronJob runs: cert-manager renews a certificate well
 /// before it expires (a third of its lifetime, by default), so an hour
 /// is soon enough and costs a short JVM an hour.

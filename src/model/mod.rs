@@ -55,6 +55,8 @@ pub struct Model {
     pub acls_job: Option<jobs::AclsJob>,
     /// With TLS on a broker listener: the certificates reload CronJob.
     pub reload_job: Option<jobs::ReloadJob>,
+    /// A step of a KRaft upgrade: the `metadata.version` Job.
+    pub features_job: Option<jobs::FeaturesJob>,
     /// The brokers' in-cluster bootstrap address, `host:port`.
     pub bootstrap: String,
     /// What reads the pods' metrics, when they have any.
@@ -267,12 +269,14 @@ pub fn build(c: &Cluster) -> Model {
     let mut users_job = jobs::users_job(c, &names, &bootstrap, internal);
     let mut acls_job = jobs::acls_job(c, &names, &bootstrap, internal);
     let mut reload_job = jobs::reload_job(c, &names, &bootstrap, &kafka.listeners);
+    let mut features_job = jobs::features_job(c, &names, &bootstrap, internal);
     // The Jobs log in with a keystore only with the admin's certificate.
     for client in [
         topics_job.as_mut().map(|j| &mut j.client),
         users_job.as_mut().map(|j| &mut j.client),
         acls_job.as_mut().map(|j| &mut j.client),
         reload_job.as_mut().map(|j| &mut j.client),
+        features_job.as_mut().map(|j| &mut j.client),
     ]
     .into_iter()
     .flatten()
@@ -297,6 +301,7 @@ pub fn build(c: &Cluster) -> Model {
                 users_job.as_ref().map(|j| (&j.name, &j.labels)),
                 acls_job.as_ref().map(|j| (&j.name, &j.labels)),
                 reload_job.as_ref().map(|j| (&j.name, &j.labels)),
+                features_job.as_ref().map(|j| (&j.name, &j.labels)),
             ],
         ),
         None => Vec::new(),
@@ -342,6 +347,7 @@ pub fn build(c: &Cluster) -> Model {
         users_job,
         acls_job,
         reload_job,
+        features_job,
         bootstrap,
         monitoring,
         security,

@@ -49,6 +49,9 @@ impl Names {
     pub fn acls_job(&self, hash: &str) -> String {
         format!("{}-acls-{hash}", self.name)
     }
+    pub fn features_job(&self, hash: &str) -> String {
+        format!("{}-features-{hash}", self.name)
+    }
     /// A CronJob, whose name stays: its Jobs' template may change.
     pub fn tls_reload(&self) -> String {
         format!("{}-tls-reload", self.name)

@@ -48,7 +48,7 @@ pub fn network_policies(
     components: &[Component],
     allowed: &[cluster::Peer],
     prometheus_namespace: Option<&str>,
-    jobs: [Option<(&String, &Labels)>; 4],
+    jobs: [Option<(&String, &Labels)>; 5],
 ) -> Vec<NetworkPolicyModel> {
     let brokers = components
         .iter()

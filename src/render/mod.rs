@@ -100,6 +100,7 @@ pub fn each_output(
     plan.push(("kafka/users-job.yaml.j2", whole.clone()));
     plan.push(("kafka/acls-job.yaml.j2", whole.clone()));
     plan.push(("kafka/tls-reload-job.yaml.j2", whole.clone()));
+    plan.push(("kafka/features-job.yaml.j2", whole.clone()));
     plan.push(("metrics.yaml.j2", whole));
 
     for (name, ctx) in plan {

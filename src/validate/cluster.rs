@@ -43,6 +43,9 @@ pub struct Transition {
     /// Brokers replicate on this listener, one they have both before and
     /// after the step, instead of the one the spec chooses.
     pub inter_broker: Option<&'static str>,
+    /// Under KRaft, once every node runs a newer Kafka: the
+    /// `metadata.version` a Job raises the cluster to (`4.1`).
+    pub metadata_version: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -410,6 +410,7 @@ pub fn run(
     for (job, pod) in &job_pods {
         jobs::job_run(s, job, pod, "its first run (a new Job of the apply)")?;
     }
+    metadata_version(s, inside, bootstrap, &what, &job_pods);
     s.wait(Duration::from_secs(5))?;
     let load = inside.call("load-stop");
     load_checks(s, &what, load, brokers, took);
@@ -483,6 +484,51 @@ pub fn run(
 }
 
 /// The figures of the load through the roll, and the checks on them.
+/// Under KRaft, the finalized `metadata.version` after an apply, as a
+/// figure; after kafkagen's metadata.version Job (`<name>-features-<hash>`)
+/// ran, it must be the newest level the brokers support, where it was
+/// lower before.
+fn metadata_version(
+    s: &mut Session,
+    inside: &mut Client,
+    bootstrap: &str,
+    what: &str,
+    job_pods: &[(String, String)],
+) {
+    if !kafka_nodes(&s.cluster).iter().any(|n| n.controller) {
+        return;
+    }
+    let raised = job_pods.iter().any(|(job, _)| {
+        job.rsplit_once('-')
+            .is_some_and(|(head, _)| head.ends_with("-features"))
+    });
+    let answer = inside.call(&format!("features {bootstrap}"));
+    let levels = answer.as_ref().ok().and_then(|a| {
+        let level = field(a, "metadata.version")?.parse::<u32>().ok()?;
+        let max = field(a, "supported")?
+            .rsplit_once('-')?
+            .1
+            .parse::<u32>()
+            .ok()?;
+        Some((level, max))
+    });
+    match (levels, raised) {
+        (Some((level, max)), true) => s.report.check(
+            level == max,
+            format!(
+                "{what}: after the metadata.version Job, metadata.version is at level {level}; the brokers support up to {max}"
+            ),
+        ),
+        (Some((level, max)), false) => eprintln!(
+            "  {what}: metadata.version at level {level}; the brokers support up to {max}"
+        ),
+        (None, true) => s.report.fail(format!(
+            "{what}: after the metadata.version Job, the brokers do not say their metadata.version: {answer:?}"
+        )),
+        (None, false) => eprintln!("  {what}: metadata.version not read: {answer:?}"),
+    }
+}
+
 fn load_checks(s: &mut Session, what: &str, load: Result<String>, brokers: u32, took: Duration) {
     let answer = match load {
         Ok(a) => a,

@@ -46,6 +46,7 @@ const TOOLS_3: &[(&str, &str)] = &[
     ),
     ("kafka-configs", "kafka.admin.ConfigCommand"),
     ("kafka-acls", "kafka.admin.AclCommand"),
+    ("kafka-features", "org.apache.kafka.tools.FeatureCommand"),
     ("kafka-console-producer", "kafka.tools.ConsoleProducer"),
     ("kafka-console-consumer", "kafka.tools.ConsoleConsumer"),
 ];
@@ -63,6 +64,7 @@ const TOOLS_4: &[(&str, &str)] = &[
     ),
     ("kafka-configs", "kafka.admin.ConfigCommand"),
     ("kafka-acls", "org.apache.kafka.tools.AclCommand"),
+    ("kafka-features", "org.apache.kafka.tools.FeatureCommand"),
     (
         "kafka-console-producer",
         "org.apache.kafka.tools.ConsoleProducer",

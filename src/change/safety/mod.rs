@@ -66,6 +66,10 @@ pub struct Plan {
     pub breaks_clients: Vec<(String, String)>,
     /// (what is safe only in steps, why and the steps in order).
     pub steps: Vec<(String, String)>,
+    /// (what this roll leaves unfinished, and the step that finishes it):
+    /// the roll itself is safe, but the change needs a later step too (a
+    /// KRaft upgrade's `metadata.version`), so it is "needs steps" as well.
+    pub then: Vec<(String, String)>,
     /// (what Kubernetes refuses, the steps that work).
     pub refused: Vec<(String, String)>,
     /// (what is unsafe for Kafka, why and what to do instead).
@@ -89,11 +93,19 @@ impl Plan {
             Severity::Unsafe
         } else if !self.refused.is_empty() {
             Severity::Refused
-        } else if !self.steps.is_empty() {
+        } else if !self.steps.is_empty() || !self.then.is_empty() {
             Severity::Steps
         } else {
             Severity::Safe
         }
+    }
+
+    /// The roll is safe on its own, and only steps after it are missing.
+    pub fn safe_but_unfinished(&self) -> bool {
+        self.unsafe_changes.is_empty()
+            && self.refused.is_empty()
+            && self.steps.is_empty()
+            && !self.then.is_empty()
     }
 
     /// The plan as `check` prints it after the drift report.
@@ -119,6 +131,7 @@ impl Plan {
         };
         section(&mut out, "breaks clients", &self.breaks_clients);
         section(&mut out, "needs steps", &self.steps);
+        section(&mut out, "needs a step after this roll", &self.then);
         section(&mut out, "refused by Kubernetes", &self.refused);
         section(&mut out, "unsafe for Kafka", &self.unsafe_changes);
         if !self.notes.is_empty() {

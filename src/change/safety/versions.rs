@@ -86,14 +86,14 @@ pub fn compare(plan: &mut Plan, o: &Version, n: &Version) {
         );
     } else if b > a && n.kraft {
         once(
-            &mut plan.steps,
+            &mut plan.then,
             (
                 format!("Kafka {va} -> {vb} under KRaft ({from} -> {to})"),
                 format!(
-                    "the new image alone leaves metadata.version at {va}. In order:\n\
-                     1. roll the new image (this render); metadata.version stays at {va}\n\
+                    "the roll is safe, but the new image alone leaves metadata.version at {va}. In order:\n\
+                     1. roll the new image (this render); metadata.version stays at {va}, and {va} can still come back\n\
                      2. once every node runs {vb}, raise it: kafka-features.sh --bootstrap-server <broker> upgrade --metadata {vb}\n   \
-                     (not --release-version: on 4.x it raises kraft.version too, which cannot be lowered)"
+                     (check --steps renders a Job for it; not --release-version: on 4.x it raises kraft.version too, which cannot be lowered)"
                 ),
             ),
         );

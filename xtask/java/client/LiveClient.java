@@ -34,6 +34,9 @@ import org.apache.kafka.common.serialization.*;
  *   leaders BOOTSTRAP TOPIC           leader of each partition: P=ID,...
  *   lagging BOOTSTRAP TOPIC           lagging=P:ID+ID,... the replicas out of
  *                                     each partition's ISR (or none)
+ *   features BOOTSTRAP                metadata.version=F supported=MIN-MAX: the
+ *                                     finalized feature level, and the levels
+ *                                     the answering broker supports
  *   produce-start BOOTSTRAP TOPIC TAG keeps producing TAG-0, TAG-1, ...
  *   produce-stop                      acked=N failed=F
  *   verify BOOTSTRAP TOPIC TAG        every acknowledged TAG record is there
@@ -169,6 +172,18 @@ public final class LiveClient {
                     .map(p -> p.partition() + "=" + (p.leader() == null ? "none" : p.leader().id())
                             + "/isr:" + p.isr().stream().map(n -> String.valueOf(n.id())).collect(Collectors.joining("+")))
                     .collect(Collectors.joining(","));
+        }
+    }
+
+    private static String features(String bootstrap) throws Exception {
+        try (Admin a = admin(bootstrap)) {
+            FeatureMetadata f = a.describeFeatures().featureMetadata()
+                    .get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+            FinalizedVersionRange finalized = f.finalizedFeatures().get("metadata.version");
+            SupportedVersionRange supported = f.supportedFeatures().get("metadata.version");
+            return "metadata.version=" + (finalized == null ? 0 : finalized.maxVersionLevel())
+                    + " supported=" + (supported == null ? "none"
+                            : supported.minVersion() + "-" + supported.maxVersion());
         }
     }
 
@@ -568,6 +583,7 @@ public final class LiveClient {
             case "create": return create(w[1], w[2], Integer.parseInt(w[3]), Short.parseShort(w[4]), w.length > 5 ? w[5] : "");
             case "leaders": return leaders(w[1], w[2]);
             case "lagging": return lagging(w[1], w[2]);
+            case "features": return features(w[1]);
             case "produce": return produce(w[1], w[2], Integer.parseInt(w[3]), w[4]);
             case "consume": return consume(w[1], w[2], w[3], Integer.parseInt(w[4]));
             case "produce-start": return produceStart(w[1], w[2], w[3]);
