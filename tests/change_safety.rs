@@ -373,16 +373,36 @@ fn controller_mtls_under_kraft_needs_steps() {
         ),
     );
     assert_eq!(code, Some(4), "{out}");
+    let moved = "the quorum's listener changes from CONTROLLER, PLAINTEXT (no TLS) to QUORUM, SSL (TLS, client certificates required)";
+    assert!(out.contains(moved), "{out}");
+    assert!(out.contains("the quorum splits mid-roll"), "{out}");
+    assert!(out.contains("check --steps renders them"), "{out}");
+    // Once, though controllers and brokers both carry it; and the voters'
+    // new port is that move, not a voter set edited by hand.
+    assert_eq!(out.matches(moved).count(), 1, "{out}");
     assert!(
-        out.contains("the controller listener CONTROLLER changes in place: PLAINTEXT (no TLS) -> SSL (TLS, client certificates required)"),
+        !out.contains("KAFKA_CONTROLLER_QUORUM_VOTERS changes"),
         "{out}"
     );
-    assert!(out.contains("the quorum splits mid-roll"), "{out}");
-    // Once, though controllers and brokers both carry it.
-    assert_eq!(
-        out.matches("the controller listener CONTROLLER").count(),
-        1,
-        "{out}"
+}
+
+#[test]
+fn voters_at_another_port_of_the_same_listener_are_unsafe() {
+    // The quorum's port moved without another listener to move to: rolled
+    // controllers listen where unrolled ones do not look.
+    let dir = workdir("voters-port", &[("spec.yaml", KRAFT)]);
+    let committed = ok(&kafkagen(&dir, &["render", "spec.yaml"]));
+    let moved = committed
+        .replace(".svc.cluster.local:9093", ".svc.cluster.local:9193")
+        .replace("CONTROLLER://0.0.0.0:9093", "CONTROLLER://0.0.0.0:9193");
+    assert_ne!(moved, committed);
+    std::fs::write(dir.join("moved.yaml"), &moved).unwrap();
+    let out = kafkagen(&dir, &["check", "spec.yaml", "--against", "moved.yaml"]);
+    let report = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(6), "{report}");
+    assert!(
+        report.contains("KAFKA_CONTROLLER_QUORUM_VOTERS changes"),
+        "{report}"
     );
 }
 

@@ -217,6 +217,69 @@ fn a_kraft_upgrade_rolls_the_new_image_then_raises_metadata_version_with_a_job()
 }
 
 #[test]
+fn controller_mtls_moves_the_quorum_to_its_tls_listener_in_three_renders() {
+    let plain = "name: q\nprofile: production-kraft\n";
+    let mtls = "name: q\nprofile: production-kraft\nsecurity:\n  listeners:\n    controller: {tls: true, authentication: mtls}\n";
+    let (code, err, dir) = steps("steps-controller-mtls", plain, mtls);
+    assert_eq!(code, Some(0), "{err}");
+    let names = step_dirs(&dir);
+    assert_eq!(
+        names,
+        [
+            "1-add-quorum-listener",
+            "2-reach-quorum-on-quorum-listener",
+            "3-remove-controller-listener"
+        ]
+    );
+    last_is_the_render(&dir, &names);
+    let env = |step: &str, workload: &str, name: &str| -> String {
+        let text = read(&dir, &format!("{step}/statefulset-q-{workload}.yaml"));
+        let at = text
+            .find(&format!("- name: {name}\n"))
+            .unwrap_or_else(|| panic!("{step} {workload}: no {name}"));
+        text[at..].lines().nth(1).unwrap().trim().to_string()
+    };
+    // 1: controllers bind QUORUM beside CONTROLLER, which stays first.
+    let first = &names[0];
+    assert_eq!(
+        env(first, "controller", "KAFKA_CONTROLLER_LISTENER_NAMES"),
+        "value: CONTROLLER,QUORUM"
+    );
+    assert_eq!(
+        env(first, "controller", "KAFKA_LISTENERS"),
+        "value: CONTROLLER://0.0.0.0:9093,QUORUM://0.0.0.0:9095"
+    );
+    assert_eq!(
+        env(first, "kafka", "KAFKA_CONTROLLER_LISTENER_NAMES"),
+        "value: CONTROLLER"
+    );
+    assert!(env(first, "kafka", "KAFKA_CONTROLLER_QUORUM_VOTERS").contains(":9093"));
+    // 2: every node reaches the quorum by QUORUM, the voters at 9095;
+    // controllers still bind CONTROLLER for nodes not yet rolled.
+    let second = &names[1];
+    assert_eq!(
+        env(second, "controller", "KAFKA_CONTROLLER_LISTENER_NAMES"),
+        "value: QUORUM,CONTROLLER"
+    );
+    assert_eq!(
+        env(second, "kafka", "KAFKA_CONTROLLER_LISTENER_NAMES"),
+        "value: QUORUM"
+    );
+    for workload in ["controller", "kafka"] {
+        let voters = env(second, workload, "KAFKA_CONTROLLER_QUORUM_VOTERS");
+        assert!(
+            voters.contains(":9095") && !voters.contains(":9093"),
+            "{voters}"
+        );
+    }
+    let readme = read(&dir, "README.md");
+    assert!(
+        readme.contains("kafka-metadata-quorum.sh describe --status"),
+        "{readme}"
+    );
+}
+
+#[test]
 fn a_safe_change_is_one_step() {
     let (code, err, dir) = steps(
         "steps-safe",

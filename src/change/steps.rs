@@ -155,6 +155,63 @@ pub fn plan(
             ));
         }
     }
+    // The quorum's listener: add the new one beside it, reach the quorum
+    // by the new one, then remove the old one.
+    if let (Some(a), Some(b)) = (o.controller.first(), n.controller.first())
+        && (a != b || o.by_name.get(a) != n.by_name.get(b))
+    {
+        kinds.push("the quorum's listener");
+        let (Some(was), Some(will)) = (o.by_name.get(a), n.by_name.get(b)) else {
+            return Err(format!(
+                "the quorum's listeners {a} and {b} have no security protocol"
+            ));
+        };
+        let (old, new) = (spec_security(was), spec_security(will));
+        if old.tls == new.tls {
+            return Err(format!(
+                "the quorum's listener {a} changes in place ({was} -> {will}); kafkagen renders steps that move the quorum between a plain and a TLS listener, not this"
+            ));
+        }
+        if old.tls && !target.security.as_ref().is_some_and(|s| s.tls()) {
+            return Err(format!(
+                "the way back from {a} keeps a TLS listener two rolls longer, but this render has no certificates for it: keep TLS on another listener until the quorum has moved"
+            ));
+        }
+        let mut both = target.clone();
+        both.transition.quorum = Some([old, new]);
+        let mut moved = target.clone();
+        moved.transition.quorum = Some([new, old]);
+        let quorum_wait = |then: &str| {
+            rolled(
+                target,
+                &format!(
+                    ", and the quorum has a leader and every voter caught up (kafka-metadata-quorum.sh describe --status){then}"
+                ),
+            )
+        };
+        steps.push(Step {
+            slug: format!("add-{}-listener", b.to_lowercase()),
+            what: format!(
+                "every controller gets the {b} listener ({will}); nodes reach the quorum by {a} as before"
+            ),
+            wait: quorum_wait(""),
+            cluster: both,
+        });
+        steps.push(Step {
+            slug: format!("reach-quorum-on-{}-listener", b.to_lowercase()),
+            what: format!(
+                "every node reaches the quorum by {b}, the voters at its port; {a} stays for nodes not yet rolled"
+            ),
+            wait: quorum_wait(""),
+            cluster: moved,
+        });
+        steps.push(Step {
+            slug: format!("remove-{}-listener", a.to_lowercase()),
+            what: format!("the {a} listener goes"),
+            wait: quorum_wait(""),
+            cluster: target.clone(),
+        });
+    }
     // Authorization: first with everyone allowed where no ACL is, then not.
     if o.broker && o.authorizer.is_none() && n.authorizer.is_some() && !n.allow_everyone {
         kinds.push("authorization");

@@ -83,9 +83,19 @@ pub fn render(
     let mut rendered = Vec::with_capacity(steps.len());
     for step in steps {
         let (_, manifests) = pipeline::render_cluster(&step.cluster, templates).map_err(|e| {
+            let why: String = match &e {
+                pipeline::Failure::Rules(broken) => broken
+                    .iter()
+                    .map(|v| format!("\n  error[{}] {v}", v.rule))
+                    .collect(),
+                pipeline::Failure::Schema(errors) => {
+                    errors.iter().map(|e| format!("\n  {e}")).collect()
+                }
+                _ => String::new(),
+            };
             refuse(
                 format!(
-                    "no steps written: step `{}` does not render: {e}",
+                    "no steps written: step `{}` does not render (a kafkagen bug): {e}{why}",
                     step.slug
                 ),
                 1,

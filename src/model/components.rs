@@ -2,9 +2,7 @@
 //! its listeners, pods, containers and volumes.
 
 use super::containers::{self, EnvVar, PodSpec, Probes};
-use super::listeners::{
-    self, CONTROLLER, INTERNAL, Listener, QuorumKind, ZK_CLIENT, ZK_ELECTION, ZK_PEER,
-};
+use super::listeners::{self, INTERNAL, Listener, QuorumKind, ZK_CLIENT, ZK_ELECTION, ZK_PEER};
 use super::readiness;
 use super::{
     Component, ConfigFile, IMAGE_USER, digest, labels, property_env, resources, selector, storage,
@@ -105,7 +103,10 @@ pub fn voters(quorum: &Component) -> String {
     quorum
         .pods
         .iter()
-        .filter_map(|p| Some(format!("{}@{}", p.id, p.address(CONTROLLER.name)?)))
+        .filter_map(|p| {
+            let first = listeners::quorum_first(&quorum.listeners)?;
+            Some(format!("{}@{}", p.id, p.address(&first.name)?))
+        })
         .collect::<Vec<_>>()
         .join(",")
 }
@@ -266,12 +267,15 @@ fn listeners_checksum(listeners: &[Listener], pod_dns_suffix: &str) -> String {
 const CHECKSUM_ANNOTATION: &str = "kafkagen/listeners-checksum";
 
 /// Settings every KRaft node shares: the cluster id and the quorum.
-fn kraft_env(kraft: &Kraft, roles: &str, voters: &str) -> Vec<EnvVar> {
+fn kraft_env(kraft: &Kraft, roles: &str, voters: &str, listeners: &[Listener]) -> Vec<EnvVar> {
     vec![
         EnvVar::value("CLUSTER_ID", &kraft.cluster_id),
         EnvVar::value("KAFKA_PROCESS_ROLES", roles),
         EnvVar::value("KAFKA_CONTROLLER_QUORUM_VOTERS", voters),
-        EnvVar::value("KAFKA_CONTROLLER_LISTENER_NAMES", CONTROLLER.name),
+        EnvVar::value(
+            "KAFKA_CONTROLLER_LISTENER_NAMES",
+            listeners::quorum_names(listeners),
+        ),
     ]
 }
 
@@ -390,7 +394,7 @@ pub fn zookeeper(c: &Cluster, names: &Names, z: &ZooKeeper) -> Component {
 pub fn controllers(c: &Cluster, names: &Names, kraft: &Kraft, ctrl: &Controllers) -> Component {
     let flavor = c.kafka.flavor;
     let headless = names.controller_headless();
-    let mut listeners = listeners::controllers(c.security.as_ref());
+    let mut listeners = listeners::controllers(&c.quorum_security());
     listeners.extend(c.metrics.as_ref().map(|m| listeners::metrics(m.port)));
     let pods = pods(
         names,
@@ -430,7 +434,12 @@ pub fn controllers(c: &Cluster, names: &Names, kraft: &Kraft, ctrl: &Controllers
         headless,
         name,
     };
-    let mut env = kraft_env(kraft, "controller", &voters(&component));
+    let mut env = kraft_env(
+        kraft,
+        "controller",
+        &voters(&component),
+        &component.listeners,
+    );
     env.extend(listener_env(&component.listeners));
     env.extend([
         EnvVar::value("KAFKA_LOG_DIRS", format!("{KAFKA_DATA}/logs")),
@@ -439,6 +448,9 @@ pub fn controllers(c: &Cluster, names: &Names, kraft: &Kraft, ctrl: &Controllers
     let (log_env, mut files) = logging(flavor, c.kafka.version);
     env.extend(log_env);
     env.extend(security::broker_env(c, names, &component.listeners));
+    let quorum_port = listeners::quorum_first(&component.listeners)
+        .map(|l| l.port_name.clone())
+        .unwrap_or_default();
     let pod = containers::pod(PodSpec {
         container: &component.main_container,
         image: &c.kafka.image,
@@ -449,13 +461,13 @@ pub fn controllers(c: &Cluster, names: &Names, kraft: &Kraft, ctrl: &Controllers
         before_start: start_lines(c, flavor, String::new()),
         ports: container_ports(&component.listeners),
         env,
-        probes: probes(CONTROLLER.port_name, None, 60),
+        probes: probes(&quorum_port, None, 60),
         resources: resources(&ctrl.resources),
         pods_config: &component.pods_config,
         data: component.storage.volume(),
     });
     let (init, mut main, mut volumes) = with_metrics(c, flavor, component.role, pod, &mut files);
-    if c.security.as_ref().is_some_and(|s| s.controller.tls) {
+    if component.listeners.iter().any(|l| l.quorum && l.tls) {
         tls_volume(c, &mut main, &mut volumes);
     }
     component.run((init, main, volumes), files);
@@ -484,7 +496,8 @@ pub fn kafka(c: &Cluster, names: &Names, quorum: Quorum) -> Component {
         Quorum::Controllers { .. } => (QuorumKind::Controllers, "KAFKA_NODE_ID"),
         Quorum::Combined { .. } => (QuorumKind::Combined, "KAFKA_NODE_ID"),
     };
-    let mut listeners = listeners::brokers(&k.exposure, kind, c.security.as_ref());
+    let mut listeners =
+        listeners::brokers(&k.exposure, kind, c.security.as_ref(), &c.quorum_security());
     listeners.extend(c.metrics.as_ref().map(|m| listeners::metrics(m.port)));
     let pods = pods(
         names,
@@ -543,10 +556,15 @@ pub fn kafka(c: &Cluster, names: &Names, quorum: Quorum) -> Component {
             // Ids come from kafkagen; with generation on, Kafka refuses ids above 1000.
             env.push(EnvVar::value("KAFKA_BROKER_ID_GENERATION_ENABLE", "false"));
         }
-        Quorum::Controllers { kraft, voters } => env.extend(kraft_env(kraft, "broker", voters)),
-        Quorum::Combined { kraft } => {
-            env.extend(kraft_env(kraft, "broker,controller", &voters(&component)))
+        Quorum::Controllers { kraft, voters } => {
+            env.extend(kraft_env(kraft, "broker", voters, &component.listeners))
         }
+        Quorum::Combined { kraft } => env.extend(kraft_env(
+            kraft,
+            "broker,controller",
+            &voters(&component),
+            &component.listeners,
+        )),
     }
     env.extend(listener_env(&component.listeners));
     let rf = k.replication_factor;

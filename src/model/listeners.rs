@@ -46,6 +46,14 @@ pub const CONTROLLER: Endpoint = Endpoint {
     port_name: "controller",
     port: 9093,
 };
+/// The KRaft quorum with TLS: a name and port of its own, beside
+/// CONTROLLER's, so that a running quorum moves between the two in rolls
+/// (`check --steps`): the static voter set names one port per controller.
+pub const QUORUM: Endpoint = Endpoint {
+    name: "QUORUM",
+    port_name: "quorum",
+    port: 9095,
+};
 /// Brokers replicating from each other, when that traffic has TLS or
 /// authentication of its own.
 pub const REPLICATION: Endpoint = Endpoint {
@@ -87,6 +95,8 @@ pub struct Listener {
     /// Who may reach it: each entry is the `from` of one NetworkPolicy
     /// ingress rule, which listeners with an equal entry share.
     pub allowed: Vec<Access>,
+    /// One of the KRaft quorum's listeners (`controller.listener.names`).
+    pub quorum: bool,
 }
 
 /// The Services that publish a listener's port.
@@ -163,6 +173,7 @@ impl Listener {
             advertised: false,
             served_by: ServedBy::default(),
             allowed: Vec::new(),
+            quorum: false,
         }
     }
 
@@ -299,16 +310,41 @@ pub fn zookeeper() -> Vec<Listener> {
     ]
 }
 
+/// The KRaft quorum's listeners, in `controller.listener.names` order:
+/// CONTROLLER when plain, QUORUM with TLS.
+fn quorum(security: &[ListenerSecurity]) -> impl Iterator<Item = Listener> + '_ {
+    security.iter().map(|&s| Listener {
+        quorum: true,
+        ..Listener::kafka(if s.tls { QUORUM } else { CONTROLLER }).secured(s)
+    })
+}
+
+/// The names in `controller.listener.names`, in order.
+pub fn quorum_names(listeners: &[Listener]) -> String {
+    listeners
+        .iter()
+        .filter(|l| l.quorum)
+        .map(|l| l.name.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// The listener nodes reach the quorum by: the first of
+/// `controller.listener.names`.
+pub fn quorum_first(listeners: &[Listener]) -> Option<&Listener> {
+    listeners.iter().find(|l| l.quorum)
+}
+
 /// Dedicated controllers: the quorum only, which they do not advertise (the
 /// images refuse `KAFKA_ADVERTISED_LISTENERS` on controller-only nodes).
-pub fn controllers(security: Option<&Security>) -> Vec<Listener> {
-    vec![
-        Listener::kafka(CONTROLLER)
-            .secured(security.map(|s| s.controller).unwrap_or_default())
-            .reached(Reach::PodDns)
-            .served_by(true, false, false)
-            .allow(Access::From(vec![Peer::Own, Peer::Brokers])),
-    ]
+pub fn controllers(quorum_security: &[ListenerSecurity]) -> Vec<Listener> {
+    quorum(quorum_security)
+        .map(|l| {
+            l.reached(Reach::PodDns)
+                .served_by(true, false, false)
+                .allow(Access::From(vec![Peer::Own, Peer::Brokers]))
+        })
+        .collect()
 }
 
 /// Brokers: INTERNAL always, REPLICATION when inter-broker traffic is
@@ -316,8 +352,9 @@ pub fn controllers(security: Option<&Security>) -> Vec<Listener> {
 /// controllers too and declared when they reach dedicated ones.
 pub fn brokers(
     exposure: &Exposure,
-    quorum: QuorumKind,
+    kind: QuorumKind,
     security: Option<&Security>,
+    quorum_security: &[ListenerSecurity],
 ) -> Vec<Listener> {
     let of = |pick: fn(&Security) -> ListenerSecurity| security.map(pick).unwrap_or_default();
     let mut listeners = vec![
@@ -348,19 +385,19 @@ pub fn brokers(
                 .allow(Access::Anyone),
         );
     }
-    match quorum {
+    match kind {
         QuorumKind::ZooKeeper => {}
-        QuorumKind::Controllers => listeners.push(Listener {
-            bound: false,
-            ..Listener::kafka(CONTROLLER).secured(of(|s| s.controller))
-        }),
-        QuorumKind::Combined => listeners.push(
-            Listener::kafka(CONTROLLER)
-                .secured(of(|s| s.controller))
-                .reached(Reach::PodDns)
-                .served_by(true, false, false)
-                .allow(Access::From(vec![Peer::Own])),
+        // Only the listener they reach the quorum by.
+        QuorumKind::Controllers => listeners.extend(
+            quorum(quorum_security)
+                .take(1)
+                .map(|l| Listener { bound: false, ..l }),
         ),
+        QuorumKind::Combined => listeners.extend(quorum(quorum_security).map(|l| {
+            l.reached(Reach::PodDns)
+                .served_by(true, false, false)
+                .allow(Access::From(vec![Peer::Own]))
+        })),
     }
     listeners
 }

@@ -11,7 +11,7 @@
 //! leave them alone.
 
 use super::containers::{EnvVar, Mount, Volume, VolumeSource};
-use super::listeners::{CONTROLLER, Listener};
+use super::listeners::Listener;
 use super::names::Names;
 use super::{Labels, labels, property_env};
 use crate::validate::cluster::{
@@ -244,7 +244,7 @@ fn broker_certificate(
 ) -> (String, String, Vec<String>, Vec<String>) {
     let (mut dns_names, ip_addresses) = broker_names(names, brokers);
     // Dedicated controllers present the same certificate on the quorum.
-    if s.controller.tls
+    if c.quorum_security().iter().any(|q| q.tls)
         && let Metadata::Kraft(k) = &c.metadata
         && k.controllers.is_some()
     {
@@ -534,12 +534,10 @@ pub fn broker_properties(listeners: &[Listener]) -> Vec<(String, String)> {
 }
 
 /// The brokers' listeners whose keystore a running broker can reread:
-/// those with TLS, but KRaft's CONTROLLER, which is not a broker
-/// listener that per-broker settings reach.
+/// those with TLS, but the KRaft quorum's, which are not broker listeners
+/// that per-broker settings reach.
 pub fn reloadable_listeners(brokers: &[Listener]) -> impl Iterator<Item = &Listener> {
-    brokers
-        .iter()
-        .filter(|l| l.tls && l.name != CONTROLLER.name)
+    brokers.iter().filter(|l| l.tls && !l.quorum)
 }
 
 /// The per-broker setting that names a listener's keystore.

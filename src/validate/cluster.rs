@@ -46,6 +46,26 @@ pub struct Transition {
     /// Under KRaft, once every node runs a newer Kafka: the
     /// `metadata.version` a Job raises the cluster to (`4.1`).
     pub metadata_version: Option<String>,
+    /// Under KRaft: the quorum's listeners, in `controller.listener.names`
+    /// order, while a step moves the quorum between a plain and a TLS
+    /// listener (nodes reach the quorum by the first).
+    pub quorum: Option<[ListenerSecurity; 2]>,
+}
+
+impl Cluster {
+    /// The KRaft quorum's listeners' security, in `controller.listener.names`
+    /// order: the spec's controller listener, or both of a step's.
+    pub fn quorum_security(&self) -> Vec<ListenerSecurity> {
+        match self.transition.quorum {
+            Some(both) => both.to_vec(),
+            None => vec![
+                self.security
+                    .as_ref()
+                    .map(|s| s.controller)
+                    .unwrap_or_default(),
+            ],
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -4,7 +4,7 @@
 use super::{Annotate, Validator};
 use crate::cluster_spec::{MetricsSpec, Scrape};
 use crate::model::listeners::{
-    CONTROLLER, EXTERNAL, INTERNAL, REPLICATION, ZK_CLIENT, ZK_ELECTION, ZK_PEER,
+    CONTROLLER, EXTERNAL, INTERNAL, QUORUM, REPLICATION, ZK_CLIENT, ZK_ELECTION, ZK_PEER,
 };
 use crate::validate::cluster::{Kafka, Metrics};
 use crate::validate::image::Flavor;
@@ -21,6 +21,7 @@ fn taken_ports() -> Vec<u32> {
         INTERNAL,
         REPLICATION,
         CONTROLLER,
+        QUORUM,
         EXTERNAL,
     ]
     .iter()

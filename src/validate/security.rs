@@ -414,7 +414,7 @@ impl Validator<'_> {
         s: &Security,
         exposure: &Exposure,
     ) {
-        let listeners = listeners::brokers(exposure, QuorumKind::ZooKeeper, Some(s));
+        let listeners = listeners::brokers(exposure, QuorumKind::ZooKeeper, Some(s), &[]);
         let mut managed: Vec<String> = security::broker_properties(&listeners)
             .into_iter()
             .map(|(k, _)| k)

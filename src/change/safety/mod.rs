@@ -170,6 +170,14 @@ fn replicas(v: &Value) -> i64 {
     v["spec"]["replicas"].as_i64().unwrap_or(1)
 }
 
+/// `id@host` of each voter of `id@host:port,...`, in order.
+fn voters_without_ports(voters: &str) -> Vec<&str> {
+    voters
+        .split(',')
+        .map(|v| v.trim().rsplit_once(':').map_or(v.trim(), |(head, _)| head))
+        .collect()
+}
+
 /// A container env value of a workload's pod template, by name.
 fn env_of<'a>(v: &'a Value, name: &str) -> Option<&'a str> {
     v["spec"]["template"]["spec"]["containers"]
@@ -194,16 +202,21 @@ pub fn assess(committed: &[Object], rendered: &[Manifest]) -> Plan {
     let old: BTreeMap<&Key, &Value> = committed.iter().map(|o| (&o.key, &o.value)).collect();
     let new: BTreeMap<Key, &Value> = rendered.iter().map(|m| (key_of(m), &m.value)).collect();
     let mut plan = Plan::default();
+    let (quorum_before, quorum_after) = (
+        protocol::Quorum::of(old.values().copied()),
+        protocol::Quorum::of(new.values().copied()),
+    );
+    let quorum = (&quorum_before, &quorum_after);
     for (key, n) in &new {
         let Some(o) = old.get(key) else { continue };
         match key.kind.as_str() {
             "StatefulSet" => {
                 statefulset(&mut plan, key, o, n);
-                kafka(&mut plan, o, n);
+                kafka(&mut plan, o, n, quorum);
             }
             "Deployment" => {
                 deployment(&mut plan, key, o, n);
-                kafka(&mut plan, o, n);
+                kafka(&mut plan, o, n, quorum);
             }
             "Job" if o["spec"]["template"] != n["spec"]["template"] => plan.refused.push((
                 format!("{key}: a Job's pod template cannot change"),
@@ -249,9 +262,9 @@ pub fn assess(committed: &[Object], rendered: &[Manifest]) -> Plan {
 /// What a Kafka workload's change does to Kafka itself: its listeners and
 /// authorizer (`protocol`) and the Kafka version its image runs (`versions`).
 /// Workloads without `KAFKA_LISTENERS` (ZooKeeper, anything else) have none.
-fn kafka(plan: &mut Plan, o: &Value, n: &Value) {
+fn kafka(plan: &mut Plan, o: &Value, n: &Value, quorum: (&protocol::Quorum, &protocol::Quorum)) {
     if let (Some(a), Some(b)) = (protocol::read(o), protocol::read(n)) {
-        protocol::compare(plan, &a, &b);
+        protocol::compare(plan, &a, &b, quorum);
         if a.broker && b.broker {
             versions::compare(plan, &versions::read(o), &versions::read(n));
         }
@@ -335,6 +348,20 @@ fn statefulset(plan: &mut Plan, key: &Key, o: &Value, n: &Value) {
         ),
     ] {
         let (a, b) = (env_of(o, var), env_of(n, var));
+        // The voters at another port of the same hosts, with the quorum
+        // reached by another listener: a move the listeners' rules judge.
+        fn first(v: &Value) -> Option<&str> {
+            env_of(v, "KAFKA_CONTROLLER_LISTENER_NAMES")
+                .and_then(|names| names.split(',').next())
+                .map(str::trim)
+        }
+        if var == "KAFKA_CONTROLLER_QUORUM_VOTERS"
+            && first(o) != first(n)
+            && a.zip(b)
+                .is_some_and(|(a, b)| voters_without_ports(a) == voters_without_ports(b))
+        {
+            continue;
+        }
         if a.is_some() && a != b {
             plan.unsafe_changes
                 .push((format!("{key}: {var} changes"), why.into()));

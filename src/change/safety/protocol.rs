@@ -55,8 +55,11 @@ pub struct Listeners {
     pub broker: bool,
     /// Brokers: `inter.broker.listener.name`.
     pub inter_broker: Option<String>,
-    /// KRaft: `controller.listener.names`, in order.
+    /// KRaft: `controller.listener.names`, in order: nodes reach the
+    /// quorum by the first.
     pub controller: Vec<String>,
+    /// The names it binds (`KAFKA_LISTENERS`).
+    pub bound: Vec<String>,
     /// `authorizer.class.name`.
     pub authorizer: Option<String>,
     /// `allow.everyone.if.no.acl.found=true`.
@@ -90,6 +93,7 @@ pub fn read(v: &Value) -> Option<Listeners> {
         .map(|(n, _)| n.trim().to_ascii_uppercase())
         .filter(|n| !n.is_empty())
         .collect();
+    let bound = all.clone();
     // Brokers beside dedicated controllers reach the quorum by a listener
     // they do not open.
     all.extend(controller.iter().cloned());
@@ -134,6 +138,7 @@ pub fn read(v: &Value) -> Option<Listeners> {
         broker,
         inter_broker,
         controller,
+        bound,
         authorizer: env("KAFKA_AUTHORIZER_CLASS_NAME").map(str::to_string),
         allow_everyone: env("KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND")
             .is_some_and(|a| a.eq_ignore_ascii_case("true")),
@@ -149,10 +154,31 @@ fn numbered(why: &str, steps: &[String]) -> String {
     out
 }
 
-/// What changing one workload's listeners or authorizer does.
-pub fn compare(plan: &mut Plan, o: &Listeners, n: &Listeners) {
+/// The KRaft quorum's listeners that the nodes of one render bind, by
+/// name: what a node can reach the quorum by.
+#[derive(Debug, Default)]
+pub struct Quorum(BTreeMap<String, Security>);
+
+impl Quorum {
+    /// Every Kafka workload's bound controller listeners.
+    pub fn of<'a>(workloads: impl Iterator<Item = &'a Value>) -> Quorum {
+        let mut bound = BTreeMap::new();
+        for l in workloads.filter_map(read) {
+            for name in l.controller.iter().filter(|n| l.bound.contains(n)) {
+                if let Some(s) = l.by_name.get(name) {
+                    bound.insert(name.clone(), s.clone());
+                }
+            }
+        }
+        Quorum(bound)
+    }
+}
+
+/// What changing one workload's listeners or authorizer does; `quorum`:
+/// what the nodes of the committed and of the new render bind.
+pub fn compare(plan: &mut Plan, o: &Listeners, n: &Listeners, quorum: (&Quorum, &Quorum)) {
     inter_broker(plan, o, n);
-    controller(plan, o, n);
+    controller(plan, o, n, quorum);
     clients(plan, o, n);
     authorization(plan, o, n);
 }
@@ -223,54 +249,63 @@ fn inter_broker(plan: &mut Plan, o: &Listeners, n: &Listeners) {
     );
 }
 
-/// KRaft: the listener the quorum uses.
-fn controller(plan: &mut Plan, o: &Listeners, n: &Listeners) {
-    if o.controller.is_empty() || n.controller.is_empty() {
+/// KRaft: the listeners of the quorum. Nodes reach it by the first of
+/// `controller.listener.names`, at the voters' port. Moving it to another
+/// listener in one roll is safe when every node of the committed render
+/// already binds the new one as it will be, and every node of the new
+/// render still binds the old one as it was: rolled and unrolled nodes
+/// then reach each other either way. Otherwise the quorum splits mid-roll.
+fn controller(plan: &mut Plan, o: &Listeners, n: &Listeners, (before, after): (&Quorum, &Quorum)) {
+    let (Some(a), Some(b)) = (o.controller.first(), n.controller.first()) else {
         return;
-    }
-    let why = "nodes rolled to the new protocol and nodes not yet rolled cannot reach each other, so the quorum splits mid-roll";
-    let caveat = "But the static voter set kafkagen renders (KAFKA_CONTROLLER_QUORUM_VOTERS) names one port per controller and cannot change by a roll (KIP-853), so that port serves one protocol at a time: without a dynamic quorum, the way left is stopping every node and starting them all on the new protocol (an outage).";
-    if o.controller != n.controller {
-        let (a, b) = (o.controller.join(","), n.controller.join(","));
-        once(
-            &mut plan.steps,
-            (
-                format!("controller.listener.names changes from {a} to {b}"),
-                format!(
-                    "{}\n{caveat}",
+    };
+    let why = "nodes rolled to the new listener and nodes not yet rolled cannot reach each other, so the quorum splits mid-roll";
+    let (was, will) = (o.by_name.get(a), n.by_name.get(b));
+    if a != b || was != will {
+        let ready = will.is_some() && before.0.get(b) == will;
+        let kept = was.is_some() && after.0.get(a) == was;
+        if !(ready && kept) && a != b {
+            let show = |s: Option<&Security>| s.map_or("?".to_string(), |s| s.to_string());
+            once(
+                &mut plan.steps,
+                (
+                    format!(
+                        "the quorum's listener changes from {a}, {} to {b}, {}",
+                        show(was),
+                        show(will)
+                    ),
                     numbered(
                         why,
                         &[
                             format!(
-                                "add {b} to every controller and broker, {a} staying first in controller.listener.names (roll)"
+                                "add {b} to every controller, {a} staying first in controller.listener.names (roll)"
                             ),
-                            format!("put {b} first, the listener nodes reach the quorum by (roll)"),
+                            format!(
+                                "put {b} first, {a} staying, with the voters at {b}'s port (roll)"
+                            ),
                             format!("remove {a} (roll)"),
                         ],
-                    )
+                    ) + "\n(check --steps renders them)",
                 ),
-            ),
-        );
-        return;
-    }
-    for c in &n.controller {
-        if let (Some(a), Some(b)) = (o.by_name.get(c), n.by_name.get(c))
-            && a != b
-        {
+            );
+        } else if a == b {
             once(
                 &mut plan.steps,
                 (
-                    format!("the controller listener {c} changes in place: {a} -> {b}"),
                     format!(
-                        "{}\n{caveat}",
-                        numbered(
-                            why,
-                            &[
-                                format!("add a controller listener with {b} beside {c} on every controller and broker, {c} staying first in controller.listener.names (roll)"),
-                                "put the new listener first, the one nodes reach the quorum by (roll)".into(),
-                                format!("remove {c} or change it (roll)"),
-                            ],
-                        )
+                        "the controller listener {a} changes in place: {} -> {}",
+                        was.map_or("?".to_string(), |s| s.to_string()),
+                        will.map_or("?".to_string(), |s| s.to_string())
+                    ),
+                    numbered(
+                        why,
+                        &[
+                            format!(
+                                "add a controller listener with the new settings beside {a} on every controller, {a} staying first (roll)"
+                            ),
+                            "put the new listener first (roll)".into(),
+                            format!("remove {a} (roll)"),
+                        ],
                     ),
                 ),
             );

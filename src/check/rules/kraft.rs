@@ -80,24 +80,26 @@ pub fn controller_protocol(cx: &Ctx) -> Vec<Finding> {
     nodes(cx)
         .into_iter()
         .filter_map(|p| {
-            let name = p.env.get("KAFKA_CONTROLLER_LISTENER_NAMES");
-            let mapped = p
-                .env
-                .get("KAFKA_LISTENER_SECURITY_PROTOCOL_MAP")
-                .zip(name)
-                .is_some_and(|(map, name)| {
-                    map.split(',').any(|e| e.split(':').next() == Some(name))
-                });
-            (!mapped).then(|| {
+            let names = p.env.get("KAFKA_CONTROLLER_LISTENER_NAMES");
+            let map = p.env.get("KAFKA_LISTENER_SECURITY_PROTOCOL_MAP");
+            let unmapped: Vec<&str> = names
+                .into_iter()
+                .flat_map(|n| n.split(','))
+                .filter(|name| {
+                    !map.is_some_and(|m| m.split(',').any(|e| e.split(':').next() == Some(name)))
+                })
+                .collect();
+            (names.is_none() || !unmapped.is_empty()).then(|| {
                 found(
                     vec![p.id()],
                     format!(
                         "KRaft node `{}`: the controller listener {} has no security protocol",
                         p.name,
-                        name.map_or(
-                            "(KAFKA_CONTROLLER_LISTENER_NAMES is not set)",
-                            String::as_str
-                        )
+                        if names.is_none() {
+                            "(KAFKA_CONTROLLER_LISTENER_NAMES is not set)".to_string()
+                        } else {
+                            unmapped.join(", ")
+                        }
                     ),
                 )
             })
@@ -182,11 +184,11 @@ pub fn voters(cx: &Ctx) -> Vec<Finding> {
             .env
             .get("KAFKA_CONTROLLER_LISTENER_NAMES")
             .zip(pod.env.get("KAFKA_LISTENERS"))
-            .is_some_and(|(name, listeners)| {
+            .is_some_and(|(names, listeners)| {
                 listeners
                     .split(',')
                     .filter_map(parse_listener)
-                    .any(|(n, _, p)| n == name && p == port)
+                    .any(|(n, _, p)| names.split(',').any(|name| n == name) && p == port)
             });
         let open = pod
             .spec
