@@ -11,6 +11,7 @@
 pub mod change;
 pub mod check;
 pub mod cli;
+pub mod cluster;
 pub mod cluster_spec;
 pub mod commands;
 pub mod diagnostic;

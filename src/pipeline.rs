@@ -3,13 +3,13 @@
 
 use crate::check::manifest::{self, Manifest, ManifestError};
 use crate::check::rules;
+use crate::cluster::Cluster;
 use crate::diagnostic::Diagnostic;
 use crate::emit;
 use crate::input::{self, LoadError, Request};
 use crate::model::Model;
 use crate::render::{self, RenderError};
 use crate::source::Sources;
-use crate::validate::cluster::Cluster;
 use crate::{model, validate};
 use std::path::{Path, PathBuf};
 

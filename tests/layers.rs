@@ -16,6 +16,7 @@ const LAYERS: &[&[&str]] = &[
     &["yaml"],
     &["cluster_spec"],
     &["input"],
+    &["cluster"],
     &["validate"],
     &["model"],
     &["render"],

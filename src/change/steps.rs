@@ -9,8 +9,8 @@ use super::committed::{Key, Object};
 use super::drift::key_of;
 use super::safety::{self, Severity, protocol, versions};
 use crate::check::manifest::Manifest;
+use crate::cluster::{Cluster, ListenerSecurity};
 use crate::cluster_spec::Authentication;
-use crate::validate::cluster::{Cluster, ListenerSecurity};
 use serde_json::Value;
 
 /// One render of a change, in order.

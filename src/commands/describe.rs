@@ -2,10 +2,10 @@
 //! report (pods with role, id and addresses; Services; storage; resource
 //! totals) or a Mermaid graph of the topology.
 
+use crate::cluster::{Cluster, Metadata};
 use crate::model::listeners::INTERNAL;
 use crate::model::{Component, EXTERNAL, Labels, Model, NODE_IP_PLACEHOLDER, Pod, Port, Role};
 use crate::model::{metrics, security};
-use crate::validate::cluster::{Cluster, Metadata};
 use crate::validate::quantity;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -7,14 +7,12 @@
 use crate::change::committed::Object;
 use crate::change::safety::Severity;
 use crate::change::steps::{self, Rendered, Step};
+use crate::cluster::{Cluster, ListenerSecurity};
 use crate::cluster_spec::ListenerSecuritySpec;
 use crate::cluster_spec::decode::Locations;
 use crate::emit::out_dir;
 use crate::pipeline::{self, Outcome};
-use crate::validate::{
-    self,
-    cluster::{Cluster, ListenerSecurity},
-};
+use crate::validate;
 use std::path::Path;
 
 /// Why no steps were written, and the exit code.

@@ -4,9 +4,9 @@
 //! Services clients use, and the bootstraps.
 
 use super::describe::address;
+use crate::cluster::{Cluster, Metadata};
 use crate::cluster_spec::Authentication;
 use crate::model::{Component, Model};
-use crate::validate::cluster::{Cluster, Metadata};
 use serde::Serialize;
 use std::collections::BTreeMap;
 

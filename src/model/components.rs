@@ -7,10 +7,10 @@ use super::readiness;
 use super::{
     Component, ConfigFile, IMAGE_USER, digest, labels, property_env, resources, selector, storage,
 };
+use crate::cluster::CONTROLLER_ID_BASE;
+use crate::cluster::{Cluster, Controllers, Flavor, Kraft, Workload, ZooKeeper};
 use crate::model::names::Names;
 use crate::model::{metrics, security};
-use crate::validate::cluster::CONTROLLER_ID_BASE;
-use crate::validate::cluster::{Cluster, Controllers, Flavor, Kraft, Workload, ZooKeeper};
 use serde::Serialize;
 
 /// What a component's pods are to Kafka.

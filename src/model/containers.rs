@@ -4,8 +4,8 @@
 
 use super::Resources;
 use super::listeners::NODE_IP_PLACEHOLDER;
+use crate::cluster::Flavor;
 use crate::model::logging::{LOG_DIR, SETTINGS_DIR};
-use crate::validate::image::Flavor;
 use serde::Serialize;
 
 /// The pod's volume of per-pod settings (the settings ConfigMap).

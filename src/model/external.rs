@@ -3,8 +3,8 @@
 
 use super::listeners::Reach;
 use super::{Component, Labels};
+use crate::cluster::{Cluster, Exposure};
 use crate::model::names::Names;
-use crate::validate::cluster::{Cluster, Exposure};
 use serde::Serialize;
 
 #[derive(Debug, Serialize)]

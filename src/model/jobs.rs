@@ -10,8 +10,8 @@ use super::containers::env_literal;
 use super::listeners::Listener;
 use super::security::{self, CA_FILE, COMBINED_FILE, SCRAM, TLS_DIR};
 use super::{IMAGE_USER, Labels, Resources, digest, labels, resources};
+use crate::cluster::{Cluster, Credential, Flavor};
 use crate::model::names::Names;
-use crate::validate::cluster::{Cluster, Credential, Flavor};
 use serde::Serialize;
 
 /// What a Job needs to reach the brokers.
@@ -137,7 +137,7 @@ fn job_hash(template: &str, c: &Cluster, client: &JobClient, list: &str) -> Stri
 
 /// A short-lived JVM client's resources.
 fn job_resources() -> Resources {
-    resources(&crate::validate::cluster::Resources {
+    resources(&crate::cluster::Resources {
         requests_cpu: Some("100m".into()),
         requests_memory: Some("384Mi".into()),
         limits_cpu: Some("500m".into()),

@@ -6,7 +6,7 @@
 //! one entry here.
 
 use super::containers::Port;
-use crate::validate::cluster::{Authentication, Exposure, ListenerSecurity, Security};
+use crate::cluster::{Authentication, Exposure, ListenerSecurity, Security};
 use serde::Serialize;
 
 /// A listener's fixed names and port.

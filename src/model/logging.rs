@@ -7,7 +7,7 @@
 //!   to the console alone, with a configuration kafkagen mounts. The
 //!   Confluent images already log to the console only.
 
-use crate::validate::image::Flavor;
+use crate::cluster::Flavor;
 
 /// Where `kafka-run-class` writes the GC log (`LOG_DIR`); an emptyDir.
 pub const LOG_DIR: &str = "/var/log/kafka";

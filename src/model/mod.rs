@@ -15,8 +15,8 @@ mod network;
 mod readiness;
 pub mod security;
 
+use crate::cluster::{Cluster, Metadata, Placement, Spread, Storage};
 use crate::model::names::Names;
-use crate::validate::cluster::{Cluster, Metadata, Placement, Spread, Storage};
 use components::Quorum;
 use indexmap::IndexMap;
 use serde::Serialize;
@@ -432,7 +432,7 @@ fn labels(app: &str, instance: &str, component: &str) -> Labels {
     l
 }
 
-fn resources(r: &crate::validate::cluster::Resources) -> Resources {
+fn resources(r: &crate::cluster::Resources) -> Resources {
     let list = |cpu: &Option<String>, mem: &Option<String>| {
         let mut l = Labels::new();
         if let Some(c) = cpu {

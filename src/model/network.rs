@@ -3,7 +3,7 @@
 
 use super::listeners::{self, Access, Peer};
 use super::{Component, Labels};
-use crate::validate::cluster;
+use crate::cluster;
 use serde::Serialize;
 use serde_json::{Value, json};
 

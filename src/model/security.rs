@@ -14,7 +14,7 @@ use super::containers::{EnvVar, Mount, Volume, VolumeSource};
 use super::listeners::Listener;
 use super::names::Names;
 use super::{Labels, labels, property_env};
-use crate::validate::cluster::{
+use crate::cluster::{
     AclPermission, AclResourceType, Authentication, Certificates, Cluster, Credential, IssuerKind,
     Metadata, PatternType, Security,
 };

@@ -2,8 +2,8 @@
 //! the variables the images read for themselves.
 
 use super::{Annotate, Validator, is_property_key};
+use crate::cluster::Flavor;
 use crate::cluster_spec::Scalar;
-use crate::validate::image::Flavor;
 use crate::validate::kafka_config::{self, Scope};
 use indexmap::IndexMap;
 

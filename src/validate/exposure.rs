@@ -2,8 +2,8 @@
 //! (NodePorts or a load balancer each), and the host each broker advertises.
 
 use super::{Annotate, Validator, is_qualified_name, plural};
+use crate::cluster::Exposure;
 use crate::cluster_spec::{ExposureMode, ExposureSpec};
-use crate::validate::cluster::Exposure;
 use std::collections::HashMap;
 
 const NODE_PORTS: std::ops::RangeInclusive<u32> = 30000..=32767;

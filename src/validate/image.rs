@@ -2,18 +2,7 @@
 //! entrypoint conventions differ) and which version, to check it against
 //! the mode.
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Flavor {
-    /// confluentinc/cp-kafka or cp-server.
-    ConfluentKafka,
-    /// confluentinc/cp-zookeeper.
-    ConfluentZooKeeper,
-    /// apache/kafka.
-    ApacheKafka,
-    /// apache/kafka-native: a GraalVM build without a JVM or tools.
-    ApacheKafkaNative,
-    Unknown,
-}
+pub use crate::cluster::Flavor;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Image {

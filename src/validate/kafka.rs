@@ -3,9 +3,10 @@
 //! exposure have files of their own.
 
 use super::{Annotate, Validator, config_model, plural};
+use crate::cluster::Flavor;
+use crate::cluster::{Kafka, MAX_BROKERS};
 use crate::cluster_spec::{DEFAULT_KAFKA_IMAGE, DEFAULT_KRAFT_IMAGE, KafkaSpec, Mode, Workload};
-use crate::validate::cluster::{Kafka, MAX_BROKERS};
-use crate::validate::image::{self, Flavor};
+use crate::validate::image;
 
 impl Validator<'_> {
     pub(super) fn kafka(&mut self, k: &KafkaSpec, mode: Mode) -> Kafka {

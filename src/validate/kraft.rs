@@ -1,8 +1,8 @@
 //! `kraft`: the quorum's size, the cluster id, and the voters' storage.
 
 use super::{Annotate, Validator};
+use crate::cluster::{Controllers, Kraft, Storage};
 use crate::cluster_spec::KraftSpec;
-use crate::validate::cluster::{Controllers, Kraft, Storage};
 use base64::engine::DecodePaddingMode;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, URL_SAFE_NO_PAD};
 use base64::{Engine, alphabet};

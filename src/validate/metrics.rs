@@ -2,12 +2,12 @@
 //! what reads the metrics (scrape objects, alerts, dashboard).
 
 use super::{Annotate, Validator};
+use crate::cluster::Flavor;
+use crate::cluster::{Kafka, Metrics};
 use crate::cluster_spec::{MetricsSpec, Scrape};
 use crate::model::listeners::{
     CONTROLLER, EXTERNAL, INTERNAL, QUORUM, REPLICATION, ZK_CLIENT, ZK_ELECTION, ZK_PEER,
 };
-use crate::validate::cluster::{Kafka, Metrics};
-use crate::validate::image::Flavor;
 
 /// ZooKeeper's AdminServer port (`admin.serverPort`, on by default).
 const ZK_ADMIN_PORT: u32 = 8080;

@@ -6,7 +6,6 @@
 //! the areas share; each area's rules have a file of their own.
 
 mod broker_config;
-pub mod cluster;
 mod exposure;
 pub mod image;
 mod kafka;
@@ -24,13 +23,12 @@ mod zookeeper;
 
 pub use kraft::derive_cluster_id;
 
+use crate::cluster::{Cluster, Flavor, Metadata, Transition};
 use crate::cluster_spec::decode::Locations;
 use crate::cluster_spec::{DEFAULT_KAFKA_IMAGE, DEFAULT_KRAFT_IMAGE, Mode, Spec};
 use crate::diagnostic::Diagnostic;
 use crate::dns::{is_dns_label, is_dns_subdomain};
 use crate::model::names::Names;
-use crate::validate::cluster::{Cluster, Metadata, Transition};
-use image::Flavor;
 use indexmap::IndexMap;
 use kafka_config::Scope;
 

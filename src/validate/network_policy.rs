@@ -2,8 +2,8 @@
 //! peers they let reach the brokers.
 
 use super::{Annotate, Validator};
+use crate::cluster::Peer;
 use crate::cluster_spec::NetworkPolicySpec;
-use crate::validate::cluster::Peer;
 
 impl Validator<'_> {
     pub(super) fn network_policy(&mut self, n: &NetworkPolicySpec) -> Option<Vec<Peer>> {

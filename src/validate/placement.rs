@@ -1,8 +1,8 @@
 //! `placement`: the node selector and tolerations; spread and zones pass as given.
 
 use super::{Validator, is_qualified_name};
+use crate::cluster::{Placement, Toleration};
 use crate::cluster_spec::PlacementSpec;
-use crate::validate::cluster::{Placement, Toleration};
 
 impl Validator<'_> {
     pub(super) fn placement(&mut self, p: &PlacementSpec) -> Placement {

@@ -2,8 +2,8 @@
 //! requests, limits, and the JVM heap sized from the memory limit.
 
 use super::{Annotate, Validator, quantity};
+use crate::cluster::Resources;
 use crate::cluster_spec::{ResourcesSpec, Scalar};
-use crate::validate::cluster::Resources;
 
 const MIN_HEAP_MIB: u64 = 128;
 

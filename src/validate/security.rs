@@ -2,6 +2,9 @@
 //! come from, and the users the brokers know.
 
 use super::{Annotate, Validator};
+use crate::cluster::{
+    Acl, Certificates, Credential, Exposure, ListenerSecurity, Metadata, Security, User,
+};
 use crate::cluster_spec::Scalar;
 use crate::cluster_spec::{
     AclResourceType, AclSpec, Authentication, AuthorizationSpec, CertificateSecretsSpec,
@@ -11,9 +14,6 @@ use crate::dns::{is_dns_label, is_dns_subdomain};
 use crate::model::listeners::{self, QuorumKind};
 use crate::model::names::Names;
 use crate::model::security;
-use crate::validate::cluster::{
-    Acl, Certificates, Credential, Exposure, ListenerSecurity, Metadata, Security, User,
-};
 use indexmap::IndexMap;
 
 impl Validator<'_> {

@@ -1,9 +1,9 @@
 //! `storage` of brokers, ZooKeeper and controllers: a claim or an emptyDir.
 
 use super::{Annotate, Validator, quantity};
+use crate::cluster::Storage;
 use crate::cluster_spec::StorageSpec;
 use crate::dns::is_dns_subdomain;
-use crate::validate::cluster::Storage;
 
 impl Validator<'_> {
     pub(super) fn storage(&mut self, path: &str, s: &StorageSpec) -> Storage {

@@ -1,8 +1,8 @@
 //! `topics`: names, partitions, replication and each topic's config.
 
 use super::{Annotate, Validator, is_property_key, plural};
+use crate::cluster::Topic;
 use crate::cluster_spec::{KafkaSpec, TopicSpec};
-use crate::validate::cluster::Topic;
 use crate::validate::kafka_config::{self, Scope};
 use std::collections::HashMap;
 

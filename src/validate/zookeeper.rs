@@ -1,9 +1,9 @@
 //! `zookeeper`: the ensemble's size and workload, and its image.
 
 use super::{Annotate, Validator};
+use crate::cluster::Flavor;
+use crate::cluster::ZooKeeper;
 use crate::cluster_spec::{Workload, ZooKeeperSpec};
-use crate::validate::cluster::ZooKeeper;
-use crate::validate::image::Flavor;
 
 const MAX_ZOOKEEPERS: u32 = 255;
 

@@ -2,10 +2,10 @@
 //! keeps it (or where an init container copies it to), and the start
 //! script's lines that load it.
 
+use crate::cluster::Flavor;
+use crate::cluster::Metrics;
 use crate::model::containers::{Container, Mount, Volume, VolumeSource, copy_resources};
 use crate::model::logging::SETTINGS_DIR;
-use crate::validate::cluster::Metrics;
-use crate::validate::image::Flavor;
 
 use super::exporter;
 

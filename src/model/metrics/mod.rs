@@ -12,7 +12,7 @@ mod dashboard;
 pub mod exporter;
 
 use super::{Component, INSTANCE, Labels, MANAGED_BY};
-use crate::validate::cluster::{Metrics, Scrape};
+use crate::cluster::{Metrics, Scrape};
 use serde::Serialize;
 use serde_json::Value;
 

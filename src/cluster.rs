@@ -1,12 +1,13 @@
 //! The validated cluster: every spec value checked, defaulted and resolved
 //! (heap sizes computed, hosts expanded per broker). Built only by
-//! `validate`; the model reads this and never the raw spec.
+//! `validate`; the model reads this and never the raw spec. Its types sit
+//! below `validate`, so that what validation shares with the model (names,
+//! listeners, managed broker properties) can be derived from them below it too.
 
 pub use crate::cluster_spec::{
     AclPermission, AclResourceType, Authentication, IssuerKind, PatternType, Scrape, Spread,
     Workload,
 };
-pub use crate::validate::image::Flavor;
 
 /// Broker ids are their ordinals; dedicated controllers start at
 /// `CONTROLLER_ID_BASE`, so the two never meet. Validation keeps brokers
@@ -223,6 +224,21 @@ pub struct Kafka {
     /// Extra broker properties, in spec order.
     pub config: Vec<(String, String)>,
     pub exposure: Exposure,
+}
+
+/// Which distribution an image is: their entrypoint conventions differ.
+/// `validate::image` reads it from the image reference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavor {
+    /// confluentinc/cp-kafka or cp-server.
+    ConfluentKafka,
+    /// confluentinc/cp-zookeeper.
+    ConfluentZooKeeper,
+    /// apache/kafka.
+    ApacheKafka,
+    /// apache/kafka-native: a GraalVM build without a JVM or tools.
+    ApacheKafkaNative,
+    Unknown,
 }
 
 #[derive(Debug, Clone, PartialEq)]
