@@ -19,6 +19,7 @@ pub mod dns;
 pub mod emit;
 pub mod input;
 pub mod model;
+pub mod names;
 pub mod pipeline;
 pub mod render;
 pub mod source;

@@ -11,7 +11,7 @@ mod common;
 
 /// The top-level modules of `src/`, lowest layer first.
 const LAYERS: &[&[&str]] = &[
-    &["source", "dns", "suggest", "templates"],
+    &["source", "dns", "names", "suggest", "templates"],
     &["diagnostic"],
     &["yaml"],
     &["cluster_spec"],

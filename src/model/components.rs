@@ -9,8 +9,8 @@ use super::{
 };
 use crate::cluster::CONTROLLER_ID_BASE;
 use crate::cluster::{Cluster, Controllers, Flavor, Kraft, Workload, ZooKeeper};
-use crate::model::names::Names;
 use crate::model::{metrics, security};
+use crate::names::Names;
 use serde::Serialize;
 
 /// What a component's pods are to Kafka.

@@ -4,7 +4,7 @@
 use super::listeners::Reach;
 use super::{Component, Labels};
 use crate::cluster::{Cluster, Exposure};
-use crate::model::names::Names;
+use crate::names::Names;
 use serde::Serialize;
 
 #[derive(Debug, Serialize)]

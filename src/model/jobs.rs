@@ -11,7 +11,7 @@ use super::listeners::Listener;
 use super::security::{self, CA_FILE, COMBINED_FILE, SCRAM, TLS_DIR};
 use super::{IMAGE_USER, Labels, Resources, digest, labels, resources};
 use crate::cluster::{Cluster, Credential, Flavor};
-use crate::model::names::Names;
+use crate::names::Names;
 use serde::Serialize;
 
 /// What a Job needs to reach the brokers.

@@ -10,13 +10,12 @@ mod jobs;
 pub mod listeners;
 pub mod logging;
 pub mod metrics;
-pub mod names;
 mod network;
 mod readiness;
 pub mod security;
 
 use crate::cluster::{Cluster, Metadata, Placement, Spread, Storage};
-use crate::model::names::Names;
+use crate::names::Names;
 use components::Quorum;
 use indexmap::IndexMap;
 use serde::Serialize;

@@ -12,12 +12,12 @@
 
 use super::containers::{EnvVar, Mount, Volume, VolumeSource};
 use super::listeners::Listener;
-use super::names::Names;
 use super::{Labels, labels, property_env};
 use crate::cluster::{
     AclPermission, AclResourceType, Authentication, Certificates, Cluster, Credential, IssuerKind,
     Metadata, PatternType, Security,
 };
+use crate::names::Names;
 use serde::Serialize;
 
 /// Where brokers mount their certificate's Secret, and Jobs the CA.
@@ -174,25 +174,6 @@ fn ca_name(names: &Names) -> String {
     format!("{}-ca", names.name)
 }
 
-pub fn broker_secret(names: &Names) -> String {
-    format!("{}-tls", names.kafka())
-}
-
-pub fn user_secret(names: &Names, user: &str) -> String {
-    format!("{}-user-{user}", names.name)
-}
-
-/// The certificate the Jobs log in with when the internal listener
-/// demands one, as cert-manager's Secret.
-pub fn admin_secret(names: &Names) -> String {
-    admin_name(names)
-}
-
-/// The Jobs' certificate's common name: the principal's name.
-pub fn admin_name(names: &Names) -> String {
-    format!("{}-admin", names.name)
-}
-
 /// Annotations of a workload that mounts a certificate Secret of the
 /// user's own: what the certificate must be, for the user (and the rules,
 /// which read them where no Certificate says it).
@@ -282,7 +263,7 @@ fn own_certificates(
     });
     let admin = s.admin().then(|| OwnCertificate {
         secret: s.admin_secret.clone(),
-        common_name: admin_name(names),
+        common_name: names.admin(),
         names: Vec::new(),
     });
     (broker, admin)
@@ -365,13 +346,11 @@ pub fn model(c: &Cluster, names: &Names, brokers: &[Listener]) -> Option<Securit
             issuer_name: issuer.clone(),
         });
     }
-    let admin = s
-        .admin()
-        .then(|| (s.admin_secret.clone(), admin_name(names)));
+    let admin = s.admin().then(|| (s.admin_secret.clone(), names.admin()));
     for (secret, user) in admin.into_iter().chain(
         cert_users
             .iter()
-            .map(|u| (user_secret(names, u), u.to_string())),
+            .map(|u| (names.user_secret(u), u.to_string())),
     ) {
         certificates.push(CertificateModel {
             name: secret.clone(),
@@ -468,7 +447,7 @@ pub fn broker_principal(names: &Names) -> String {
 }
 
 pub fn admin_principal(names: &Names) -> String {
-    format!("User:{}", admin_name(names))
+    format!("User:{}", names.admin())
 }
 
 /// Kafka's standard authorizer for the metadata store, and who may do

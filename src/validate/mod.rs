@@ -28,7 +28,7 @@ use crate::cluster_spec::decode::Locations;
 use crate::cluster_spec::{DEFAULT_KAFKA_IMAGE, DEFAULT_KRAFT_IMAGE, Mode, Spec};
 use crate::diagnostic::Diagnostic;
 use crate::dns::{is_dns_label, is_dns_subdomain};
-use crate::model::names::Names;
+use crate::names::Names;
 use indexmap::IndexMap;
 use kafka_config::Scope;
 

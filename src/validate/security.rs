@@ -12,8 +12,8 @@ use crate::cluster_spec::{
 };
 use crate::dns::{is_dns_label, is_dns_subdomain};
 use crate::model::listeners::{self, QuorumKind};
-use crate::model::names::Names;
 use crate::model::security;
+use crate::names::Names;
 use indexmap::IndexMap;
 
 impl Validator<'_> {
@@ -132,8 +132,8 @@ impl Validator<'_> {
             inter_broker,
             controller,
             certificates: Certificates::CertManager(issuer),
-            broker_secret: security::broker_secret(names),
-            admin_secret: security::admin_secret(names),
+            broker_secret: names.broker_secret(),
+            admin_secret: names.admin_secret(),
             users,
             authorization,
         };

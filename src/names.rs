@@ -1,5 +1,6 @@
 //! Every object and DNS name derived from the cluster name, in one place.
-//! Validation uses it to check lengths; the model uses it to name things.
+//! Validation uses it to check lengths and to name the certificate Secrets
+//! of the validated cluster; the model uses it to name things.
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Names {
@@ -83,6 +84,24 @@ impl Names {
     }
     pub fn controller_pods_config(&self) -> String {
         format!("{}-controller-pods", self.name)
+    }
+
+    /// The brokers' certificate Secret, cert-manager's or the user's own.
+    pub fn broker_secret(&self) -> String {
+        format!("{}-tls", self.kafka())
+    }
+    /// A user's client certificate Secret.
+    pub fn user_secret(&self, user: &str) -> String {
+        format!("{}-user-{user}", self.name)
+    }
+    /// The certificate the Jobs log in with when the internal listener
+    /// demands one, as cert-manager's Secret.
+    pub fn admin_secret(&self) -> String {
+        self.admin()
+    }
+    /// The Jobs' certificate's common name: the principal's name.
+    pub fn admin(&self) -> String {
+        format!("{}-admin", self.name)
     }
 
     /// `<pod>.<headless>.<ns>.svc.<domain>`
