@@ -18,6 +18,7 @@ pub mod diagnostic;
 pub mod dns;
 pub mod emit;
 pub mod input;
+pub mod listeners;
 pub mod model;
 pub mod names;
 pub mod pipeline;

@@ -3,7 +3,7 @@
 
 use kafkagen::check::manifest::KIND_ORDER;
 use kafkagen::cluster_spec::MetricsSpec;
-use kafkagen::model::listeners::{
+use kafkagen::listeners::{
     CONTROLLER, EXTERNAL, INTERNAL, REPLICATION, ZK_CLIENT, ZK_ELECTION, ZK_PEER,
 };
 

@@ -17,6 +17,7 @@ const LAYERS: &[&[&str]] = &[
     &["cluster_spec"],
     &["input"],
     &["cluster"],
+    &["listeners"],
     &["validate"],
     &["model"],
     &["render"],

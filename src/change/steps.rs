@@ -63,7 +63,7 @@ fn spec_security(s: &protocol::Security) -> ListenerSecurity {
 
 /// A listener name the model renders, from a name read from env.
 fn known_listener(name: &str) -> Option<&'static str> {
-    use crate::model::listeners::{INTERNAL, REPLICATION};
+    use crate::listeners::{INTERNAL, REPLICATION};
     [INTERNAL.name, REPLICATION.name]
         .into_iter()
         .find(|n| *n == name)

@@ -3,7 +3,7 @@
 //! totals) or a Mermaid graph of the topology.
 
 use crate::cluster::{Cluster, Metadata};
-use crate::model::listeners::INTERNAL;
+use crate::listeners::{INTERNAL, METRICS_PORT_NAME};
 use crate::model::{Component, EXTERNAL, Labels, Model, NODE_IP_PLACEHOLDER, Pod, Port, Role};
 use crate::model::{metrics, security};
 use crate::validate::quantity;
@@ -250,7 +250,7 @@ fn pods(model: &Model) -> String {
             ];
             if metrics {
                 cells.push(
-                    pod.address(metrics::PORT_NAME)
+                    pod.address(METRICS_PORT_NAME)
                         .map_or("-".into(), |a| format!("http://{a}{}", metrics::PATH)),
                 );
             }

@@ -2,13 +2,13 @@
 //! its listeners, pods, containers and volumes.
 
 use super::containers::{self, EnvVar, PodSpec, Probes};
-use super::listeners::{self, INTERNAL, Listener, QuorumKind, ZK_CLIENT, ZK_ELECTION, ZK_PEER};
 use super::readiness;
 use super::{
     Component, ConfigFile, IMAGE_USER, digest, labels, property_env, resources, selector, storage,
 };
 use crate::cluster::CONTROLLER_ID_BASE;
 use crate::cluster::{Cluster, Controllers, Flavor, Kraft, Workload, ZooKeeper};
+use crate::listeners::{self, INTERNAL, Listener, QuorumKind, ZK_CLIENT, ZK_ELECTION, ZK_PEER};
 use crate::model::{metrics, security};
 use crate::names::Names;
 use serde::Serialize;
@@ -294,7 +294,7 @@ fn container_ports(listeners: &[Listener]) -> Vec<containers::Port> {
     listeners
         .iter()
         .filter(|l| l.bound)
-        .map(listeners::port)
+        .map(containers::Port::of)
         .collect()
 }
 

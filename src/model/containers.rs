@@ -3,8 +3,8 @@
 //! the pod's volumes. One template macro prints every container.
 
 use super::Resources;
-use super::listeners::NODE_IP_PLACEHOLDER;
 use crate::cluster::Flavor;
+use crate::listeners::{Listener, NODE_IP_PLACEHOLDER};
 use crate::model::logging::{LOG_DIR, SETTINGS_DIR};
 use serde::Serialize;
 
@@ -31,6 +31,16 @@ pub struct Container {
 pub struct Port {
     pub name: String,
     pub port: u16,
+}
+
+impl Port {
+    /// The listener's container or Service port.
+    pub fn of(l: &Listener) -> Port {
+        Port {
+            name: l.port_name.clone(),
+            port: l.port,
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]

@@ -1,9 +1,9 @@
 //! The Services that expose brokers outside the cluster: those of the
 //! brokers' listener served by external Services.
 
-use super::listeners::Reach;
 use super::{Component, Labels};
 use crate::cluster::{Cluster, Exposure};
+use crate::listeners::Reach;
 use crate::names::Names;
 use serde::Serialize;
 

@@ -7,10 +7,10 @@
 
 use super::components::commands;
 use super::containers::env_literal;
-use super::listeners::Listener;
 use super::security::{self, CA_FILE, COMBINED_FILE, SCRAM, TLS_DIR};
 use super::{IMAGE_USER, Labels, Resources, digest, labels, resources};
 use crate::cluster::{Cluster, Credential, Flavor};
+use crate::listeners::Listener;
 use crate::names::Names;
 use serde::Serialize;
 

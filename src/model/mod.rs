@@ -7,7 +7,6 @@ mod components;
 pub mod containers;
 mod external;
 mod jobs;
-pub mod listeners;
 pub mod logging;
 pub mod metrics;
 mod network;
@@ -15,6 +14,7 @@ mod readiness;
 pub mod security;
 
 use crate::cluster::{Cluster, Metadata, Placement, Spread, Storage};
+use crate::listeners;
 use crate::names::Names;
 use components::Quorum;
 use indexmap::IndexMap;
@@ -22,13 +22,13 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+pub use crate::listeners::{EXTERNAL, Listener, NODE_IP_PLACEHOLDER};
 pub use components::{Address, Pod, Role};
 pub use containers::{
     Container, EnvSource, EnvVar, Mount, Port, Volume, VolumeSource, env_literal,
 };
 pub use external::{External, ExternalService};
 pub use jobs::{TopicsJob, UsersJob};
-pub use listeners::{EXTERNAL, Listener, NODE_IP_PLACEHOLDER};
 pub use network::{IngressRule, NetworkPolicyModel};
 
 /// The uid and gid of `appuser` in the Confluent images.
@@ -159,7 +159,7 @@ impl Component {
         self.listeners
             .iter()
             .filter(|l| served(l))
-            .map(listeners::port)
+            .map(Port::of)
             .collect()
     }
 

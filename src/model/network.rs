@@ -1,9 +1,9 @@
 //! NetworkPolicies: each component reachable only by whom its listeners
 //! allow (see `listeners::ingress`); the topics Job by no one.
 
-use super::listeners::{self, Access, Peer};
 use super::{Component, Labels};
 use crate::cluster;
+use crate::listeners::{self, Access, Peer};
 use serde::Serialize;
 use serde_json::{Value, json};
 

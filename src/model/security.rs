@@ -11,12 +11,12 @@
 //! leave them alone.
 
 use super::containers::{EnvVar, Mount, Volume, VolumeSource};
-use super::listeners::Listener;
 use super::{Labels, labels, property_env};
 use crate::cluster::{
     AclPermission, AclResourceType, Authentication, Certificates, Cluster, Credential, IssuerKind,
     Metadata, PatternType, Security,
 };
+use crate::listeners::Listener;
 use crate::names::Names;
 use serde::Serialize;
 

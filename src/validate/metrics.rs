@@ -5,7 +5,7 @@ use super::{Annotate, Validator};
 use crate::cluster::Flavor;
 use crate::cluster::{Kafka, Metrics};
 use crate::cluster_spec::{MetricsSpec, Scrape};
-use crate::model::listeners::{
+use crate::listeners::{
     CONTROLLER, EXTERNAL, INTERNAL, QUORUM, REPLICATION, ZK_CLIENT, ZK_ELECTION, ZK_PEER,
 };
 

@@ -11,7 +11,7 @@ use crate::cluster_spec::{
     ListenerSecuritySpec, OpenExternal, PatternType, SecuritySpec, UserAuthentication,
 };
 use crate::dns::{is_dns_label, is_dns_subdomain};
-use crate::model::listeners::{self, QuorumKind};
+use crate::listeners::{self, QuorumKind};
 use crate::model::security;
 use crate::names::Names;
 use indexmap::IndexMap;

@@ -13,7 +13,8 @@ use crate::pods::{Pod, http_get};
 use crate::session::Session;
 use anyhow::{Context, Result, bail};
 use kafkagen::check::custom::PodMonitor;
-use kafkagen::model::metrics::{PATH, PORT_NAME, target_label};
+use kafkagen::listeners::METRICS_PORT_NAME;
+use kafkagen::model::metrics::{PATH, target_label};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
@@ -95,7 +96,7 @@ fn exporters(s: &Session) -> Vec<(String, SocketAddr)> {
     s.cluster
         .live_pods()
         .filter_map(|p| {
-            let (_, port) = named_port(p, PORT_NAME)?;
+            let (_, port) = named_port(p, METRICS_PORT_NAME)?;
             Some((p.def.name.clone(), SocketAddr::from((p.ip, port))))
         })
         .collect()
@@ -278,11 +279,11 @@ pub fn start(
             .any(|p| p.def.annotations.contains_key("prometheus.io/scrape"));
         if let Scrape::PodMonitor { port, .. } = &scrape {
             s.report.fail(format!(
-                "metrics: the rendered PodMonitor scrapes the port named `{port}`, but no pod has a port named `{PORT_NAME}`"
+                "metrics: the rendered PodMonitor scrapes the port named `{port}`, but no pod has a port named `{METRICS_PORT_NAME}`"
             ));
         } else if annotated {
             s.report.skip(format!(
-                "metrics: the pods carry scrape annotations, but none has a port named `{PORT_NAME}`, which the exporter checks read"
+                "metrics: the pods carry scrape annotations, but none has a port named `{METRICS_PORT_NAME}`, which the exporter checks read"
             ));
         } else if prometheus {
             s.report

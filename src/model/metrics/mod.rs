@@ -13,11 +13,10 @@ pub mod exporter;
 
 use super::{Component, INSTANCE, Labels, MANAGED_BY};
 use crate::cluster::{Metrics, Scrape};
+use crate::listeners::METRICS_PORT_NAME;
 use serde::Serialize;
 use serde_json::Value;
 
-/// The metrics port's name, which the PodMonitor refers to.
-pub const PORT_NAME: &str = "metrics";
 /// Where the exporter serves.
 pub const PATH: &str = "/metrics";
 
@@ -130,7 +129,7 @@ pub fn monitoring(
             labels: object_labels.clone(),
             selector: instance,
             target_labels: brokers.selector.keys().cloned().collect(),
-            port: PORT_NAME.into(),
+            port: METRICS_PORT_NAME.into(),
             path: PATH.into(),
         }),
         rule: m.alerts.then(|| Rule {

@@ -5,7 +5,6 @@
 //! the NetworkPolicy ingress rules all derive from it, so a new listener is
 //! one entry here.
 
-use super::containers::Port;
 use crate::cluster::{Authentication, Exposure, ListenerSecurity, Security};
 use serde::Serialize;
 
@@ -67,6 +66,10 @@ pub const EXTERNAL: Endpoint = Endpoint {
     port_name: "external",
     port: 9094,
 };
+
+/// The metrics port's name, which the PodMonitor refers to; its number is
+/// the spec's (`metrics.port`).
+pub const METRICS_PORT_NAME: &str = "metrics";
 
 const PLAINTEXT: &str = "PLAINTEXT";
 /// Stands for the node's IP in per-pod settings; the start script fills it in.
@@ -284,8 +287,8 @@ impl Reach {
 /// scrapes it.
 pub fn metrics(port: u16) -> Listener {
     Listener::new(Endpoint {
-        name: crate::model::metrics::PORT_NAME,
-        port_name: crate::model::metrics::PORT_NAME,
+        name: METRICS_PORT_NAME,
+        port_name: METRICS_PORT_NAME,
         port,
     })
     .reached(Reach::PodDns)
@@ -505,12 +508,4 @@ pub fn ingress(listeners: &[Listener]) -> Vec<(&Access, Vec<u16>)> {
     }
     rules.sort_by_key(|(a, _)| **a == Access::Anyone);
     rules
-}
-
-/// The listener's container or Service port.
-pub fn port(l: &Listener) -> Port {
-    Port {
-        name: l.port_name.clone(),
-        port: l.port,
-    }
 }
