@@ -8,6 +8,7 @@
 //! `emit` (printing and out-dir), `change` (committed manifests, drift,
 //! change safety and steps), and `commands` (describe, init, schema).
 
+pub mod broker_properties;
 pub mod change;
 pub mod check;
 pub mod cli;

@@ -2,6 +2,7 @@
 //! report (pods with role, id and addresses; Services; storage; resource
 //! totals) or a Mermaid graph of the topology.
 
+use crate::broker_properties;
 use crate::cluster::{Cluster, Metadata};
 use crate::listeners::{INTERNAL, METRICS_PORT_NAME};
 use crate::model::{Component, EXTERNAL, Labels, Model, NODE_IP_PLACEHOLDER, Pod, Port, Role};
@@ -147,7 +148,7 @@ fn clients(model: &Model, brokers: &Component) -> String {
         for (k, v) in security::client_properties(
             l,
             &ca,
-            &format!("<the user's {}>", security::COMBINED_FILE),
+            &format!("<the user's {}>", broker_properties::COMBINED_FILE),
         ) {
             out += &format!("{} {k}={v}\n", l.name);
         }

@@ -3,9 +3,8 @@
 
 use super::containers::{self, EnvVar, PodSpec, Probes};
 use super::readiness;
-use super::{
-    Component, ConfigFile, IMAGE_USER, digest, labels, property_env, resources, selector, storage,
-};
+use super::{Component, ConfigFile, IMAGE_USER, digest, labels, resources, selector, storage};
+use crate::broker_properties::property_env;
 use crate::cluster::CONTROLLER_ID_BASE;
 use crate::cluster::{Cluster, Controllers, Flavor, Kraft, Workload, ZooKeeper};
 use crate::listeners::{self, INTERNAL, Listener, QuorumKind, ZK_CLIENT, ZK_ELECTION, ZK_PEER};

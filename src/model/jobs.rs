@@ -7,8 +7,9 @@
 
 use super::components::commands;
 use super::containers::env_literal;
-use super::security::{self, CA_FILE, COMBINED_FILE, SCRAM, TLS_DIR};
+use super::security;
 use super::{IMAGE_USER, Labels, Resources, digest, labels, resources};
+use crate::broker_properties::{CA_FILE, COMBINED_FILE, SCRAM, TLS_DIR};
 use crate::cluster::{Cluster, Credential, Flavor};
 use crate::listeners::Listener;
 use crate::names::Names;

@@ -13,6 +13,7 @@ mod network;
 mod readiness;
 pub mod security;
 
+use crate::broker_properties;
 use crate::cluster::{Cluster, Metadata, Placement, Spread, Storage};
 use crate::listeners;
 use crate::names::Names;
@@ -283,7 +284,7 @@ pub fn build(c: &Cluster) -> Model {
         let keystore = client
             .tls_files
             .iter()
-            .any(|f| f == security::COMBINED_FILE)
+            .any(|f| f == broker_properties::COMBINED_FILE)
             .then(|| client.ca_secret.clone())
             .flatten();
         client.annotations = security::statement(own, keystore.as_deref());
@@ -390,21 +391,6 @@ fn placement(p: &Placement) -> PlacementModel {
     }
 }
 
-/// The environment name of a broker property for the Confluent images:
-/// `KAFKA_` + upper case with `.` -> `_`, `_` -> `__`, `-` -> `___`.
-pub fn property_env(key: &str) -> String {
-    let mut out = String::from("KAFKA_");
-    for ch in key.chars() {
-        match ch {
-            '.' => out.push('_'),
-            '_' => out.push_str("__"),
-            '-' => out.push_str("___"),
-            c => out.push(c.to_ascii_uppercase()),
-        }
-    }
-    out
-}
-
 fn labels_of(pairs: &[(&str, &str)]) -> Labels {
     pairs
         .iter()
@@ -471,18 +457,4 @@ pub(crate) fn digest(text: &str, chars: usize) -> String {
     let hash = Sha256::digest(text.as_bytes());
     let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
     hex[..chars].to_string()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::property_env;
-
-    #[test]
-    fn property_names_map_to_confluent_env_names() {
-        assert_eq!(
-            property_env("log.retention.hours"),
-            "KAFKA_LOG_RETENTION_HOURS"
-        );
-        assert_eq!(property_env("a_b-c.d"), "KAFKA_A__B___C_D");
-    }
 }

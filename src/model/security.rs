@@ -1,17 +1,17 @@
-//! TLS and authentication: the brokers' settings per listener, the
-//! certificates cert-manager makes for them and for users, and what a
-//! client of a listener needs (the topics and users Jobs, `describe`).
+//! TLS and authentication: the brokers' settings per listener (the
+//! properties themselves are `broker_properties.rs`'s), the certificates
+//! cert-manager makes for them and for users, and what a client of a
+//! listener needs (the topics and users Jobs, `describe`).
 //!
-//! Kafka reads PEM since 2.7, with keys in PKCS#8 only. cert-manager
-//! writes `tls-combined.pem` (the key, then the certificate chain) when a
-//! Certificate asks for the `CombinedPEM` output format, which Kafka takes
-//! as a PEM keystore file, and `ca.crt`, its truststore. Listener names
-//! never contain `SSL`, so the images' configure steps, which demand JKS
-//! files and password files when an advertised listener says `SSL://`,
-//! leave them alone.
+//! Listener names never contain `SSL`, so the images' configure steps,
+//! which demand JKS files and password files when an advertised listener
+//! says `SSL://`, leave them alone.
 
 use super::containers::{EnvVar, Mount, Volume, VolumeSource};
-use super::{Labels, labels, property_env};
+use super::{Labels, labels};
+use crate::broker_properties::{
+    self, AUTHORIZER, SCRAM, SCRAM_LOGIN, SUPER_USERS, TLS_DIR, property_env,
+};
 use crate::cluster::{
     AclPermission, AclResourceType, Authentication, Certificates, Cluster, Credential, IssuerKind,
     Metadata, PatternType, Security,
@@ -20,20 +20,7 @@ use crate::listeners::Listener;
 use crate::names::Names;
 use serde::Serialize;
 
-/// Where brokers mount their certificate's Secret, and Jobs the CA.
-pub const TLS_DIR: &str = "/opt/kafkagen/tls";
 pub const TLS_VOLUME: &str = "tls";
-/// cert-manager's Secret keys.
-pub const CA_FILE: &str = "ca.crt";
-pub const COMBINED_FILE: &str = "tls-combined.pem";
-pub const SCRAM: &str = "SCRAM-SHA-512";
-const SCRAM_LOGIN: &str = "org.apache.kafka.common.security.scram.ScramLoginModule";
-/// A certificate whose subject is only `CN=<name>` is the principal
-/// `User:<name>`; any other subject keeps its whole DN.
-const PRINCIPAL_RULES: &str = "RULE:^CN=([^,]+)$/$1/,DEFAULT";
-/// The broker properties authorization sets.
-pub const AUTHORIZER: &str = "authorizer.class.name";
-pub const SUPER_USERS: &str = "super.users";
 const STANDARD_AUTHORIZER: &str = "org.apache.kafka.metadata.authorizer.StandardAuthorizer";
 const ACL_AUTHORIZER: &str = "kafka.security.authorizer.AclAuthorizer";
 
@@ -433,7 +420,7 @@ pub fn broker_env(c: &Cluster, names: &Names, listeners: &[Listener]) -> Vec<Env
         .as_ref()
         .map(|s| authorizer_properties(s, &c.metadata, names))
         .unwrap_or_default();
-    broker_properties(listeners)
+    broker_properties::security(listeners)
         .iter()
         .chain(&authorizer)
         .map(|(k, v)| EnvVar::value(&property_env(k), v))
@@ -441,7 +428,7 @@ pub fn broker_env(c: &Cluster, names: &Names, listeners: &[Listener]) -> Vec<Env
 }
 
 /// The brokers' and the Jobs' principals, from their certificates'
-/// common names (`PRINCIPAL_RULES`).
+/// common names (`PRINCIPAL_RULES` in `broker_properties.rs`).
 pub fn broker_principal(names: &Names) -> String {
     format!("User:{}", names.kafka())
 }
@@ -472,44 +459,6 @@ pub fn authorizer_properties(
         (AUTHORIZER.into(), class.into()),
         (SUPER_USERS.into(), supers.join(";")),
     ]
-}
-
-/// The broker properties TLS and authentication set, per listener;
-/// `kafka.config` may not set them too.
-pub fn broker_properties(listeners: &[Listener]) -> Vec<(String, String)> {
-    let mut props: Vec<(String, String)> = Vec::new();
-    let mut set = |k: String, v: String| props.push((k, v));
-    if listeners.iter().any(|l| l.tls) {
-        set("ssl.keystore.type".into(), "PEM".into());
-        set(
-            "ssl.keystore.location".into(),
-            format!("{TLS_DIR}/{COMBINED_FILE}"),
-        );
-        set("ssl.truststore.type".into(), "PEM".into());
-        set(
-            "ssl.truststore.location".into(),
-            format!("{TLS_DIR}/{CA_FILE}"),
-        );
-        set("ssl.principal.mapping.rules".into(), PRINCIPAL_RULES.into());
-        // A broker rereads a renewed certificate (the reload CronJob) only
-        // if its names may change: adding brokers adds external hosts.
-        set("ssl.allow.san.changes".into(), "true".into());
-    }
-    for l in listeners {
-        let prefix = format!("listener.name.{}.", l.name.to_lowercase());
-        match l.authentication {
-            Authentication::None => {}
-            Authentication::Mtls => set(format!("{prefix}ssl.client.auth"), "required".into()),
-            Authentication::ScramSha512 => {
-                set(format!("{prefix}sasl.enabled.mechanisms"), SCRAM.into());
-                set(
-                    format!("{prefix}{}.sasl.jaas.config", SCRAM.to_lowercase()),
-                    format!("{SCRAM_LOGIN} required;"),
-                );
-            }
-        }
-    }
-    props
 }
 
 /// The brokers' listeners whose keystore a running broker can reread:

@@ -200,7 +200,7 @@ impl Validator<'_> {
                 continue;
             }
             if IMAGE_VARIABLES.contains(&key.as_str()) {
-                let var = crate::model::property_env(key);
+                let var = crate::broker_properties::property_env(key);
                 self.key_error(
                     &path,
                     format!("`kafka.config` key `{key}` becomes the variable {var}, which the image reads for itself, not as a broker property"),

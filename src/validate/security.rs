@@ -2,6 +2,7 @@
 //! come from, and the users the brokers know.
 
 use super::{Annotate, Validator};
+use crate::broker_properties::{self, AUTHORIZER, SUPER_USERS};
 use crate::cluster::{
     Acl, Certificates, Credential, Exposure, ListenerSecurity, Metadata, Security, User,
 };
@@ -12,7 +13,6 @@ use crate::cluster_spec::{
 };
 use crate::dns::{is_dns_label, is_dns_subdomain};
 use crate::listeners::{self, QuorumKind};
-use crate::model::security;
 use crate::names::Names;
 use indexmap::IndexMap;
 
@@ -415,12 +415,12 @@ impl Validator<'_> {
         exposure: &Exposure,
     ) {
         let listeners = listeners::brokers(exposure, QuorumKind::ZooKeeper, Some(s), &[]);
-        let mut managed: Vec<String> = security::broker_properties(&listeners)
+        let mut managed: Vec<String> = broker_properties::security(&listeners)
             .into_iter()
             .map(|(k, _)| k)
             .collect();
         if s.authorization.is_some() {
-            managed.extend([security::AUTHORIZER.into(), security::SUPER_USERS.into()]);
+            managed.extend([AUTHORIZER.into(), SUPER_USERS.into()]);
         }
         for key in config.keys().filter(|k| managed.contains(k)) {
             self.key_error(

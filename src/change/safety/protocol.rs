@@ -10,7 +10,7 @@
 //! same for the controller listener under KRaft.
 
 use super::{Plan, env_of, once};
-use crate::model::property_env;
+use crate::broker_properties::property_env;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::fmt;
