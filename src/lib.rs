@@ -3,8 +3,9 @@
 //!
 //! One folder per stage, in pipeline order: `input` (spec files, profiles,
 //! `--set`), `yaml` (parsing with locations, printing, reading back),
-//! `cluster_spec` (the spec's types), `validate` (the validated cluster),
-//! `model`, `render`, `check` (typed round trip and cross-resource rules),
+//! `cluster_spec` (the spec's types), `cluster` (the validated cluster's
+//! types), `listeners` and `broker_properties` (what validation and the
+//! model both derive), `validate` (the spec rules), `model`, `render`, `check` (typed round trip and cross-resource rules),
 //! `emit` (printing and out-dir), `change` (committed manifests, drift,
 //! change safety and steps), and `commands` (describe, init, schema).
 
