@@ -448,7 +448,7 @@ pub fn run(
     // logs in as the new render's internal listener demands.
     let internal = crate::security::demands(&s.cluster, "INTERNAL");
     if let Some(d) = internal.as_ref().filter(|d| d.tls || d.authenticated()) {
-        match s.login(inside, d) {
+        match crate::security::login_as_demanded(s, inside, d) {
             Ok(said) => println!("note: {what}: the inside client logs in with {said}"),
             Err(e) => s.report.fail(format!("{what}: inside: INTERNAL: {e}")),
         }

@@ -123,7 +123,7 @@ pub fn outside(s: &mut Session) -> Result<()> {
     };
     let mut logged_in = true;
     if let Some(d) = external.as_ref().filter(|d| d.tls || d.authenticated()) {
-        match s.login(&mut client, d) {
+        match crate::security::login_as_demanded(s, &mut client, d) {
             Ok(said) => println!("note: outside: EXTERNAL clients log in with {said}"),
             Err(e) => {
                 s.report

@@ -268,7 +268,7 @@ fn boot(s: &mut Session, opts: &Options) -> Result<()> {
     let mut inside = s.client("inside", &netns)?;
     let internal = crate::security::demands(&s.cluster, "INTERNAL");
     if let Some(d) = internal.as_ref().filter(|d| d.tls || d.authenticated()) {
-        match s.login(&mut inside, d) {
+        match crate::security::login_as_demanded(s, &mut inside, d) {
             // Settings only: the round trips below prove the connection.
             Ok(said) => println!("note: inside: INTERNAL clients log in with {said}"),
             Err(e) => s.report.fail(format!("inside: INTERNAL: {e}")),

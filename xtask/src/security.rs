@@ -280,6 +280,12 @@ fn ca_file(cluster: &Cluster) -> Option<PathBuf> {
     Some(path)
 }
 
+/// Logs `client` in as the session's cluster demands of a client on a
+/// listener (`Who::AsDemanded`); the description on success.
+pub fn login_as_demanded(s: &Session, client: &mut Client, d: &Demands) -> Result<String, String> {
+    login(&s.cluster, &s.issued, client, d, &Who::AsDemanded)
+}
+
 /// Loads `who`'s properties into the client; the description on success.
 pub fn login(
     cluster: &Cluster,

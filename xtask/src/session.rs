@@ -99,20 +99,6 @@ impl Session {
     }
 
     /// Logs `client` in as listener `d` demands, with the right credential.
-    pub fn login(
-        &self,
-        client: &mut Client,
-        d: &crate::security::Demands,
-    ) -> Result<String, String> {
-        crate::security::login(
-            &self.cluster,
-            &self.issued,
-            client,
-            d,
-            &crate::security::Who::AsDemanded,
-        )
-    }
-
     pub fn client(&mut self, name: &str, netns: &str) -> Result<Client> {
         let image = self.kafka_image().context("no Kafka image in the render")?;
         let (helper, jars) = self
