@@ -8,6 +8,7 @@
 #   xtask/apiserver/dry-run.sh --refuse MANIFESTS.yaml  each must be refused
 #   CRDS="$(xtask/apiserver/crds.sh)" xtask/apiserver/dry-run.sh ...
 #                                      with custom resource definitions first
+#   xtask/apiserver/dry-run.sh --build-only   only build the binaries
 #
 # Each file's namespace is created for real, labelled
 # pod-security.kubernetes.io/enforce=restricted; then the whole file goes
@@ -19,8 +20,10 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 expect=accept
+build_only=0
 if [ "${1-}" = --refuse ]; then expect=refuse; shift; fi
-[ $# -gt 0 ] || { echo "usage: $0 [--refuse] MANIFESTS.yaml..." >&2; exit 2; }
+if [ "${1-}" = --build-only ]; then build_only=1; shift; fi
+[ $# -gt 0 ] || [ "$build_only" = 1 ] || { echo "usage: $0 [--refuse] MANIFESTS.yaml... | --build-only" >&2; exit 2; }
 out=$repo/target/apiserver
 bin=$out/bin
 version=$(awk '$1 == "k8s.io/kubernetes" { print $2 }' "$here/go.mod")
@@ -34,6 +37,7 @@ if [ ! -x "$bin/kube-apiserver" ] || [ ! -x "$bin/etcd" ] || [ "$(cat "$bin/vers
   (cd "$here" && go build -trimpath -ldflags="$ld" -o "$bin/" k8s.io/kubernetes/cmd/kube-apiserver ./cmd/etcd)
   echo "$version" > "$bin/version"
 fi
+[ "$build_only" = 0 ] || exit 0
 run=$out/run
 # What an interrupted run left behind.
 for f in "$run"/*.pid; do [ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null || true; done
