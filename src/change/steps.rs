@@ -181,20 +181,16 @@ pub fn plan(
         both.transition.quorum = Some([old, new]);
         let mut moved = target.clone();
         moved.transition.quorum = Some([new, old]);
-        let quorum_wait = |then: &str| {
-            rolled(
-                target,
-                &format!(
-                    ", and the quorum has a leader and every voter caught up (kafka-metadata-quorum.sh describe --status){then}"
-                ),
-            )
-        };
+        let quorum_wait = rolled(
+            target,
+            ", and the quorum has a leader and every voter caught up (kafka-metadata-quorum.sh describe --status)",
+        );
         steps.push(Step {
             slug: format!("add-{}-listener", b.to_lowercase()),
             what: format!(
                 "every controller gets the {b} listener ({will}); nodes reach the quorum by {a} as before"
             ),
-            wait: quorum_wait(""),
+            wait: quorum_wait.clone(),
             cluster: both,
         });
         steps.push(Step {
@@ -202,13 +198,13 @@ pub fn plan(
             what: format!(
                 "every node reaches the quorum by {b}, the voters at its port; {a} stays for nodes not yet rolled"
             ),
-            wait: quorum_wait(""),
+            wait: quorum_wait.clone(),
             cluster: moved,
         });
         steps.push(Step {
             slug: format!("remove-{}-listener", a.to_lowercase()),
             what: format!("the {a} listener goes"),
-            wait: quorum_wait(""),
+            wait: quorum_wait.clone(),
             cluster: target.clone(),
         });
     }
@@ -243,7 +239,7 @@ pub fn plan(
         && vn.ibp.is_none_or(|p| p > a)
     {
         kinds.push("the Kafka version");
-        let line = format!("{}.{}", a.0, a.1);
+        let line = versions::show(a);
         let mut first = target.clone();
         first
             .kafka
@@ -265,8 +261,8 @@ pub fn plan(
         steps.push(Step {
             slug: "protocol-raised".into(),
             what: format!(
-                "the inter-broker protocol is raised to {}.{}: from here there is no way back to {line}",
-                b.0, b.1
+                "the inter-broker protocol is raised to {}: from here there is no way back to {line}",
+                versions::show(b)
             ),
             wait: rolled(target, ""),
             cluster: target.clone(),
@@ -279,7 +275,7 @@ pub fn plan(
         && vn.kraft
     {
         kinds.push("the Kafka version");
-        let (va, vb) = (format!("{}.{}", a.0, a.1), format!("{}.{}", b.0, b.1));
+        let (va, vb) = (versions::show(a), versions::show(b));
         steps.push(Step {
             slug: "new-image".into(),
             what: format!(
@@ -367,22 +363,29 @@ mod tests {
             .collect()
     }
 
-    const OPEN: &str = "name: p\nprofile: production\nsecurity:\n  listeners:\n    interBroker: {tls: false, authentication: none}\n";
-    const CLOSED: &str = "name: p\nprofile: production\n";
-
-    #[test]
-    fn a_step_that_skips_its_step_before_is_caught() {
-        let (before, after) = (render(OPEN), render(CLOSED));
+    /// The committed objects of `before`'s render, and the steps to
+    /// `after`, each rendered.
+    fn planned(before: &str, after: &str) -> (Vec<Object>, Vec<Rendered>) {
+        let (before, after) = (render(before), render(after));
         let committed = objects(&before.manifests);
         let no_keep = |_: ListenerSecurity| -> Result<Cluster, String> { Err("unused".into()) };
         let steps = plan(&committed, &after.cluster, &after.manifests, &no_keep).unwrap();
-        let rendered: Vec<Rendered> = steps
+        let rendered = steps
             .into_iter()
             .map(|step| {
                 let (_, manifests) = pipeline::render_cluster(&step.cluster, None).unwrap();
                 Rendered { step, manifests }
             })
             .collect();
+        (committed, rendered)
+    }
+
+    const OPEN: &str = "name: p\nprofile: production\nsecurity:\n  listeners:\n    interBroker: {tls: false, authentication: none}\n";
+    const CLOSED: &str = "name: p\nprofile: production\n";
+
+    #[test]
+    fn a_step_that_skips_its_step_before_is_caught() {
+        let (committed, rendered) = planned(OPEN, CLOSED);
         assert_eq!(unsafe_step(&committed, &rendered), None);
         // The switch alone, without the listener added first.
         let skipped: Vec<Rendered> = rendered.into_iter().skip(1).collect();
@@ -398,17 +401,7 @@ mod tests {
     fn a_kraft_upgrade_without_its_raise_is_not_a_last_step() {
         let old = "name: q\nmode: kraft\nkafka:\n  image: apache/kafka:3.9.1\n";
         let new = "name: q\nmode: kraft\n";
-        let (before, after) = (render(old), render(new));
-        let committed = objects(&before.manifests);
-        let no_keep = |_: ListenerSecurity| -> Result<Cluster, String> { Err("unused".into()) };
-        let steps = plan(&committed, &after.cluster, &after.manifests, &no_keep).unwrap();
-        let rendered: Vec<Rendered> = steps
-            .into_iter()
-            .map(|step| {
-                let (_, manifests) = pipeline::render_cluster(&step.cluster, None).unwrap();
-                Rendered { step, manifests }
-            })
-            .collect();
+        let (committed, rendered) = planned(old, new);
         assert_eq!(rendered.len(), 2);
         assert_eq!(unsafe_step(&committed, &rendered), None);
         // The new image alone, as the last step: metadata.version is left.

@@ -33,7 +33,8 @@ fn line_of(text: &str) -> Option<Line> {
     Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
 }
 
-fn show((major, minor): Line) -> String {
+/// A line as Kafka writes it: `3.9`.
+pub fn show((major, minor): Line) -> String {
     format!("{major}.{minor}")
 }
 
