@@ -410,7 +410,15 @@ pub fn run(
     for (job, pod) in &job_pods {
         jobs::job_run(s, job, pod, "its first run (a new Job of the apply)")?;
     }
-    metadata_version(s, inside, bootstrap, &what, &job_pods);
+    // kafkagen's metadata.version Job, by its component label.
+    let raised = new_jobs.iter().any(|j| {
+        j.metadata
+            .labels
+            .as_ref()
+            .and_then(|l| l.get("app.kubernetes.io/component"))
+            .is_some_and(|c| c == "features")
+    });
+    metadata_version(s, inside, bootstrap, &what, raised);
     s.wait(Duration::from_secs(5))?;
     let load = inside.call("load-stop");
     load_checks(s, &what, load, brokers, took);
@@ -483,25 +491,19 @@ pub fn run(
     Ok(true)
 }
 
-/// The figures of the load through the roll, and the checks on them.
 /// Under KRaft, the finalized `metadata.version` after an apply, as a
-/// figure; after kafkagen's metadata.version Job (`<name>-features-<hash>`)
-/// ran, it must be the newest level the brokers support, where it was
-/// lower before.
+/// figure; after kafkagen's metadata.version Job ran (`raised`), it must be
+/// the newest level the brokers support.
 fn metadata_version(
     s: &mut Session,
     inside: &mut Client,
     bootstrap: &str,
     what: &str,
-    job_pods: &[(String, String)],
+    raised: bool,
 ) {
     if !kafka_nodes(&s.cluster).iter().any(|n| n.controller) {
         return;
     }
-    let raised = job_pods.iter().any(|(job, _)| {
-        job.rsplit_once('-')
-            .is_some_and(|(head, _)| head.ends_with("-features"))
-    });
     let answer = inside.call(&format!("features {bootstrap}"));
     let levels = answer.as_ref().ok().and_then(|a| {
         let level = field(a, "metadata.version")?.parse::<u32>().ok()?;
@@ -529,6 +531,7 @@ fn metadata_version(
     }
 }
 
+/// The figures of the load through the roll, and the checks on them.
 fn load_checks(s: &mut Session, what: &str, load: Result<String>, brokers: u32, took: Duration) {
     let answer = match load {
         Ok(a) => a,
