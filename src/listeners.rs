@@ -144,6 +144,8 @@ pub enum Peer {
     Own,
     /// The brokers' pods.
     Brokers,
+    /// The dedicated controllers' pods.
+    Controllers,
     /// Every pod in the namespace.
     Namespace,
     /// The spec's `networkPolicy.allowFrom`.
@@ -284,15 +286,21 @@ impl Reach {
 }
 
 /// The JMX exporter's port, on every pod when metrics are on: Prometheus
-/// scrapes it.
-pub fn metrics(port: u16) -> Listener {
-    Listener::new(Endpoint {
+/// scrapes it, and `nodes` read it too (the KRaft nodes, when they restart
+/// one at a time for a renewed quorum certificate).
+pub fn metrics(port: u16, nodes: Vec<Peer>) -> Listener {
+    let l = Listener::new(Endpoint {
         name: METRICS_PORT_NAME,
         port_name: METRICS_PORT_NAME,
         port,
     })
     .reached(Reach::PodDns)
-    .allow(Access::From(vec![Peer::Prometheus]))
+    .allow(Access::From(vec![Peer::Prometheus]));
+    if nodes.is_empty() {
+        l
+    } else {
+        l.allow(Access::From(nodes))
+    }
 }
 
 /// ZooKeeper: clients and brokers on `client`, the ensemble on all three.

@@ -7,8 +7,10 @@ use super::{Component, ConfigFile, IMAGE_USER, digest, labels, resources, select
 use crate::broker_properties::property_env;
 use crate::cluster::CONTROLLER_ID_BASE;
 use crate::cluster::{Cluster, Controllers, Flavor, Kraft, Workload, ZooKeeper};
-use crate::listeners::{self, INTERNAL, Listener, QuorumKind, ZK_CLIENT, ZK_ELECTION, ZK_PEER};
-use crate::model::{metrics, security};
+use crate::listeners::{
+    self, INTERNAL, Listener, Peer, QuorumKind, ZK_CLIENT, ZK_ELECTION, ZK_PEER,
+};
+use crate::model::{metrics, quorum_restart, security};
 use crate::names::Names;
 use serde::Serialize;
 
@@ -301,7 +303,11 @@ pub fn zookeeper(c: &Cluster, names: &Names, z: &ZooKeeper) -> Component {
     let flavor = Flavor::ConfluentZooKeeper;
     let headless = names.zookeeper_headless();
     let mut listeners = listeners::zookeeper();
-    listeners.extend(c.metrics.as_ref().map(|m| listeners::metrics(m.port)));
+    listeners.extend(
+        c.metrics
+            .as_ref()
+            .map(|m| listeners::metrics(m.port, Vec::new())),
+    );
     let pods = pods(
         names,
         &headless,
@@ -344,7 +350,7 @@ pub fn zookeeper(c: &Cluster, names: &Names, z: &ZooKeeper) -> Component {
         entrypoint: commands(flavor).0,
         data_path,
         make_dirs: &[&format!("{data_path}/data"), &format!("{data_path}/log")],
-        before_start: start_lines(c, flavor, String::new()),
+        before_start: start_lines(c, flavor, Role::ZooKeeper, String::new()),
         ports: container_ports(&listeners),
         env,
         probes: probes(
@@ -394,7 +400,16 @@ pub fn controllers(c: &Cluster, names: &Names, kraft: &Kraft, ctrl: &Controllers
     let flavor = c.kafka.flavor;
     let headless = names.controller_headless();
     let mut listeners = listeners::controllers(&c.quorum_security());
-    listeners.extend(c.metrics.as_ref().map(|m| listeners::metrics(m.port)));
+    let readers = if quorum_restart::on(c) {
+        vec![Peer::Own, Peer::Brokers]
+    } else {
+        Vec::new()
+    };
+    listeners.extend(
+        c.metrics
+            .as_ref()
+            .map(|m| listeners::metrics(m.port, readers)),
+    );
     let pods = pods(
         names,
         &headless,
@@ -457,7 +472,7 @@ pub fn controllers(c: &Cluster, names: &Names, kraft: &Kraft, ctrl: &Controllers
         entrypoint: commands(flavor).0,
         data_path: KAFKA_DATA,
         make_dirs: &[],
-        before_start: start_lines(c, flavor, String::new()),
+        before_start: start_lines(c, flavor, Role::Controller, String::new()),
         ports: container_ports(&component.listeners),
         env,
         probes: probes(&quorum_port, None, 60),
@@ -497,7 +512,16 @@ pub fn kafka(c: &Cluster, names: &Names, quorum: Quorum) -> Component {
     };
     let mut listeners =
         listeners::brokers(&k.exposure, kind, c.security.as_ref(), &c.quorum_security());
-    listeners.extend(c.metrics.as_ref().map(|m| listeners::metrics(m.port)));
+    let readers = match kind {
+        _ if !quorum_restart::on(c) => Vec::new(),
+        QuorumKind::Controllers => vec![Peer::Own, Peer::Controllers],
+        _ => vec![Peer::Own],
+    };
+    listeners.extend(
+        c.metrics
+            .as_ref()
+            .map(|m| listeners::metrics(m.port, readers)),
+    );
     let pods = pods(
         names,
         &headless,
@@ -609,6 +633,7 @@ pub fn kafka(c: &Cluster, names: &Names, quorum: Quorum) -> Component {
         before_start: start_lines(
             c,
             k.flavor,
+            component.role,
             match quorum {
                 Quorum::ZooKeeper(_) => wait_for_zookeeper(),
                 _ => String::new(),
@@ -635,12 +660,18 @@ type PodParts = (
     Vec<containers::Volume>,
 );
 
-/// With metrics on: the agent's start lines after `before`.
-fn start_lines(c: &Cluster, flavor: Flavor, before: String) -> String {
-    match &c.metrics {
-        Some(m) => before + &metrics::agent::start_lines(flavor, m),
-        None => before,
+/// With metrics on: the agent's start lines after `before`, and for a
+/// node that restarts when the quorum's certificate renews, the watcher
+/// that restarts it.
+fn start_lines(c: &Cluster, flavor: Flavor, role: Role, before: String) -> String {
+    let Some(m) = &c.metrics else {
+        return before;
+    };
+    let mut lines = before + &metrics::agent::start_lines(flavor, m);
+    if quorum_restart::restarts(c, role) {
+        lines += &quorum_restart::start_lines(m.port);
     }
+    lines
 }
 
 /// With metrics on: the agent copied in where the image lacks it, and the

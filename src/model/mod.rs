@@ -10,6 +10,7 @@ mod jobs;
 pub mod logging;
 pub mod metrics;
 mod network;
+mod quorum_restart;
 mod readiness;
 pub mod security;
 
@@ -290,6 +291,17 @@ pub fn build(c: &Cluster) -> Model {
         client.annotations = security::statement(own, keystore.as_deref());
     }
     components.push(kafka);
+    // With TLS on the quorum: every KRaft node's restart order, beside its
+    // settings.
+    if quorum_restart::on(c) {
+        let order = quorum_restart::order(c, &components.iter().collect::<Vec<_>>());
+        for component in components.iter_mut().filter(|c| c.role != Role::ZooKeeper) {
+            component.files.push(ConfigFile {
+                name: quorum_restart::FILE.into(),
+                content: order.clone(),
+            });
+        }
+    }
     let prometheus_namespace = c.metrics.as_ref().map(|m| m.prometheus_namespace.as_str());
     let network_policies = match &c.network_policy {
         Some(peers) => network::network_policies(

@@ -1,7 +1,7 @@
 //! NetworkPolicies: each component reachable only by whom its listeners
 //! allow (see `listeners::ingress`); the topics Job by no one.
 
-use super::{Component, Labels};
+use super::{Component, Labels, Role};
 use crate::cluster;
 use crate::listeners::{self, Access, Peer};
 use serde::Serialize;
@@ -68,6 +68,11 @@ pub fn network_policies(
                                 match peer {
                                     Peer::Own => vec![pods_of(c)],
                                     Peer::Brokers => vec![pods_of(brokers)],
+                                    Peer::Controllers => components
+                                        .iter()
+                                        .filter(|c| c.role == Role::Controller)
+                                        .map(pods_of)
+                                        .collect(),
                                     Peer::Namespace => vec![json!({ "podSelector": {} })],
                                     Peer::AllowFrom => allow_from(allowed).collect(),
                                     Peer::Prometheus => vec![json!({

@@ -41,9 +41,16 @@ const WHOLE: &str = r#"whole() {
   echo "$i"
 }"#;
 
-/// The exec command of a Kafka pod's readiness probe, reading the exporter
-/// on `port`; `None` for ZooKeeper, whose probe asks the server itself.
-pub fn command(role: Role, port: u16) -> Option<Vec<String>> {
+/// What judges one node of `role` from its exporter's page: the metrics
+/// read, the `case` arms that set the shell variables from them, and the
+/// condition on those variables; `None` for ZooKeeper.
+struct Reading {
+    names: Vec<&'static str>,
+    cases: String,
+    condition: String,
+}
+
+fn reading(role: Role) -> Option<Reading> {
     let (broker, controller) = match role {
         Role::ZooKeeper => return None,
         Role::Broker => (true, false),
@@ -76,6 +83,21 @@ pub fn command(role: Role, port: u16) -> Option<Vec<String>> {
             "[ \"${leader:--1}\" -ge 0 ] && [ \"${hw:--1}\" -ge 0 ] && [ \"${leo:--1}\" -ge \"$hw\" ]",
         );
     }
+    Some(Reading {
+        names,
+        cases,
+        condition: conditions.join(" && "),
+    })
+}
+
+/// The exec command of a Kafka pod's readiness probe, reading the exporter
+/// on `port`; `None` for ZooKeeper, whose probe asks the server itself.
+pub fn command(role: Role, port: u16) -> Option<Vec<String>> {
+    let Reading {
+        names,
+        cases,
+        condition,
+    } = reading(role)?;
     // The exporter answers with every metric (about 400 KB on a broker);
     // grep keeps the few lines read here.
     let script = format!(
@@ -87,12 +109,52 @@ while IFS=' ' read -r name value _; do
   case $name in
 {cases}  esac
 done < <(grep -E '^({names})[{{ ]' <&3)
-{conditions}
+{condition}
 "#,
         names = names.join("|"),
-        conditions = conditions.join(" && "),
     );
     Some(vec!["/bin/bash".into(), "-c".into(), script])
+}
+
+/// Shell functions for a script that judges other nodes as their
+/// readiness probes do: `in_sync HOST ROLE` reads the exporter on
+/// `HOST:port` and answers whether a node of ROLE (`broker`, `controller`
+/// or `combined`) is ready.
+pub fn in_sync_function(port: u16) -> String {
+    let mut names = Vec::new();
+    let mut cases = String::new();
+    let mut roles = String::new();
+    for (word, role) in [
+        ("broker", Role::Broker),
+        ("controller", Role::Controller),
+        ("combined", Role::Combined),
+    ] {
+        let r = reading(role).expect("a Kafka role");
+        for (name, case) in r.names.iter().zip(r.cases.lines()) {
+            if !names.contains(name) {
+                names.push(name);
+                cases += &format!("  {case}\n");
+            }
+        }
+        roles += &format!("    {word}) {} ;;\n", r.condition);
+    }
+    format!(
+        r#"{WHOLE}
+in_sync() {{
+  local name value state= lag= leader= hw= leo=
+  {{ exec 4<>"/dev/tcp/$1/{port}"; }} 2> /dev/null || return 1
+  printf 'GET /metrics HTTP/1.0\r\n\r\n' >&4
+  while IFS=' ' read -r name value _; do
+    case $name in
+{cases}    esac
+  done < <(grep -E '^({names})[{{ ]' <&4)
+  exec 4<&-
+  case $2 in
+{roles}    *) return 1 ;;
+  esac
+}}"#,
+        names = names.join("|"),
+    )
 }
 
 #[cfg(test)]
@@ -202,6 +264,68 @@ mod tests {
             Role::Combined,
             &page(&broker("3.0", "3.0"), &controller("1.0", "50.0", "50.0"))
         ));
+    }
+
+    /// Runs `in_sync 127.0.0.1 ROLE` against an exporter that answers
+    /// `page` once; whether it says ready.
+    fn peer_in_sync(role: &str, page: &str) -> bool {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let body = page.to_string();
+        let server = std::thread::spawn(move || {
+            let (mut conn, _) = listener.accept().unwrap();
+            let mut request = [0u8; 1024];
+            let _ = conn.read(&mut request);
+            let _ = write!(conn, "HTTP/1.1 200 OK\r\n\r\n{body}");
+        });
+        let script = format!("{}\nin_sync 127.0.0.1 {role}", in_sync_function(port));
+        let ok = Command::new("/bin/bash")
+            .args(["-c", &script])
+            .status()
+            .unwrap()
+            .success();
+        server.join().unwrap();
+        ok
+    }
+
+    #[test]
+    fn another_node_is_judged_as_its_probe_judges_it() {
+        assert!(peer_in_sync("broker", &broker("3.0", "0.0")));
+        assert!(!peer_in_sync("broker", &broker("3.0", "4.0")));
+        assert!(!peer_in_sync("broker", &broker("6.0", "0.0")));
+        let controller = controller("1.0", "9.0", "9.0");
+        assert!(peer_in_sync("controller", &controller));
+        // A controller's page does not make a combined node.
+        assert!(!peer_in_sync("combined", &controller));
+        let combined = |leo: &str| {
+            format!(
+                "{}{}",
+                broker("3.0", "0.0"),
+                self::controller("1.0", "9.0", leo)
+            )
+        };
+        assert!(peer_in_sync("combined", &combined("9.0")));
+        assert!(!peer_in_sync("combined", &combined("8.0")));
+        assert!(!peer_in_sync("zookeeper", &broker("3.0", "0.0")));
+    }
+
+    #[test]
+    fn a_node_that_does_not_answer_is_not_in_sync() {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let out = Command::new("/bin/bash")
+            .args([
+                "-c",
+                &format!("{}\nin_sync 127.0.0.1 broker", in_sync_function(port)),
+            ])
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        // Quietly: the watcher's log is the container's.
+        assert_eq!(String::from_utf8_lossy(&out.stderr), "");
     }
 
     #[test]

@@ -141,6 +141,13 @@ impl Validator<'_> {
         let security = self.security(&spec.security, &kafka.exposure, &metadata, &names);
         if let Some(s) = &security {
             self.security_config(&spec.kafka.config, s, &kafka.exposure);
+            if s.controller.tls && metrics.is_none() && matches!(metadata, Metadata::Kraft(_)) {
+                self.warn(
+                    "security.listeners.controller.tls",
+                    "the KRaft nodes will not restart by themselves when the quorum's certificate renews: they take turns by reading each other's metrics, and `metrics.enabled` is false",
+                )
+                .with_help("set `metrics.enabled: true`, or restart the controllers, then the brokers, within the last third of the certificate's life (docs/security.md, \"Renewal\")");
+            }
         }
         Cluster {
             name: spec.name.clone(),

@@ -119,6 +119,33 @@ fn in_sync_check(s: &mut Session, what: &str, r: &Roll, topic: &str) {
     }
 }
 
+/// Starts the continuous clients on a new `topic` of replication factor 3
+/// and min ISR 2 (fewer with fewer brokers), records keyed by `tag`;
+/// `false` (and a failure) when the topic cannot be made.
+pub fn load_start(
+    s: &mut Session,
+    inside: &mut Client,
+    bootstrap: &str,
+    what: &str,
+    topic: &str,
+    tag: &str,
+) -> Result<bool> {
+    let brokers = kafka_nodes(&s.cluster).iter().filter(|n| n.broker).count() as u32;
+    let rf = brokers.min(3);
+    let min_isr = if rf >= 3 { 2 } else { 1 };
+    if let Err(e) = inside.call(&format!(
+        "create {bootstrap} {topic} {} {rf} min.insync.replicas={min_isr}",
+        brokers.max(1) * 2
+    )) {
+        s.report.fail(format!("{what}: create {topic}: {e:#}"));
+        return Ok(false);
+    }
+    inside.call(&format!("load-start {bootstrap} {topic} {tag} {min_isr}"))?;
+    eprintln!("  {what}: clients running on {topic} (replication factor {rf}, min ISR {min_isr})");
+    s.wait(Duration::from_secs(5))?;
+    Ok(true)
+}
+
 /// Applies one render; `false` when it could not go on (the render does
 /// not fit the cluster, or its roll is stuck), and later renders are not
 /// applied.
@@ -141,21 +168,10 @@ pub fn run(
     let work = s.cluster.work.clone();
     crate::tls::carry_over(&s.cluster.objects, &mut new, &work, &mut s.issued)?;
     let brokers = kafka_nodes(&s.cluster).iter().filter(|n| n.broker).count() as u32;
-    let rf = brokers.min(3);
-    let min_isr = if rf >= 3 { 2 } else { 1 };
     let topic = format!("{ROLL_TOPIC}-{nth}");
-    if let Err(e) = inside.call(&format!(
-        "create {bootstrap} {topic} {} {rf} min.insync.replicas={min_isr}",
-        brokers.max(1) * 2
-    )) {
-        s.report.fail(format!("{what}: create {topic}: {e:#}"));
+    if !load_start(s, inside, bootstrap, &what, &topic, &format!("roll{nth}"))? {
         return Ok(false);
     }
-    inside.call(&format!(
-        "load-start {bootstrap} {topic} roll{nth} {min_isr}"
-    ))?;
-    eprintln!("  {what}: clients running on {topic} (replication factor {rf}, min ISR {min_isr})");
-    s.wait(Duration::from_secs(5))?;
     let applied = Instant::now();
 
     let old = std::mem::replace(&mut s.cluster.objects, new);
@@ -532,7 +548,13 @@ fn metadata_version(
 }
 
 /// The figures of the load through the roll, and the checks on them.
-fn load_checks(s: &mut Session, what: &str, load: Result<String>, brokers: u32, took: Duration) {
+pub fn load_checks(
+    s: &mut Session,
+    what: &str,
+    load: Result<String>,
+    brokers: u32,
+    took: Duration,
+) {
     let answer = match load {
         Ok(a) => a,
         Err(e) => {

@@ -191,13 +191,7 @@ pub fn zookeeper(cluster: &Cluster, report: &mut Report) {
     for (pod, port, props) in &servers {
         let mode = zk_mode(pod.ip, *port).unwrap_or_else(|| "no answer".into());
         modes.insert(pod.def.name.clone(), mode);
-        let own = format!(
-            "{}.{}.{}.svc.{}",
-            pod.def.hostname,
-            pod.def.subdomain.clone().unwrap_or_default(),
-            cluster.namespace(),
-            cluster.domain
-        );
+        let own = cluster.pod_dns(&pod.def);
         let listed: Vec<(String, String)> = props
             .iter()
             .filter_map(|(k, v)| {

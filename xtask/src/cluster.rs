@@ -150,6 +150,17 @@ impl Cluster {
         &self.objects.namespace
     }
 
+    /// A pod's DNS name under its headless Service (its `subdomain`).
+    pub fn pod_dns(&self, def: &crate::objects::PodDef) -> String {
+        format!(
+            "{}.{}.{}.svc.{}",
+            def.hostname,
+            def.subdomain.clone().unwrap_or_default(),
+            self.namespace(),
+            self.domain
+        )
+    }
+
     /// `name`, `name.ns`, `name.ns.svc`, `name.ns.svc.domain`.
     fn forms(&self, name: &str) -> Vec<String> {
         let ns = self.namespace();

@@ -331,7 +331,7 @@ fn boot(s: &mut Session, opts: &Options) -> Result<()> {
     }
     listeners::outside(s)?;
     if opts.renewal {
-        crate::renewal::run(s, &netns)?;
+        crate::renewal::run(s, &netns, &mut inside, &bootstrap)?;
     }
     checks::log_dirs(&s.cluster, &mut s.report);
     let work = s.cluster.work.clone();

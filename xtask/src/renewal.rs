@@ -1,17 +1,34 @@
-//! Certificate renewal without a restart (`--renewal`): cert-manager (or
-//! the user) issues the brokers' certificate again (the harness, as at
-//! boot), the kubelet puts the new Secret into the running pods, and the
-//! next run of the reload CronJob, made as its schedule would make it,
-//! must exit 0 and make every broker present the new certificate on every
-//! TLS listener, where the old one was presented until then.
+//! Certificate renewal (`--renewal`): cert-manager (or the user) issues
+//! the brokers' certificate again (the harness, as at boot), the kubelet
+//! puts the new Secret into the running pods, and the next run of the
+//! reload CronJob, made as its schedule would make it, must exit 0 and
+//! make every broker present the new certificate on every TLS listener,
+//! where the old one was presented until then, without a restart.
+//!
+//! With TLS on the KRaft quorum, a restart is the only way to a renewed
+//! quorum certificate, and the render says which nodes restart, in which
+//! (the `quorum-restart` settings file). Then the renewal runs under the
+//! continuous clients of `--apply`, and each node listed must restart
+//! once, by itself, never two nodes unready at once, and the quorum's
+//! listener must present the new certificate.
 
 use crate::checks::{kafka_nodes, listeners};
+use crate::client::Client;
 use crate::network::OUTSIDE_NETNS;
 use crate::objects;
 use crate::session::Session;
 use anyhow::{Context, Result, bail};
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// The settings file that lists the KRaft nodes in restart order
+/// (`src/model/quorum_restart.rs`).
+const ORDER_FILE: &str = "quorum-restart";
+
+/// How long the ordered restart may take, every node included.
+const RESTARTS_TIMEOUT: Duration = Duration::from_secs(1200);
 
 /// One TLS listener of one broker, where the harness shakes hands with it.
 struct Endpoint {
@@ -31,9 +48,9 @@ impl Endpoint {
     }
 }
 
-/// Renews the brokers' certificate under the running brokers; `inside` is
-/// the network namespace of the in-cluster client.
-pub fn run(s: &mut Session, inside: &str) -> Result<()> {
+/// Renews the brokers' certificate under the running brokers; `netns` is
+/// the network namespace of the in-cluster client `inside`.
+pub fn run(s: &mut Session, netns: &str, inside: &mut Client, bootstrap: &str) -> Result<()> {
     // kafkagen's reload CronJob (`<name>-tls-reload`).
     let Some(reload) = s
         .cluster
@@ -57,7 +74,7 @@ pub fn run(s: &mut Session, inside: &str) -> Result<()> {
             .fail("renewal: the brokers mount no certificate the harness issued");
         return Ok(());
     };
-    let endpoints = endpoints(s, inside);
+    let endpoints = endpoints(s, netns);
     if endpoints.is_empty() {
         s.report.fail(
             "renewal: no broker advertises a TLS listener, but the brokers mount a certificate",
@@ -67,6 +84,22 @@ pub fn run(s: &mut Session, inside: &str) -> Result<()> {
     let starts_before = broker_starts(s);
     let old = serial_of(&s.issued[&secret].file("tls.crt"))?;
     presented(s, &endpoints, &ca, &secret, &old, "before the renewal");
+    let order = restart_order(s);
+    let quorum = quorum_endpoints(s, netns);
+    if order.is_some() {
+        presented(
+            s,
+            &quorum,
+            &ca,
+            &secret,
+            &old,
+            "before the renewal, on the quorum",
+        );
+        let what = "renewal";
+        if !crate::apply::load_start(s, inside, bootstrap, what, "kafkagen-renewal", "renewal")? {
+            return Ok(());
+        }
+    }
 
     // cert-manager renews: a new key and certificate in the same Secret.
     let work = s.cluster.work.clone();
@@ -76,6 +109,7 @@ pub fn run(s: &mut Session, inside: &str) -> Result<()> {
         bail!("the reissued certificate {secret} kept serial {old}");
     }
     let refreshed = s.cluster.refresh("Secret", &secret)?;
+    let renewed = Instant::now();
     s.report.pass(format!(
         "renewal: {secret} issued again (serial {new}); the kubelet put it into {} running pods",
         refreshed.len()
@@ -90,10 +124,28 @@ pub fn run(s: &mut Session, inside: &str) -> Result<()> {
         "after the renewal, before the reload",
     );
 
+    // The nodes restart for the quorum first (the reload's next run finds
+    // them restarted).
+    if let Some(order) = &order {
+        ordered_restarts(
+            s,
+            inside,
+            order,
+            &starts_before,
+            renewed,
+            &quorum,
+            &ca,
+            &secret,
+            &new,
+        )?;
+    }
     let name = reload.metadata.name.clone().unwrap_or_default();
     let pod = start(s, &reload, 1)?;
     crate::jobs::job_run(s, &name, &pod, "its run after the renewal (CronJob)")?;
     presented(s, &endpoints, &ca, &secret, &new, "after the reload");
+    if order.is_some() {
+        return Ok(());
+    }
     let restarts: Vec<String> = broker_starts(s)
         .into_iter()
         .filter(|(c, n)| starts_before.get(c) != Some(n))
@@ -113,8 +165,190 @@ pub fn run(s: &mut Session, inside: &str) -> Result<()> {
     Ok(())
 }
 
+/// The pods the render restarts for a renewed quorum certificate, in
+/// order, each with whether it restarts (`None` without TLS on the quorum,
+/// or without metrics, where nothing restarts by itself).
+fn restart_order(s: &Session) -> Option<Vec<(String, bool)>> {
+    let text = s
+        .cluster
+        .objects
+        .config_maps
+        .iter()
+        .find_map(|c| c.data.as_ref()?.get(ORDER_FILE).cloned())?;
+    Some(
+        text.lines()
+            .filter_map(|l| {
+                let mut words = l.split_whitespace();
+                let host = words.next()?;
+                let pod = host.split('.').next()?.to_string();
+                Some((pod, words.nth(1) == Some("restarts")))
+            })
+            .collect(),
+    )
+}
+
+/// After the renewal under the continuous clients: waits until every node
+/// that restarts has, then checks that each did once, by itself, never
+/// two nodes unready at once, that nothing was lost,
+/// and that the quorum's listener presents the new certificate.
+#[allow(clippy::too_many_arguments)]
+fn ordered_restarts(
+    s: &mut Session,
+    inside: &mut Client,
+    order: &[(String, bool)],
+    starts_before: &BTreeMap<String, u32>,
+    renewed: Instant,
+    quorum: &[Endpoint],
+    ca: &Path,
+    secret: &str,
+    serial: &str,
+) -> Result<()> {
+    let what = "renewal";
+    let restarting: Vec<&str> = order
+        .iter()
+        .filter(|(_, r)| *r)
+        .map(|(p, _)| p.as_str())
+        .collect();
+    let nodes: Vec<String> = order.iter().map(|(p, _)| p.clone()).collect();
+    let restarted = |s: &Session, pod: &str| {
+        broker_starts(s)
+            .iter()
+            .filter(|(c, _)| c.split('/').next() == Some(pod))
+            .any(|(c, n)| starts_before.get(c).is_some_and(|b| n > b))
+    };
+    let mut first_restart: BTreeMap<String, Duration> = BTreeMap::new();
+    let mut most_unready = 0;
+    let mut unready_at_once = Vec::new();
+    let deadline = renewed + RESTARTS_TIMEOUT;
+    loop {
+        s.tick()?;
+        let unready: Vec<&String> = nodes
+            .iter()
+            .filter(|p| !s.cluster.kubelet.ready(p))
+            .collect();
+        if unready.len() > most_unready {
+            most_unready = unready.len();
+            unready_at_once = unready.iter().map(|p| p.to_string()).collect();
+        }
+        for pod in &nodes {
+            if !first_restart.contains_key(pod) && restarted(s, pod) {
+                eprintln!(
+                    "  {what}: {pod} restarted ({:.0} s after the renewal)",
+                    renewed.elapsed().as_secs_f64()
+                );
+                first_restart.insert(pod.clone(), renewed.elapsed());
+            }
+        }
+        let done = restarting.iter().all(|p| first_restart.contains_key(*p)) && unready.is_empty();
+        if done || Instant::now() > deadline {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let took = renewed.elapsed();
+    s.wait(Duration::from_secs(5))?;
+    let load = inside.call("load-stop");
+    let brokers = kafka_nodes(&s.cluster).iter().filter(|n| n.broker).count() as u32;
+    crate::apply::load_checks(s, what, load, brokers, took);
+
+    let missing: Vec<&str> = restarting
+        .iter()
+        .filter(|p| !first_restart.contains_key(**p))
+        .copied()
+        .collect();
+    let unexpected: Vec<&String> = first_restart
+        .keys()
+        .filter(|p| !restarting.contains(&p.as_str()))
+        .collect();
+    let twice: Vec<String> = broker_starts(s)
+        .into_iter()
+        .filter(|(c, n)| starts_before.get(c).is_some_and(|b| *n > b + 1))
+        .map(|(c, n)| format!("{c} ({} starts)", n - starts_before[&c]))
+        .collect();
+    s.report.check(
+        missing.is_empty() && unexpected.is_empty() && twice.is_empty(),
+        format!(
+            "{what}: each node the render restarts for a renewed quorum certificate restarted once, by itself, within {} s ({} of {}{}{}{})",
+            RESTARTS_TIMEOUT.as_secs(),
+            restarting.len() - missing.len(),
+            restarting.len(),
+            if missing.is_empty() { String::new() } else { format!("; never restarted: {}", missing.join(", ")) },
+            if unexpected.is_empty() { String::new() } else { format!("; restarted though it stays: {unexpected:?}") },
+            if twice.is_empty() { String::new() } else { format!("; more than once: {}", twice.join(", ")) },
+        ),
+    );
+    let mut by_time: Vec<(&Duration, &String)> =
+        first_restart.iter().map(|(p, t)| (t, p)).collect();
+    by_time.sort();
+    println!(
+        "note: {what}: restarts, after the renewal: {}",
+        by_time
+            .iter()
+            .map(|(t, p)| format!("{p} at {:.0} s", t.as_secs_f64()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    s.report.check(
+        most_unready <= 1,
+        format!(
+            "{what}: never two KRaft nodes unready at once (at most {most_unready}{})",
+            if most_unready > 1 {
+                format!(": {}", unready_at_once.join(", "))
+            } else {
+                String::new()
+            }
+        ),
+    );
+    presented(
+        s,
+        quorum,
+        ca,
+        secret,
+        serial,
+        "after the ordered restart, on the quorum",
+    );
+    println!(
+        "figures {what}: ordered restart of {} nodes in {:.0} s",
+        restarting.len(),
+        took.as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Every controller's quorum listener (the first of
+/// `controller.listener.names`), reached at its pod's DNS name from the
+/// in-cluster client's namespace.
+fn quorum_endpoints(s: &Session, netns: &str) -> Vec<Endpoint> {
+    let mut out = Vec::new();
+    for n in kafka_nodes(&s.cluster).iter().filter(|n| n.controller) {
+        let Some(name) = n
+            .props
+            .get("controller.listener.names")
+            .and_then(|l| l.split(',').next())
+        else {
+            continue;
+        };
+        let Some(port) = n.props.get("listeners").and_then(|l| {
+            listeners(l)
+                .into_iter()
+                .find(|(listener, ..)| listener == name)
+                .map(|(.., port)| port)
+        }) else {
+            continue;
+        };
+        out.push(Endpoint {
+            pod: n.pod.def.name.clone(),
+            listener: name.to_string(),
+            host: s.cluster.pod_dns(&n.pod.def),
+            port,
+            netns: netns.to_string(),
+        });
+    }
+    out
+}
+
 /// How many times each Kafka container has started, by `pod/container`.
-fn broker_starts(s: &Session) -> std::collections::BTreeMap<String, u32> {
+fn broker_starts(s: &Session) -> BTreeMap<String, u32> {
     kafka_nodes(&s.cluster)
         .iter()
         .flat_map(|n| {
@@ -207,12 +441,12 @@ fn presented(
         wrong.is_empty(),
         if wrong.is_empty() {
             format!(
-                "renewal: {when}, all {} TLS listeners of the brokers present serial {serial}, and their host names verify",
+                "renewal: {when}, all {} TLS listeners present serial {serial}, and their host names verify",
                 endpoints.len()
             )
         } else {
             format!(
-                "renewal: {when}, not every broker listener presents serial {serial}: {}",
+                "renewal: {when}, not every listener presents serial {serial}: {}",
                 wrong.join("; ")
             )
         },
