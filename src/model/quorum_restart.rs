@@ -73,8 +73,8 @@ pub fn on(c: &Cluster) -> bool {
 }
 
 /// The start script's lines that start the watcher in the background,
-/// before the script hands over to the image's entrypoint (which keeps
-/// the shell's PID: the shell's is Kafka's). The exporter is on `port`.
+/// before the script hands over to the image's entrypoint, which execs
+/// Kafka in the shell's process. The exporter is on `port`.
 pub fn start_lines(port: u16) -> String {
     let body = format!(
         r#"set +eu
@@ -130,8 +130,8 @@ done"#,
         lines += line;
         lines += "\n";
     }
-    // `$$` would be what Kubernetes makes of `$`: the shell's PID is
-    // taken by name.
+    // Kubernetes turns `$$` in a command into `$`: the shell's PID (the
+    // one Kafka will have) comes from BASHPID.
     lines + "}\nkafka=$BASHPID\nquorum_restart &\n"
 }
 
@@ -140,11 +140,8 @@ done"#,
 pub fn order(c: &Cluster, components: &[&Component]) -> String {
     let mut out = String::new();
     for component in components {
-        let role = match component.role {
-            Role::Broker => "broker",
-            Role::Controller => "controller",
-            Role::Combined => "combined",
-            Role::ZooKeeper => continue,
+        let Some(role) = readiness::word(component.role) else {
+            continue;
         };
         let restarts = if restarts(c, component.role) {
             "restarts"

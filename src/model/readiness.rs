@@ -116,6 +116,17 @@ done < <(grep -E '^({names})[{{ ]' <&3)
     Some(vec!["/bin/bash".into(), "-c".into(), script])
 }
 
+/// How [`in_sync_function`] names a Kafka node's role (one word, for a
+/// shell script); `None` for ZooKeeper.
+pub fn word(role: Role) -> Option<&'static str> {
+    match role {
+        Role::Broker => Some("broker"),
+        Role::Controller => Some("controller"),
+        Role::Combined => Some("combined"),
+        Role::ZooKeeper => None,
+    }
+}
+
 /// Shell functions for a script that judges other nodes as their
 /// readiness probes do: `in_sync HOST ROLE` reads the exporter on
 /// `HOST:port` and answers whether a node of ROLE (`broker`, `controller`
@@ -124,12 +135,10 @@ pub fn in_sync_function(port: u16) -> String {
     let mut names = Vec::new();
     let mut cases = String::new();
     let mut roles = String::new();
-    for (word, role) in [
-        ("broker", Role::Broker),
-        ("controller", Role::Controller),
-        ("combined", Role::Combined),
-    ] {
-        let r = reading(role).expect("a Kafka role");
+    for role in [Role::Broker, Role::Controller, Role::Combined] {
+        let (Some(word), Some(r)) = (word(role), reading(role)) else {
+            continue;
+        };
         for (name, case) in r.names.iter().zip(r.cases.lines()) {
             if !names.contains(name) {
                 names.push(name);
