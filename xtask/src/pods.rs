@@ -496,9 +496,15 @@ fn stop_all(pod: &mut Pod, grace: Duration) {
 }
 
 fn kill(c: &mut ContainerRun) {
+    // SIGKILL to the container's PID 1 ends every process of its PID
+    // namespace. (`unshare --kill-child` alone does not reach it: the
+    // parent-death signal is cleared when `setpriv` changes the user.)
+    if let Some(pid) = c.init_pid() {
+        let _ = Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status();
+    }
     if let Some(p) = c.process.as_mut() {
-        // SIGKILL to `unshare` kills the container's PID 1 (--kill-child),
-        // and with it every process of its PID namespace.
         let _ = p.kill();
     }
 }
