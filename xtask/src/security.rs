@@ -433,7 +433,8 @@ fn may(acls: &[AclLine], op: &str, topic: &str) -> bool {
 /// ACLs allow and deny as declared: each user the client can log in as at
 /// `d` writes and reads the declared topics its ACLs name, is refused
 /// what they deny, and is refused the harness's own topic when no ACL
-/// covers it. Reads expect the `records` the inside round trip wrote with
+/// covers it (written instead when the brokers run with
+/// `allow.everyone.if.no.acl.found=true` and no ACL of anyone names it). Reads expect the `records` the inside round trip wrote with
 /// tag `tag`. The client's own login (as `home`) is restored after.
 #[allow(clippy::too_many_arguments)]
 pub fn acl_checks(
@@ -451,7 +452,25 @@ pub fn acl_checks(
         .into_iter()
         .map(|t| t.0)
         .collect();
-    for (user, acls) in declared_acls(&s.cluster.objects) {
+    let every_acl = declared_acls(&s.cluster.objects);
+    // With allow.everyone.if.no.acl.found=true (a step that turns
+    // authorization on), a topic no ACL of anyone names is open to all.
+    let open_everyone = crate::checks::kafka_nodes(&s.cluster)
+        .iter()
+        .filter(|n| n.broker)
+        .any(|n| {
+            n.props
+                .get("allow.everyone.if.no.acl.found")
+                .is_some_and(|v| v == "true")
+        });
+    let open = |topic: &str| {
+        open_everyone
+            && !every_acl
+                .values()
+                .flatten()
+                .any(|a| a.covers("TOPIC", topic))
+    };
+    for (user, acls) in every_acl.clone() {
         if supers.contains(&user) {
             continue;
         }
@@ -468,7 +487,8 @@ pub fn acl_checks(
         };
         let what = format!("{}: {} as {user} ({said})", client.name, d.listener);
         for topic in declared.iter().map(String::as_str).chain([own_topic]) {
-            let allowed_write = may(&acls, "WRITE", topic);
+            let by_acls = may(&acls, "WRITE", topic);
+            let allowed_write = by_acls || open(topic);
             // Refused for the topic, not for something else. An idempotent
             // producer needs Write on some topic to start at all: a user
             // with none that may describe the topic is refused the cluster.
@@ -492,11 +512,21 @@ pub fn acl_checks(
             if allowed_write || denied_write || topic == own_topic {
                 let r = client.call(&format!("produce {bootstrap} {topic} 10 acl-{user}"));
                 match (allowed_write, r) {
-                    (true, Ok(a)) => {
-                        report.pass(format!("{what}: writes {topic}, as its ACLs allow ({a})"))
-                    }
+                    (true, Ok(a)) => report.pass(format!(
+                        "{what}: writes {topic}, as {} ({a})",
+                        if by_acls {
+                            "its ACLs allow"
+                        } else {
+                            "allow.everyone.if.no.acl.found allows for a topic no ACL names"
+                        }
+                    )),
                     (true, Err(e)) => report.fail(format!(
-                        "{what}: cannot write {topic}, which its ACLs allow: {}",
+                        "{what}: cannot write {topic}, which {}: {}",
+                        if by_acls {
+                            "its ACLs allow"
+                        } else {
+                            "allow.everyone.if.no.acl.found allows"
+                        },
                         short(&format!("{e:#}"))
                     )),
                     (false, Ok(a)) => report.fail(format!(
