@@ -30,7 +30,7 @@ pub const KAFKA_ARTIFACTS: &[&str] = &[
     "kafka-storage",
 ];
 
-/// ZooKeeper as Kafka 3.9 depends on it and cp-zookeeper 7.9 ships it.
+/// ZooKeeper as Kafka 3.8 and 3.9 depend on it and cp-zookeeper 7.9 ships it.
 pub const ZOOKEEPER: &str = "3.8.4";
 
 const TOOLS_3: &[(&str, &str)] = &[
@@ -75,18 +75,29 @@ const TOOLS_4: &[(&str, &str)] = &[
     ),
 ];
 
+/// What a 3.x line runs with beside Kafka's own artifacts.
+const LINE_3_EXTRA: &[(&str, &str, &str)] = &[
+    ("org.apache.zookeeper", "zookeeper", ZOOKEEPER),
+    // ZooKeeper's server needs these at run time; its pom has them
+    // `provided`, and Kafka's distribution ships them.
+    ("io.dropwizard.metrics", "metrics-core", "4.1.12.1"),
+    ("commons-cli", "commons-cli", "1.5.0"),
+    ("ch.qos.reload4j", "reload4j", "1.2.25"),
+    ("org.slf4j", "slf4j-reload4j", "1.7.36"),
+];
+
 pub const LINES: &[KafkaLine] = &[
+    // The line of confluentinc/cp-kafka 7.8: the Confluent upgrade steps
+    // in ZooKeeper mode run from it to 7.9.
+    KafkaLine {
+        version: "3.8.1",
+        extra: LINE_3_EXTRA,
+        log4j2: false,
+        tools: TOOLS_3,
+    },
     KafkaLine {
         version: "3.9.1",
-        extra: &[
-            ("org.apache.zookeeper", "zookeeper", ZOOKEEPER),
-            // ZooKeeper's server needs these at run time; its pom has them
-            // `provided`, and Kafka's distribution ships them.
-            ("io.dropwizard.metrics", "metrics-core", "4.1.12.1"),
-            ("commons-cli", "commons-cli", "1.5.0"),
-            ("ch.qos.reload4j", "reload4j", "1.2.25"),
-            ("org.slf4j", "slf4j-reload4j", "1.7.36"),
-        ],
+        extra: LINE_3_EXTRA,
         log4j2: false,
         tools: TOOLS_3,
     },
@@ -127,6 +138,7 @@ mod tests {
         assert_eq!(line_for(4, 1).version, "4.1.0");
         assert_eq!(line_for(4, 0).version, "4.1.0");
         assert_eq!(line_for(3, 9).version, "3.9.1");
-        assert_eq!(line_for(3, 7).version, "3.9.1");
+        assert_eq!(line_for(3, 8).version, "3.8.1");
+        assert_eq!(line_for(3, 7).version, "3.8.1");
     }
 }
