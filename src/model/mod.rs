@@ -32,6 +32,7 @@ pub use containers::{
 pub use external::{External, ExternalService};
 pub use jobs::{TopicsJob, UsersJob};
 pub use network::{IngressRule, NetworkPolicyModel};
+pub use quorum_restart::FILE as QUORUM_RESTART_FILE;
 
 /// The uid and gid of `appuser` in the Confluent images.
 pub const IMAGE_USER: u32 = 1000;

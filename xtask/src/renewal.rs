@@ -6,8 +6,8 @@
 //! where the old one was presented until then, without a restart.
 //!
 //! With TLS on the KRaft quorum, a restart is the only way to a renewed
-//! quorum certificate, and the render says which nodes restart, in which
-//! (the `quorum-restart` settings file). Then the renewal runs under the
+//! quorum certificate, and the render says which nodes restart, and in
+//! which order (the `quorum-restart` settings file). Then the renewal runs under the
 //! continuous clients of `--apply`, and each node listed must restart
 //! once, by itself, never two nodes unready at once, and the quorum's
 //! listener must present the new certificate.
@@ -23,9 +23,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-/// The settings file that lists the KRaft nodes in restart order
-/// (`src/model/quorum_restart.rs`).
-const ORDER_FILE: &str = "quorum-restart";
+use kafkagen::model::QUORUM_RESTART_FILE as ORDER_FILE;
 
 /// How long the ordered restart may take, every node included.
 const RESTARTS_TIMEOUT: Duration = Duration::from_secs(1200);
