@@ -96,6 +96,13 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$bootstrap" ] || { echo "One of --bootstrap-server or --bootstrap-controller must be specified" >&2; exit 1; }
 touch "$FAKE_ACLS"
+# A broker or controller without the authorizer yet (a roll that turns it
+# on): the next `$FAKE_ACLS.refuse` changes are refused.
+if [ "$action" != list ] && [ -s "$FAKE_ACLS.refuse" ] && [ "$(cat "$FAKE_ACLS.refuse")" -gt 0 ]; then
+  echo $(( $(cat "$FAKE_ACLS.refuse") - 1 )) > "$FAKE_ACLS.refuse"
+  echo "Error while executing ACL command: org.apache.kafka.common.errors.SecurityDisabledException: No Authorizer is configured." >&2
+  exit 1
+fi
 if [ "$action" = list ]; then
   [ -z "$principal" ] || { echo "Option "[list]" can't be used with option "[allow-principal]"" >&2; exit 1; }
   last=
@@ -179,8 +186,14 @@ fn run_job(dir: &Path, job: &Value, secrets: &[(&str, &str)]) -> (Option<i32>, S
     }
     let log = dir.join("created");
     let _ = std::fs::remove_file(&log);
+    // Each pod has its own /tmp; tests that run at the same time share the
+    // host's, so the script's /tmp is a folder of the test's own.
+    let tmp = dir.join("tmp");
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).unwrap();
+    let script = command[2].replace("/tmp/", &format!("{}/", tmp.display()));
     let mut cmd = Command::new("bash");
-    cmd.arg("-c").arg(&command[2]).env_clear();
+    cmd.arg("-c").arg(&script).env_clear();
     for e in container["env"].as_array().unwrap() {
         cmd.env(e["name"].as_str().unwrap(), e["value"].as_str().unwrap());
     }
@@ -320,4 +333,40 @@ fn acls_job_adds_what_is_declared_and_removes_what_it_owns_and_no_longer_declare
     let (code, log, stderr) = run_job(&dir, acls, &[]);
     assert_eq!(code, Some(0), "the second run failed:\n{stderr}");
     assert_eq!(log, "", "the second run changed ACLs");
+}
+
+#[test]
+fn acls_job_converges_again_when_an_acl_request_is_refused() {
+    let spec = "name: t\nmode: kraft\nsecurity:\n  listeners:\n    internal: { tls: true, authentication: mtls }\n    controller: { tls: true, authentication: mtls }\n  authorization: {}\n  users:\n    - name: alice\n      authentication: tls\n      acls:\n        - { type: topic, name: orders, operations: [Read] }\n";
+    let dir = workdir("acls-job-refused", &[("spec.yaml", spec)]);
+    let items = items(&ok(&kafkagen(&dir, &["render", "spec.yaml", "-o", "json"])));
+    // The first change is refused, as by a controller not yet rolled.
+    std::fs::write(dir.join("acls.refuse"), "1").unwrap();
+    let (code, log, stderr) = run_job(&dir, job(&items, "acls"), &[]);
+    assert_eq!(code, Some(0), "the Job failed:\n{stderr}");
+    assert!(stderr.contains("SecurityDisabledException"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("acls.refuse"))
+            .unwrap()
+            .trim(),
+        "0"
+    );
+    let mut after: Vec<String> = std::fs::read_to_string(dir.join("acls"))
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    after.sort();
+    assert_eq!(
+        after,
+        [
+            "User:alice|*|DESCRIBE|ALLOW|TRANSACTIONAL_ID|kafkagen.acls-owner|LITERAL",
+            "User:alice|*|READ|ALLOW|TOPIC|orders|LITERAL",
+        ]
+    );
+    assert_eq!(
+        log.lines().filter(|l| l.starts_with("add ")).count(),
+        2,
+        "{log}"
+    );
 }
