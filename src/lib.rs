@@ -20,6 +20,7 @@ pub mod diagnostic;
 pub mod dns;
 pub mod emit;
 pub mod input;
+pub mod job_input;
 pub mod listeners;
 pub mod model;
 pub mod names;

@@ -11,7 +11,14 @@ mod common;
 
 /// The top-level modules of `src/`, lowest layer first.
 const LAYERS: &[&[&str]] = &[
-    &["source", "dns", "names", "suggest", "templates"],
+    &[
+        "source",
+        "dns",
+        "names",
+        "suggest",
+        "templates",
+        "job_input",
+    ],
     &["diagnostic"],
     &["yaml"],
     &["cluster_spec"],

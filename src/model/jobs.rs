@@ -11,6 +11,7 @@ use super::security;
 use super::{IMAGE_USER, Labels, Resources, digest, labels, resources};
 use crate::broker_properties::{CA_FILE, COMBINED_FILE, SCRAM, TLS_DIR};
 use crate::cluster::{Cluster, Credential, Flavor};
+use crate::job_input::{self, AclEntry, TopicLine};
 use crate::listeners::Listener;
 use crate::names::Names;
 use serde::Serialize;
@@ -155,17 +156,15 @@ pub fn topics_job(
     if c.topics.is_empty() {
         return None;
     }
-    let topics: String = c
-        .topics
-        .iter()
-        .map(|t| {
-            let mut line = format!("{} {} {}", t.name, t.partitions, t.replication_factor);
-            for (k, v) in &t.config {
-                line += &format!(" {k}={v}");
-            }
-            line + "\n"
-        })
-        .collect();
+    let topics = job_input::document(c.topics.iter().map(|t| {
+        TopicLine {
+            name: t.name.clone(),
+            partitions: t.partitions,
+            replicas: t.replication_factor,
+            configs: t.config.iter().map(|(k, v)| format!("{k}={v}")).collect(),
+        }
+        .line()
+    }));
     // Not the cluster size, so that adding brokers leaves the Job as it is.
     let wanted = c
         .topics
@@ -211,10 +210,7 @@ pub fn users_job(
     if scram_users.is_empty() {
         return None;
     }
-    let users: String = scram_users
-        .iter()
-        .map(|u| format!("{}\n", u.name))
-        .collect();
+    let users = job_input::document(scram_users.iter().map(|u| u.name.clone()));
     let refs: String = scram_users
         .iter()
         .map(|u| format!("{} {} {}\n", u.name, u.secret, u.key))
@@ -265,10 +261,7 @@ pub fn acls_job(
 ) -> Option<AclsJob> {
     let s = c.security.as_ref()?;
     s.authorization.as_ref()?;
-    let acls: String = security::acl_entries(s)
-        .iter()
-        .map(|a| a.line() + "\n")
-        .collect();
+    let acls = job_input::document(security::acl_entries(s).iter().map(AclEntry::line));
     let client = client(c, bootstrap, internal, 1);
     let hash = job_hash("kafka/acls-job.yaml.j2", c, &client, &acls);
     Some(AclsJob {

@@ -67,36 +67,7 @@ pub struct AuthorizationModel {
     pub acls: Vec<AclEntry>,
 }
 
-/// One ACL, with Kafka's names for its parts (as `kafka-acls --list`
-/// prints them).
-#[derive(Debug, Serialize, PartialEq, Eq, PartialOrd, Ord)]
-pub struct AclEntry {
-    pub principal: String,
-    pub host: String,
-    pub operation: String,
-    pub permission: String,
-    pub resource_type: String,
-    pub name: String,
-    pub pattern_type: String,
-}
-
-impl AclEntry {
-    /// `principal|host|OPERATION|PERMISSION|TYPE|name|PATTERN`: a line of
-    /// the ACLs Job.
-    pub fn line(&self) -> String {
-        [
-            &self.principal,
-            &self.host,
-            &self.operation,
-            &self.permission,
-            &self.resource_type,
-            &self.name,
-            &self.pattern_type,
-        ]
-        .map(String::as_str)
-        .join("|")
-    }
-}
+pub use crate::job_input::AclEntry;
 
 /// The resource of the ACLs Job's marker: no client uses a transactional
 /// id with a name of kafkagen's.

@@ -10,6 +10,7 @@ use crate::images::Kind;
 use crate::network::NODE_IP;
 use crate::objects::Owner;
 use crate::pods::Pod;
+use kafkagen::job_input::{self, TopicLine};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
@@ -424,39 +425,25 @@ pub fn brokers(cluster: &Cluster, client: &mut Client, bootstrap: &str, report: 
     }
 }
 
-/// The topics the topics Job declares: `name partitions rf [k=v...]` lines.
-pub fn declared_topics(cluster: &Cluster) -> Vec<(String, u32, u32, Vec<String>)> {
-    let mut out = Vec::new();
-    for job in &cluster.objects.jobs {
-        let spec = job
-            .spec
-            .clone()
-            .and_then(|s| s.template.spec)
-            .unwrap_or_default();
-        for c in &spec.containers {
-            for e in c.env.iter().flatten() {
-                if e.name != "TOPICS" {
-                    continue;
-                }
-                for line in e.value.clone().unwrap_or_default().lines() {
-                    let w: Vec<&str> = line.split_whitespace().collect();
-                    if w.len() >= 3 {
-                        out.push((
-                            w[0].to_string(),
-                            w[1].parse().unwrap_or(0),
-                            w[2].parse().unwrap_or(0),
-                            w[3..].iter().map(|s| s.to_string()).collect(),
-                        ));
-                    }
-                }
-            }
-        }
-    }
-    out
+/// The topics the topics Job declares.
+pub fn declared_topics(cluster: &Cluster) -> Vec<TopicLine> {
+    cluster
+        .objects
+        .jobs
+        .iter()
+        .filter_map(|job| crate::objects::job_env(job, job_input::TOPICS))
+        .flat_map(|doc| job_input::topics(&doc))
+        .collect()
 }
 
 pub fn topics(cluster: &Cluster, client: &mut Client, bootstrap: &str, report: &mut Report) {
-    for (name, partitions, rf, configs) in declared_topics(cluster) {
+    for TopicLine {
+        name,
+        partitions,
+        replicas: rf,
+        configs,
+    } in declared_topics(cluster)
+    {
         match client.call(&format!("topic {bootstrap} {name}")) {
             Ok(t) => {
                 let got_cfg: BTreeSet<&str> = field(&t, "configs")

@@ -7,6 +7,7 @@ use crate::client::{Client, field};
 use crate::objects;
 use crate::session::{Session, TOPIC, log_tail};
 use anyhow::{Context, Result};
+use kafkagen::job_input;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -60,22 +61,19 @@ pub fn acl_convergence(s: &mut Session, inside: &mut Client, bootstrap: &str) ->
         .objects
         .jobs
         .iter()
-        .find(|j| objects::job_env(j, "ACLS").is_some())
+        .find(|j| objects::job_env(j, job_input::ACLS).is_some())
         .cloned()
     else {
         return Ok(());
     };
-    let declared: Vec<String> = objects::job_env(&job, "ACLS")
-        .unwrap_or_default()
-        .lines()
-        .map(str::to_string)
-        .collect();
-    let marker = objects::job_env(&job, "MARKER").context("the ACLs Job's MARKER")?;
+    let entries = job_input::acls(&objects::job_env(&job, job_input::ACLS).unwrap_or_default());
+    let declared: Vec<String> = entries.iter().map(job_input::AclEntry::line).collect();
+    let marker = objects::job_env(&job, job_input::MARKER).context("the ACLs Job's MARKER")?;
     let mut strays = vec![
         format!("User:kafkagen-live-former|*|DESCRIBE|ALLOW|TRANSACTIONAL_ID|{marker}|LITERAL"),
         format!("User:kafkagen-live-former|*|READ|ALLOW|TOPIC|{TOPIC}|LITERAL"),
     ];
-    if let Some(owned) = declared.first().and_then(|l| l.split('|').next()) {
+    if let Some(owned) = entries.first().map(|a| &a.principal) {
         strays.push(format!("{owned}|*|ALTER|ALLOW|TOPIC|{TOPIC}|LITERAL"));
     }
     let by_hand = format!("User:kafkagen-live-by-hand|*|READ|ALLOW|TOPIC|{TOPIC}|LITERAL");

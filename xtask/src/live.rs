@@ -10,6 +10,7 @@ use crate::repo;
 use crate::session::{RECORDS, Session, TOPIC, log_tail};
 use crate::{jobs, listeners, prepare};
 use anyhow::{Context, Result, bail};
+use kafkagen::job_input::TopicLine;
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
@@ -305,7 +306,7 @@ fn boot(s: &mut Session, opts: &Options) -> Result<()> {
         "inside",
         &mut s.report,
     );
-    for (name, ..) in checks::declared_topics(&s.cluster) {
+    for TopicLine { name, .. } in checks::declared_topics(&s.cluster) {
         checks::round_trip(
             &mut inside,
             &bootstrap,

@@ -10,6 +10,7 @@ use crate::cluster::Cluster;
 use crate::objects::Objects;
 use crate::session::Session;
 use crate::tls::{Issued, test_password};
+use kafkagen::job_input;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -137,7 +138,7 @@ pub fn topic_for(cluster: &Cluster, user: &str) -> Result<Option<String>, String
     let mine = acls.get(user).map(Vec::as_slice).unwrap_or_default();
     crate::checks::declared_topics(cluster)
         .into_iter()
-        .map(|t| t.0)
+        .map(|t| t.name)
         .find(|t| may(mine, "WRITE", t) && may(mine, "READ", t))
         .map(Some)
         .ok_or_else(|| format!("{user} may not both write and read any declared topic"))
@@ -163,10 +164,10 @@ pub fn scram_users(objects: &Objects) -> Vec<(String, String)> {
                 }
             }
         }
-        if let Some(users) = crate::objects::job_env(job, "USERS") {
-            for name in users.split_whitespace() {
-                if let Some(p) = files.get(name) {
-                    out.push((name.to_string(), p.clone()));
+        if let Some(users) = crate::objects::job_env(job, job_input::USERS) {
+            for name in job_input::users(&users) {
+                if let Some(p) = files.get(&name) {
+                    out.push((name, p.clone()));
                 }
             }
         }
@@ -394,23 +395,19 @@ impl AclLine {
 pub fn declared_acls(objects: &Objects) -> BTreeMap<String, Vec<AclLine>> {
     let mut out: BTreeMap<String, Vec<AclLine>> = BTreeMap::new();
     for job in &objects.jobs {
-        let Some(acls) = crate::objects::job_env(job, "ACLS") else {
+        let Some(acls) = crate::objects::job_env(job, job_input::ACLS) else {
             continue;
         };
-        for line in acls.lines() {
-            let f: Vec<&str> = line.split('|').collect();
-            let [principal, _, op, perm, kind, name, pattern] = f[..] else {
-                continue;
-            };
-            let Some(user) = principal.strip_prefix("User:") else {
+        for a in job_input::acls(&acls) {
+            let Some(user) = a.principal.strip_prefix("User:") else {
                 continue;
             };
             out.entry(user.to_string()).or_default().push(AclLine {
-                operation: op.into(),
-                allow: perm == "ALLOW",
-                kind: kind.into(),
-                name: name.into(),
-                prefixed: pattern == "PREFIXED",
+                allow: a.permission == "ALLOW",
+                prefixed: a.pattern_type == "PREFIXED",
+                operation: a.operation,
+                kind: a.resource_type,
+                name: a.name,
             });
         }
     }
@@ -450,7 +447,7 @@ pub fn acl_checks(
     let supers = super_users(&s.cluster);
     let declared: Vec<String> = crate::checks::declared_topics(&s.cluster)
         .into_iter()
-        .map(|t| t.0)
+        .map(|t| t.name)
         .collect();
     let every_acl = declared_acls(&s.cluster.objects);
     // With allow.everyone.if.no.acl.found=true (a step that turns
