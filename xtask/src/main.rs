@@ -26,6 +26,7 @@ mod network;
 mod objects;
 mod pods;
 mod prepare;
+mod probes;
 mod renewal;
 mod scale;
 mod security;

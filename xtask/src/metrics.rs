@@ -9,7 +9,8 @@
 //! takes seconds, not minutes.
 
 use crate::objects::{Labels, Objects, matches_labels};
-use crate::pods::{Pod, http_get};
+use crate::pods::Pod;
+use crate::probes::http_get;
 use crate::session::Session;
 use anyhow::{Context, Result, bail};
 use kafkagen::check::custom::PodMonitor;

@@ -5,13 +5,13 @@
 //! readiness probes (exec, tcpSocket, httpGet) at their rendered periods.
 
 use crate::objects::PodDef;
+use crate::probes::{ProbeJob, ProbeKind, ProbeResult};
 use anyhow::{Context, Result};
 use k8s_openapi::api::core::v1::{Container, Probe};
-use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::{Read, Write};
-use std::net::{Ipv4Addr, SocketAddr, TcpStream};
+use std::io::Write;
+use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{Receiver, Sender, channel};
@@ -37,13 +37,6 @@ pub struct Launch {
     pub image_mounts: Vec<(PathBuf, String)>,
     /// Volume mounts: host source, path in the container, read-only.
     pub mounts: Vec<(PathBuf, String, bool)>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProbeKind {
-    Startup,
-    Liveness,
-    Readiness,
 }
 
 #[derive(Debug, Default)]
@@ -113,14 +106,6 @@ impl Pod {
             restart_policy: self.restart_policy.clone(),
         }
     }
-}
-
-struct ProbeResult {
-    pod: String,
-    container: usize,
-    kind: ProbeKind,
-    start: u32,
-    ok: bool,
 }
 
 /// The kubelet: every pod on the node, and the probe results coming back.
@@ -676,128 +661,4 @@ fn step_container(
         });
     }
     Ok(())
-}
-
-struct ProbeJob {
-    pod: String,
-    container: usize,
-    kind: ProbeKind,
-    start: u32,
-    probe: Probe,
-    ip: Ipv4Addr,
-    ports: BTreeMap<String, i32>,
-    init_pid: Option<u32>,
-    launch: Launch,
-}
-
-impl ProbeJob {
-    fn port(&self, p: &IntOrString) -> Option<u16> {
-        match p {
-            IntOrString::Int(n) => u16::try_from(*n).ok(),
-            IntOrString::String(name) => self.ports.get(name).and_then(|n| u16::try_from(*n).ok()),
-        }
-    }
-
-    fn run(&self) -> bool {
-        let timeout = Duration::from_secs(self.probe.timeout_seconds.unwrap_or(1).max(1) as u64);
-        if let Some(t) = &self.probe.tcp_socket {
-            let Some(port) = self.port(&t.port) else {
-                return false;
-            };
-            return TcpStream::connect_timeout(&SocketAddr::from((self.ip, port)), timeout).is_ok();
-        }
-        if let Some(h) = &self.probe.http_get {
-            let Some(port) = self.port(&h.port) else {
-                return false;
-            };
-            return http_ok(self.ip, port, h.path.as_deref().unwrap_or("/"), timeout);
-        }
-        if let Some(e) = &self.probe.exec {
-            return self.exec(e.command.clone().unwrap_or_default(), timeout);
-        }
-        false
-    }
-
-    /// Runs the command inside the container, as the container's user with
-    /// its environment, as `kubectl exec` would.
-    fn exec(&self, command: Vec<String>, timeout: Duration) -> bool {
-        let Some(pid) = self.init_pid else {
-            return false;
-        };
-        let l = &self.launch;
-        let groups = l
-            .groups
-            .iter()
-            .map(|g| g.to_string())
-            .collect::<Vec<_>>()
-            .join(",");
-        let mut cmd = Command::new("nsenter");
-        cmd.args([
-            "-t",
-            &pid.to_string(),
-            "-m",
-            "-u",
-            "-n",
-            "-p",
-            "-r",
-            "-w",
-            "--",
-        ])
-        .arg("/usr/bin/setpriv")
-        .arg(format!("--reuid={}", l.uid))
-        .arg(format!("--regid={}", l.gid))
-        .arg(format!("--groups={groups}"))
-        .arg("/usr/bin/env")
-        .arg("-i")
-        .arg("-C")
-        .arg(&l.workdir);
-        for (k, v) in &l.env {
-            cmd.arg(format!("{k}={v}"));
-        }
-        let Ok(mut child) = cmd
-            .args(command)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-        else {
-            return false;
-        };
-        let deadline = Instant::now() + timeout;
-        loop {
-            match child.try_wait() {
-                Ok(Some(s)) => return s.success(),
-                Ok(None) if Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(50))
-                }
-                _ => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    return false;
-                }
-            }
-        }
-    }
-}
-
-fn http_ok(ip: Ipv4Addr, port: u16, path: &str, timeout: Duration) -> bool {
-    http_get(SocketAddr::from((ip, port)), path, timeout)
-        .is_ok_and(|(code, _)| (200..400).contains(&code))
-}
-
-/// A plain HTTP/1.0 GET, as a probe or a scraper sends it: status and body.
-pub fn http_get(addr: SocketAddr, path: &str, timeout: Duration) -> std::io::Result<(u16, String)> {
-    let mut s = TcpStream::connect_timeout(&addr, timeout)?;
-    s.set_read_timeout(Some(timeout))?;
-    write!(s, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n")?;
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw)?;
-    let text = String::from_utf8_lossy(&raw);
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let code = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    Ok((code, body.to_string()))
 }
