@@ -143,3 +143,32 @@ fn the_scan_sees_an_import_that_runs_up() {
     assert_eq!(found, want);
     assert!(layer("render") > layer("model") && layer("check") > layer("model"));
 }
+
+/// The longest a source file of kafkagen or the harness may grow: past it,
+/// a file holds more than one responsibility (docs/design.md, "Code
+/// layout"). Tests (`tests.rs` and `tests/`) may be longer.
+const MAX_LINES: usize = 800;
+
+fn too_long(files: &[(String, String)]) -> Vec<String> {
+    files
+        .iter()
+        .filter(|(_, text)| text.lines().count() > MAX_LINES)
+        .map(|(path, text)| format!("{path}: {} lines", text.lines().count()))
+        .collect()
+}
+
+#[test]
+fn no_source_file_is_over_800_lines() {
+    let files: Vec<(String, String)> = ["src", "xtask/src"]
+        .iter()
+        .flat_map(|d| common::files_under(Path::new(d)))
+        .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+        .filter(|p| p.file_name().is_some_and(|n| n != "tests.rs"))
+        .map(|p| (p.display().to_string(), fs::read_to_string(&p).unwrap()))
+        .collect();
+    assert!(files.len() > 50, "the walk found too few files");
+    let long = too_long(&files);
+    assert!(long.is_empty(), "split these by responsibility: {long:?}");
+    let big = ("big.rs".to_string(), "x\n".repeat(MAX_LINES + 1));
+    assert_eq!(too_long(&[big]), ["big.rs: 801 lines"]);
+}
