@@ -144,9 +144,9 @@ fn the_scan_sees_an_import_that_runs_up() {
     assert!(layer("render") > layer("model") && layer("check") > layer("model"));
 }
 
-/// The longest a source file of kafkagen or the harness may grow: past it,
-/// a file holds more than one responsibility (docs/design.md, "Code
-/// layout"). Tests (`tests.rs` and `tests/`) may be longer.
+/// The longest a source file of kafkagen or the harness may grow: past
+/// it, a file holds more than one responsibility (docs/design.md,
+/// "Code layout"). Tests (`tests.rs` and `tests/`) may be longer.
 const MAX_LINES: usize = 800;
 
 fn too_long(files: &[(String, String)]) -> Vec<String> {
