@@ -24,6 +24,8 @@ pub struct Options {
     /// Renders applied in turn after the boot's checks (`--apply`).
     pub apply: Vec<PathBuf>,
     pub renewal: bool,
+    /// `kafkagen describe --format json` of the booted spec (`--topology`).
+    pub topology: Option<PathBuf>,
     pub heap_mib: Option<u32>,
     pub prometheus: bool,
     pub alert_for: Option<u64>,
@@ -83,6 +85,9 @@ fn outside_address(objects: &Objects) -> Ipv4Addr {
 pub fn run(opts: Options) -> Result<bool> {
     if effective_uid() != 0 {
         bail!("the live boot needs root: it makes network namespaces, mounts and iptables rules");
+    }
+    if let Some(path) = &opts.topology {
+        crate::topology::read(path)?;
     }
     let mut objects = objects::load(&opts.manifests)?;
     let stem = opts
@@ -283,6 +288,10 @@ fn boot(s: &mut Session, opts: &Options) -> Result<()> {
     };
     checks::kraft(&s.cluster, &mut inside, &bootstrap, &mut s.report);
     checks::brokers(&s.cluster, &mut inside, &bootstrap, &mut s.report);
+    if let Some(path) = &opts.topology {
+        let t = crate::topology::read(path)?;
+        crate::topology::check(&s.cluster, &t, &mut s.report);
+    }
 
     jobs::run(s)?;
     jobs::acl_convergence(s, &mut inside, &bootstrap)?;

@@ -2,6 +2,7 @@
 //!
 //!   cargo xtask live MANIFESTS [--faults] [--scale SPEC] [--heap MIB]
 //!       [--prometheus [--alert-for SECONDS]] [--renewal] [--apply RENDER]...
+//!       [--topology FILE]
 //!       boot a kafkagen render with the real Kafka and ZooKeeper
 //!   cargo xtask fetch
 //!       fetch the pinned Kafka jars (what `live` does when they are missing)
@@ -32,6 +33,7 @@ mod scale;
 mod security;
 mod session;
 mod tls;
+mod topology;
 mod versions;
 
 use clap::{Parser, Subcommand};
@@ -80,6 +82,11 @@ enum Task {
         /// check that the reload CronJob puts it into use without a restart.
         #[arg(long)]
         renewal: bool,
+        /// `kafkagen describe --format json` of the spec the manifests were
+        /// rendered from: check that every pod, id and address it gives is
+        /// the running cluster's.
+        #[arg(long, value_name = "FILE")]
+        topology: Option<PathBuf>,
         /// Run every JVM whose container sets KAFKA_HEAP_OPTS with this heap
         /// (MiB) instead of the rendered one; the summary says so.
         #[arg(long, value_name = "MIB")]
@@ -119,6 +126,7 @@ fn main() -> ExitCode {
             scale,
             apply,
             renewal,
+            topology,
             heap,
             prometheus,
             alert_for,
@@ -130,6 +138,7 @@ fn main() -> ExitCode {
             scale,
             apply,
             renewal,
+            topology,
             heap_mib: heap,
             prometheus,
             alert_for,
