@@ -28,7 +28,7 @@ pub fn describe(cluster: &Cluster, model: &Model, format: Format) -> String {
     }
 }
 
-const NODE_IP: &str = "<node IP>";
+pub const NODE_IP: &str = "<node IP>";
 
 pub fn address(a: &str) -> String {
     a.replace(NODE_IP_PLACEHOLDER, NODE_IP)

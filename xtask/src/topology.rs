@@ -11,6 +11,7 @@ use crate::checks::{Report, inside_bootstrap, kafka_nodes, listeners};
 use crate::cluster::Cluster;
 use crate::objects::Owner;
 use anyhow::{Context, Result};
+use kafkagen::commands::describe::NODE_IP;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -79,6 +80,9 @@ pub struct Seen {
     pub owner: String,
     pub hostname: String,
     pub dns: String,
+    /// The address of the node the pod runs on (`status.hostIP`), which
+    /// describe writes as `<node IP>`.
+    pub node_ip: String,
     /// A Kafka node's id; none for ZooKeeper.
     pub id: Option<u32>,
     /// A Kafka node's `advertised.listeners` and `listeners`: name ->
@@ -106,6 +110,7 @@ pub fn seen(cluster: &Cluster) -> Vec<Seen> {
                 owner: owner_name(&pod.def.owner).to_string(),
                 hostname: pod.def.hostname.clone(),
                 dns: cluster.pod_dns(&pod.def),
+                node_ip: crate::network::NODE_IP.to_string(),
                 id: node.map(|n| n.id),
                 advertised: props("advertised.listeners")
                     .into_iter()
@@ -159,6 +164,7 @@ pub fn wrong(c: &Component, pods: &[Seen]) -> Vec<String> {
             wrong.push(format!("{}: id {} is {id}", p.name, p.id));
         }
         for (listener, address) in &p.addresses {
+            let address = &address.replace(NODE_IP, &pod.node_ip);
             let Some(l) = c.listeners.iter().find(|l| &l.name == listener) else {
                 wrong.push(format!(
                     "{}: {listener} is no listener of {}",
@@ -274,11 +280,13 @@ mod tests {
                 "listeners": [
                   {"name": "INTERNAL", "port": 9092, "protocol": "PLAINTEXT", "tls": false, "authentication": "none", "advertised": true},
                   {"name": "CONTROLLER", "port": 9093, "protocol": "PLAINTEXT", "tls": false, "authentication": "none", "advertised": false},
-                  {"name": "metrics", "port": 9404, "protocol": null, "tls": false, "authentication": "none", "advertised": false}],
+                  {"name": "metrics", "port": 9404, "protocol": null, "tls": false, "authentication": "none", "advertised": false},
+                  {"name": "EXTERNAL", "port": 9094, "protocol": "PLAINTEXT", "tls": false, "authentication": "none", "advertised": true}],
                 "pods": [{"name": "t-kafka-0", "id": 0, "dns": "t-kafka-0.h.ns.svc.cluster.local",
                   "addresses": {"INTERNAL": "t-kafka-0.h.ns.svc.cluster.local:9092",
                                 "CONTROLLER": "t-kafka-0.h.ns.svc.cluster.local:9093",
-                                "metrics": "t-kafka-0.h.ns.svc.cluster.local:9404"}}]}"#,
+                                "metrics": "t-kafka-0.h.ns.svc.cluster.local:9404",
+                                "EXTERNAL": "<node IP>:30093"}}]}"#,
         )
         .unwrap()
     }
@@ -288,11 +296,15 @@ mod tests {
             owner: "t-kafka".into(),
             hostname: "t-kafka-0".into(),
             dns: "t-kafka-0.h.ns.svc.cluster.local".into(),
+            node_ip: "192.168.49.2".into(),
             id: Some(0),
-            advertised: [(
-                "INTERNAL".into(),
-                "t-kafka-0.h.ns.svc.cluster.local:9092".into(),
-            )]
+            advertised: [
+                (
+                    "INTERNAL".into(),
+                    "t-kafka-0.h.ns.svc.cluster.local:9092".into(),
+                ),
+                ("EXTERNAL".into(), "192.168.49.2:30093".into()),
+            ]
             .into(),
             bound: [("INTERNAL".into(), 9092), ("CONTROLLER".into(), 9093)].into(),
             ports: vec![("internal".into(), 9092), ("metrics".into(), 9404)],
@@ -328,9 +340,17 @@ mod tests {
             [
                 "t-kafka-0: DNS name t-kafka-0.h.ns.svc.cluster.local is t-kafka-0.h.other.svc.cluster.local",
                 "t-kafka-0: CONTROLLER at t-kafka-0.h.ns.svc.cluster.local:9093 is at t-kafka-0.h.other.svc.cluster.local:9093",
+                "t-kafka-0: EXTERNAL at 192.168.49.2:30093, which the pod does not advertise",
                 "t-kafka-0: INTERNAL at t-kafka-0.h.ns.svc.cluster.local:9092, which the pod does not advertise",
                 "t-kafka-0: metrics at t-kafka-0.h.ns.svc.cluster.local:9404, which the pod does not serve",
             ]
+        );
+        // describe's `<node IP>` is the node the pod runs on.
+        let mut pod = running();
+        pod.node_ip = "10.0.0.9".into();
+        assert_eq!(
+            wrong(&brokers(), &[pod]),
+            ["t-kafka-0: EXTERNAL at 10.0.0.9:30093 is at 192.168.49.2:30093"]
         );
         assert_eq!(
             wrong(&brokers(), &[]),
