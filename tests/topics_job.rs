@@ -237,6 +237,17 @@ fn run_job(dir: &Path, job: &Value, secrets: &[(&str, &str)]) -> (Option<i32>, S
     )
 }
 
+/// The ACLs the fake `kafka-acls` holds after a run, sorted.
+fn acls_kept(dir: &Path) -> Vec<String> {
+    let mut acls: Vec<String> = std::fs::read_to_string(dir.join("acls"))
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    acls.sort();
+    acls
+}
+
 #[test]
 fn topics_job_creates_each_declared_topic_once_and_exits_0() {
     for (case, image) in [
@@ -301,12 +312,7 @@ fn acls_job_adds_what_is_declared_and_removes_what_it_owns_and_no_longer_declare
     .unwrap();
     let (code, log, stderr) = run_job(&dir, acls, &[]);
     assert_eq!(code, Some(0), "the Job failed:\n{stderr}");
-    let mut after: Vec<String> = std::fs::read_to_string(dir.join("acls"))
-        .unwrap()
-        .lines()
-        .map(str::to_string)
-        .collect();
-    after.sort();
+    let after = acls_kept(&dir);
     assert_eq!(
         after,
         [
@@ -351,12 +357,7 @@ fn acls_job_converges_again_when_an_acl_request_is_refused() {
             .trim(),
         "0"
     );
-    let mut after: Vec<String> = std::fs::read_to_string(dir.join("acls"))
-        .unwrap()
-        .lines()
-        .map(str::to_string)
-        .collect();
-    after.sort();
+    let after = acls_kept(&dir);
     assert_eq!(
         after,
         [
