@@ -30,7 +30,7 @@ pub const SUPER_USERS: &str = "super.users";
 pub fn security(listeners: &[Listener]) -> Vec<(String, String)> {
     let mut props: Vec<(String, String)> = Vec::new();
     let mut set = |k: String, v: String| props.push((k, v));
-    if listeners.iter().any(|l| l.tls) {
+    if listeners.iter().any(|l| l.security.tls) {
         set("ssl.keystore.type".into(), "PEM".into());
         set(
             "ssl.keystore.location".into(),
@@ -48,7 +48,7 @@ pub fn security(listeners: &[Listener]) -> Vec<(String, String)> {
     }
     for l in listeners {
         let prefix = format!("listener.name.{}.", l.name.to_lowercase());
-        match l.authentication {
+        match l.security.authentication {
             Authentication::None => {}
             Authentication::Mtls => set(format!("{prefix}ssl.client.auth"), "required".into()),
             Authentication::ScramSha512 => {

@@ -83,10 +83,11 @@ pub struct Listener {
     /// Kafka's security protocol; `None` for ZooKeeper, whose ports are not
     /// Kafka listeners.
     pub protocol: Option<String>,
-    /// The brokers present their certificate on it.
-    pub tls: bool,
-    /// How clients prove who they are.
-    pub authentication: Authentication,
+    /// TLS (the brokers present their certificate on it) and how clients
+    /// prove who they are, as `security` declares them for it. (Templates
+    /// read the protocol.)
+    #[serde(skip)]
+    pub security: ListenerSecurity,
     /// Whether the pods bind it. Brokers beside dedicated controllers only
     /// declare CONTROLLER's protocol, to reach the quorum.
     pub bound: bool,
@@ -171,8 +172,7 @@ impl Listener {
             port_name: e.port_name.into(),
             port: e.port,
             protocol: None,
-            tls: false,
-            authentication: Authentication::None,
+            security: ListenerSecurity::default(),
             bound: true,
             reach: None,
             advertised: false,
@@ -201,8 +201,7 @@ impl Listener {
             }
             .into(),
         );
-        self.tls = s.tls;
-        self.authentication = s.authentication;
+        self.security = s;
         self
     }
 

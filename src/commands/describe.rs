@@ -102,7 +102,7 @@ fn outside_bootstrap(model: &Model) -> Option<String> {
         None if brokers
             .listeners
             .iter()
-            .any(|l| l.name == EXTERNAL.name && l.tls) =>
+            .any(|l| l.name == EXTERNAL.name && l.security.tls) =>
         {
             format!(
                 "{} (LoadBalancer; with TLS, at the brokers' hosts: the certificate does not name load balancer {})",
@@ -135,7 +135,7 @@ fn clients(model: &Model, brokers: &Component) -> String {
             // balancer's address is not in their certificate.
             let hosts = brokers.addresses(EXTERNAL.name);
             match &model.external {
-                Some(ext) if !l.tls && ext.bootstrap.node_port.is_none() => format!(
+                Some(ext) if !l.security.tls && ext.bootstrap.node_port.is_none() => format!(
                     "<address of load balancer {}>:{}",
                     ext.bootstrap.name, ext.bootstrap.port
                 ),

@@ -90,8 +90,8 @@ fn component(c: &Component) -> ComponentView<'_> {
                 name: &l.name,
                 port: l.port,
                 protocol: l.protocol.as_deref(),
-                tls: l.tls,
-                authentication: l.authentication,
+                tls: l.security.tls,
+                authentication: l.security.authentication,
                 advertised: l.advertised,
             })
             .collect(),

@@ -461,7 +461,8 @@ pub fn controllers(c: &Cluster, names: &Names, kraft: &Kraft, ctrl: &Controllers
     ]);
     let (log_env, mut files) = logging(flavor, c.kafka.version);
     env.extend(log_env);
-    env.extend(security::broker_env(c, names, &component.listeners));
+    let node_security = security::node(c, names, &component.listeners);
+    env.extend(node_security.env);
     let quorum_port = listeners::quorum_first(&component.listeners)
         .map(|l| l.port_name.clone())
         .unwrap_or_default();
@@ -481,25 +482,12 @@ pub fn controllers(c: &Cluster, names: &Names, kraft: &Kraft, ctrl: &Controllers
         data: component.storage.volume(),
     });
     let (init, mut main, mut volumes) = with_metrics(c, flavor, component.role, pod, &mut files);
-    if component.listeners.iter().any(|l| l.quorum && l.tls) {
-        tls_volume(c, &mut main, &mut volumes);
+    if let Some((volume, mount)) = node_security.certificate {
+        main.mounts.push(mount);
+        volumes.push(volume);
     }
     component.run((init, main, volumes), files);
     component
-}
-
-/// The brokers' certificate Secret, mounted where their settings name it.
-fn tls_volume(
-    c: &Cluster,
-    main: &mut containers::Container,
-    volumes: &mut Vec<containers::Volume>,
-) {
-    let Some(s) = c.security.as_ref() else {
-        return;
-    };
-    let (volume, mount) = security::broker_volume(&s.broker_secret);
-    main.mounts.push(mount);
-    volumes.push(volume);
 }
 
 pub fn kafka(c: &Cluster, names: &Names, quorum: Quorum) -> Component {
@@ -618,7 +606,8 @@ pub fn kafka(c: &Cluster, names: &Names, quorum: Quorum) -> Component {
             }
         }
     }
-    env.extend(security::broker_env(c, names, &component.listeners));
+    let node_security = security::node(c, names, &component.listeners);
+    env.extend(node_security.env);
     for (key, v) in &k.config {
         env.push(EnvVar::value(&property_env(key), v));
     }
@@ -647,8 +636,9 @@ pub fn kafka(c: &Cluster, names: &Names, quorum: Quorum) -> Component {
         data: component.storage.volume(),
     });
     let (init, mut main, mut volumes) = with_metrics(c, k.flavor, component.role, pod, &mut files);
-    if c.security.as_ref().is_some_and(|s| s.tls()) {
-        tls_volume(c, &mut main, &mut volumes);
+    if let Some((volume, mount)) = node_security.certificate {
+        main.mounts.push(mount);
+        volumes.push(volume);
     }
     component.run((init, main, volumes), files);
     component

@@ -9,7 +9,7 @@ use super::components::commands;
 use super::containers::env_literal;
 use super::security;
 use super::{IMAGE_USER, Labels, Resources, digest, labels, resources};
-use crate::broker_properties::{CA_FILE, COMBINED_FILE, SCRAM, TLS_DIR};
+use crate::broker_properties::{COMBINED_FILE, SCRAM, TLS_DIR};
 use crate::cluster::{Cluster, Credential, Flavor};
 use crate::job_input::{self, AclEntry, TopicLine};
 use crate::listeners::Listener;
@@ -92,28 +92,20 @@ fn tool(flavor: Flavor, name: &str) -> String {
 
 /// The client settings of a Job on `internal`, the brokers' internal listener.
 fn client(c: &Cluster, bootstrap: &str, internal: &Listener, brokers: u32) -> JobClient {
-    let ca = format!("{TLS_DIR}/{CA_FILE}");
-    let keystore = format!("{TLS_DIR}/{COMBINED_FILE}");
-    let properties: String = security::client_properties(internal, &ca, &keystore)
+    let tls = security::job_tls(c, internal);
+    let properties: String = tls
+        .properties
         .iter()
         .map(|(k, v)| format!("{k}={v}\n"))
         .collect();
-    let (ca_secret, tls_files) = match c.security.as_ref().filter(|_| internal.tls) {
-        None => (None, Vec::new()),
-        Some(s) if !s.admin() => (Some(s.broker_secret.clone()), vec![CA_FILE.into()]),
-        Some(s) => (
-            Some(s.admin_secret.clone()),
-            vec![CA_FILE.into(), COMBINED_FILE.into()],
-        ),
-    };
     JobClient {
         bootstrap: bootstrap.to_string(),
         brokers: brokers.to_string(),
         api_versions_tool: commands(c.kafka.flavor).2.into(),
         properties: env_literal(&properties),
-        ca_secret,
+        ca_secret: tls.secret,
         ca_dir: TLS_DIR.into(),
-        tls_files,
+        tls_files: tls.files,
         annotations: Labels::new(),
     }
 }

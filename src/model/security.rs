@@ -10,7 +10,8 @@
 use super::containers::{EnvVar, Mount, Volume, VolumeSource};
 use super::{Labels, labels};
 use crate::broker_properties::{
-    self, AUTHORIZER, SCRAM, SCRAM_LOGIN, SUPER_USERS, TLS_DIR, property_env,
+    self, AUTHORIZER, CA_FILE, COMBINED_FILE, SCRAM, SCRAM_LOGIN, SUPER_USERS, TLS_DIR,
+    property_env,
 };
 use crate::cluster::{
     AclPermission, AclResourceType, Authentication, Certificates, Cluster, Credential, IssuerKind,
@@ -363,7 +364,7 @@ fn broker_names(names: &Names, brokers: &[Listener]) -> (Vec<String>, Vec<String
     dns.push(format!("{service}.{}.svc", names.namespace));
     dns.push(full);
     let mut ips = Vec::new();
-    for l in brokers.iter().filter(|l| l.tls) {
+    for l in brokers.iter().filter(|l| l.security.tls) {
         for host in l.hosts() {
             let list = if host.parse::<std::net::IpAddr>().is_ok() {
                 &mut ips
@@ -383,17 +384,38 @@ fn wildcard(names: &Names, headless: &str) -> String {
     format!("*.{}", names.pod_dns("", headless).trim_start_matches('.'))
 }
 
-/// The settings of brokers and controllers for TLS and authentication,
-/// per listener, and for authorization.
-pub fn broker_env(c: &Cluster, names: &Names, listeners: &[Listener]) -> Vec<EnvVar> {
-    let authorizer = c
-        .security
-        .as_ref()
-        .map(|s| authorizer_properties(s, &c.metadata, names))
-        .unwrap_or_default();
+/// What a broker or a controller needs for TLS, authentication and
+/// authorization: its settings, per listener and for the authorizer, and
+/// the certificate Secret mounted where those settings name it, when one
+/// of its listeners has TLS (brokers reach the controllers' TLS quorum as
+/// clients of it, with the same truststore).
+pub struct NodeSecurity {
+    pub env: Vec<EnvVar>,
+    pub certificate: Option<(Volume, Mount)>,
+}
+
+/// The security of a node with `listeners` (all it binds and reaches).
+pub fn node(c: &Cluster, names: &Names, listeners: &[Listener]) -> NodeSecurity {
+    let Some(s) = c.security.as_ref() else {
+        return NodeSecurity {
+            env: broker_env(&[], listeners),
+            certificate: None,
+        };
+    };
+    let authorizer = authorizer_properties(s, &c.metadata, names);
+    NodeSecurity {
+        env: broker_env(&authorizer, listeners),
+        certificate: listeners
+            .iter()
+            .any(|l| l.security.tls)
+            .then(|| broker_volume(&s.broker_secret)),
+    }
+}
+
+fn broker_env(authorizer: &[(String, String)], listeners: &[Listener]) -> Vec<EnvVar> {
     broker_properties::security(listeners)
         .iter()
-        .chain(&authorizer)
+        .chain(authorizer)
         .map(|(k, v)| EnvVar::value(&property_env(k), v))
         .collect()
 }
@@ -436,7 +458,7 @@ pub fn authorizer_properties(
 /// those with TLS, but the KRaft quorum's, which are not broker listeners
 /// that per-broker settings reach.
 pub fn reloadable_listeners(brokers: &[Listener]) -> impl Iterator<Item = &Listener> {
-    brokers.iter().filter(|l| l.tls && !l.quorum)
+    brokers.iter().filter(|l| l.security.tls && !l.quorum)
 }
 
 /// The per-broker setting that names a listener's keystore.
@@ -448,7 +470,7 @@ pub fn listener_keystore_key(l: &Listener) -> String {
 }
 
 /// The brokers' certificate, mounted where their settings name it.
-pub fn broker_volume(secret: &str) -> (Volume, Mount) {
+fn broker_volume(secret: &str) -> (Volume, Mount) {
     (
         Volume::new(
             TLS_VOLUME,
@@ -472,11 +494,11 @@ pub fn client_properties(l: &Listener, ca: &str, keystore: &str) -> Vec<(String,
         "security.protocol".to_string(),
         l.protocol.clone().unwrap_or_default(),
     )];
-    if l.tls {
+    if l.security.tls {
         p.push(("ssl.truststore.type".into(), "PEM".into()));
         p.push(("ssl.truststore.location".into(), ca.into()));
     }
-    match l.authentication {
+    match l.security.authentication {
         Authentication::None => {}
         Authentication::ScramSha512 => {
             p.push(("sasl.mechanism".into(), SCRAM.into()));
@@ -491,4 +513,31 @@ pub fn client_properties(l: &Listener, ca: &str, keystore: &str) -> Vec<(String,
         }
     }
     p
+}
+
+/// What a Job needs to reach the brokers on `internal`: the Secret it
+/// mounts at [`TLS_DIR`] and the files it takes from it (the CA, and with
+/// `mtls` the admin's keystore), and its client settings.
+pub struct JobTls {
+    pub secret: Option<String>,
+    pub files: Vec<String>,
+    pub properties: Vec<(String, String)>,
+}
+
+pub fn job_tls(c: &Cluster, internal: &Listener) -> JobTls {
+    let ca = format!("{TLS_DIR}/{CA_FILE}");
+    let keystore = format!("{TLS_DIR}/{COMBINED_FILE}");
+    let (secret, files) = match c.security.as_ref().filter(|_| internal.security.tls) {
+        None => (None, Vec::new()),
+        Some(s) if !s.admin() => (Some(s.broker_secret.clone()), vec![CA_FILE.into()]),
+        Some(s) => (
+            Some(s.admin_secret.clone()),
+            vec![CA_FILE.into(), COMBINED_FILE.into()],
+        ),
+    };
+    JobTls {
+        secret,
+        files,
+        properties: client_properties(internal, &ca, &keystore),
+    }
 }
