@@ -482,7 +482,7 @@ pub fn controllers(c: &Cluster, names: &Names, kraft: &Kraft, ctrl: &Controllers
         data: component.storage.volume(),
     });
     let (init, mut main, mut volumes) = with_metrics(c, flavor, component.role, pod, &mut files);
-    if let Some((volume, mount)) = node_security.certificate {
+    for (volume, mount) in node_security.volumes {
         main.mounts.push(mount);
         volumes.push(volume);
     }
@@ -636,7 +636,7 @@ pub fn kafka(c: &Cluster, names: &Names, quorum: Quorum) -> Component {
         data: component.storage.volume(),
     });
     let (init, mut main, mut volumes) = with_metrics(c, k.flavor, component.role, pod, &mut files);
-    if let Some((volume, mount)) = node_security.certificate {
+    for (volume, mount) in node_security.volumes {
         main.mounts.push(mount);
         volumes.push(volume);
     }

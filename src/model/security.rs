@@ -391,7 +391,8 @@ fn wildcard(names: &Names, headless: &str) -> String {
 /// clients of it, with the same truststore).
 pub struct NodeSecurity {
     pub env: Vec<EnvVar>,
-    pub certificate: Option<(Volume, Mount)>,
+    /// Secrets mounted where the settings name them.
+    pub volumes: Vec<(Volume, Mount)>,
 }
 
 /// The security of a node with `listeners` (all it binds and reaches).
@@ -399,16 +400,18 @@ pub fn node(c: &Cluster, names: &Names, listeners: &[Listener]) -> NodeSecurity 
     let Some(s) = c.security.as_ref() else {
         return NodeSecurity {
             env: broker_env(&[], listeners),
-            certificate: None,
+            volumes: Vec::new(),
         };
     };
     let authorizer = authorizer_properties(s, &c.metadata, names);
     NodeSecurity {
         env: broker_env(&authorizer, listeners),
-        certificate: listeners
+        volumes: listeners
             .iter()
             .any(|l| l.security.tls)
-            .then(|| broker_volume(&s.broker_secret)),
+            .then(|| secret_volume(TLS_VOLUME, &s.broker_secret, TLS_DIR))
+            .into_iter()
+            .collect(),
     }
 }
 
@@ -469,11 +472,11 @@ pub fn listener_keystore_key(l: &Listener) -> String {
     )
 }
 
-/// The brokers' certificate, mounted where their settings name it.
-fn broker_volume(secret: &str) -> (Volume, Mount) {
+/// A Secret as a volume, mounted read-only at `dir`.
+fn secret_volume(volume: &str, secret: &str, dir: &str) -> (Volume, Mount) {
     (
         Volume::new(
-            TLS_VOLUME,
+            volume,
             VolumeSource::Secret {
                 secret: secret.into(),
                 items: Vec::new(),
@@ -481,7 +484,7 @@ fn broker_volume(secret: &str) -> (Volume, Mount) {
         ),
         Mount {
             read_only: true,
-            ..Mount::new(TLS_VOLUME, TLS_DIR)
+            ..Mount::new(volume, dir)
         },
     )
 }
