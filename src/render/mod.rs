@@ -73,6 +73,9 @@ pub fn render(model: &Model, templates_dir: Option<&Path>) -> Result<Vec<Documen
 
 /// Renders every template in apply order and hands each one's text, with
 /// the template's name, to `read`.
+// A stage of bench/profile.sh's table: kept out of line so that its
+// samples are charged to it.
+#[inline(never)]
 pub fn each_output(
     model: &Model,
     templates_dir: Option<&Path>,

@@ -33,6 +33,9 @@ use indexmap::IndexMap;
 use kafka_config::Scope;
 
 /// The outcome of validation: the cluster, or every error (with warnings).
+// A stage of bench/profile.sh's table: kept out of line so that its
+// samples are charged to it.
+#[inline(never)]
 pub fn validate(
     spec: &Spec,
     loc: &Locations,
