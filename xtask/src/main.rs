@@ -8,6 +8,8 @@
 //!       fetch the pinned Kafka jars (what `live` does when they are missing)
 //!   cargo xtask config-model [--check]
 //!       Kafka's configuration definitions for src/validate/kafka_config/
+//!   cargo xtask speed-ratio --kafkagen CMD --helm CMD [--runs N] [--at-least X]
+//!       how many times faster kafkagen renders than helm template
 
 mod apply;
 mod checks;
@@ -32,6 +34,7 @@ mod renewal;
 mod scale;
 mod security;
 mod session;
+mod speed;
 mod tls;
 mod topology;
 mod versions;
@@ -109,6 +112,21 @@ enum Task {
     },
     /// Fetch the jars of every pinned Kafka line with Maven.
     Fetch,
+    /// Time kafkagen and helm template in turn, one sample of each after
+    /// the other, and fail when kafkagen's median is not at least
+    /// --at-least times faster than helm's.
+    SpeedRatio {
+        /// kafkagen's command line (split at spaces).
+        #[arg(long)]
+        kafkagen: String,
+        /// helm's command line (split at spaces).
+        #[arg(long)]
+        helm: String,
+        #[arg(long, default_value_t = 40)]
+        runs: usize,
+        #[arg(long, default_value_t = 15.0)]
+        at_least: f64,
+    },
     /// Write src/validate/kafka_config/ from the ConfigDefs of every supported Kafka
     /// line (with --check, fail where a committed file differs).
     ConfigModel {
@@ -146,6 +164,17 @@ fn main() -> ExitCode {
             boot_timeout: Duration::from_secs(boot_timeout),
         }),
         Task::ConfigModel { check } => config_model::run(check),
+        Task::SpeedRatio {
+            kafkagen,
+            helm,
+            runs,
+            at_least,
+        } => speed::run(speed::Options {
+            kafkagen,
+            helm,
+            runs,
+            at_least,
+        }),
         Task::Fetch => {
             let cache = std::env::var_os("KAFKAGEN_LIVE_CACHE")
                 .map(PathBuf::from)
