@@ -2,12 +2,10 @@
 # Whole-process speed and peak memory of `kafkagen render`, as users run it.
 # Needs hyperfine and GNU time (Debian packages `hyperfine` and `time`);
 # installs them with apt-get when missing and run as root.
-# Also times `helm template` of the Bitnami Kafka chart for the same cluster as
-# the production-3 spec, side by side with kafkagen in one hyperfine run, and
-# prints the ratio of the medians. helm is built from the Go module proxy into
-# target/bench-tools (Go: /usr/local/go, or Debian's golang-go plus the Go 1.26
-# toolchain from the proxy); the chart comes from the proxy's copy of
-# github.com/bitnami/charts, values in bench/helm/production-3.values.yaml.
+# Also times `helm template` of the Bitnami Kafka chart for the same clusters
+# as lb-3, lb-300 and lb-3000 with every feature on, side by side with
+# kafkagen in one hyperfine run per size, and prints the ratios of the
+# medians (helm and the chart: bench/helm/setup.sh).
 # Usage: bench/run.sh [RUNS]   (default 500; prints Markdown tables; docs/speed.md, "Speed")
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,54 +27,8 @@ dynamic="$PWD/target/release/kafkagen"
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 
-# helm and the Bitnami Kafka chart, pinned, both from the Go module proxy:
-# helm built from its module, the chart read from the proxy's copy of
-# github.com/bitnami/charts (bitnami/kafka 32.4.4, KRaft only, with
-# bitnami/common 2.31.10 put in its charts/).
-helm_version=v3.21.4
-charts_module=github.com/bitnami/charts@v0.0.0-20260907150927-c0703daaf78e
-tools="$PWD/target/bench-tools"
-helm_values="$PWD/bench/helm/production-3.values.yaml"
-helm="$tools/helm-$helm_version/helm"
-chart="$dir/kafka"
-helm_skip=
-[ -d /usr/local/go/bin ] && PATH="$PATH:/usr/local/go/bin"
-if ! command -v go >/dev/null; then
-  apt-get update -qq && apt-get install -y -qq golang-go >/dev/null || true
-fi
-if ! command -v go >/dev/null; then
-  helm_skip="no Go toolchain to fetch helm $helm_version and the chart with"
-else
-  if [ ! -x "$helm" ]; then
-    # helm v3.21 needs Go 1.26; an older go fetches go1.26.8 from the proxy.
-    toolchain=$(go env GOTOOLCHAIN)
-    have=$(go env GOVERSION)
-    [ "$(printf '%s\n' go1.26.0 "$have" | sort -V | head -1)" = go1.26.0 ] || toolchain=go1.26.8+auto
-    echo "building helm $helm_version from the Go module proxy into ${helm%/helm} ..." >&2
-    if ! (cd "$dir" && GOTOOLCHAIN=$toolchain GOFLAGS=-mod=mod CGO_ENABLED=0 GOBIN="${helm%/helm}" \
-      go install -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$helm_version" \
-      "helm.sh/helm/v3/cmd/helm@$helm_version") >"$dir/helm-build.log" 2>&1; then
-      helm_skip="go install helm.sh/helm/v3/cmd/helm@$helm_version failed: $(tail -1 "$dir/helm-build.log")"
-    fi
-  fi
-  if [ -z "$helm_skip" ]; then
-    if charts=$(cd "$dir" && GOFLAGS=-mod=mod GOPATH="$tools/gopath" go mod download -json "$charts_module" \
-      | python3 -c 'import json, sys; print(json.load(sys.stdin)["Dir"])'); then
-      cp -R "$charts/bitnami/kafka" "$chart"
-      mkdir -p "$chart/charts"
-      cp -R "$charts/bitnami/common" "$chart/charts/common"
-      chmod -R u+w "$chart"
-    else
-      helm_skip="go mod download $charts_module failed"
-    fi
-  fi
-fi
-# Keep helm off the user's helm config and cache.
-export HELM_CACHE_HOME="$dir/helm/cache" HELM_CONFIG_HOME="$dir/helm/config" HELM_DATA_HOME="$dir/helm/data"
-helm_cmd="$helm template bench $chart --namespace kafka --values $helm_values"
-if [ -z "$helm_skip" ] && ! $helm_cmd >"$dir/helm.yaml" 2>"$dir/helm.err"; then
-  helm_skip="helm template failed: $(head -1 "$dir/helm.err")"
-fi
+# helm and the chart (bench/helm/setup.sh): $helm_cmd, or why not in $helm_skip.
+. bench/helm/setup.sh
 
 lb() {
   printf 'name: bench\nprofile: production\nkafka:\n  brokers: %s\n  exposure:\n    mode: loadbalancer\n    hostTemplate: "b{id}.kafka.example.com"\n' "$1"
@@ -133,20 +85,33 @@ for b in "$bin" "$dynamic"; do
   printf '| %s | %s ms | %s ms |\n' "$name" "$(median "$b --version")" "$(median "$b render $dir/production-3.yaml")"
 done
 
-# helm template of the Bitnami chart for the same cluster, in the same hyperfine
-# run as kafkagen (production-3: 3 brokers, a 3-node quorum, volumes, metrics).
+# helm template of the Bitnami chart for the same clusters, side by side with
+# kafkagen in one hyperfine run per size: lb-N with every feature of the
+# production profile on, and the chart given the values that turn on the
+# same (bench/helm/production-3.values.yaml for the cluster and metrics,
+# helm_lb in bench/helm/setup.sh for TLS, SASL and a LoadBalancer per broker).
 echo
 if [ -n "$helm_skip" ]; then
   echo "helm comparison skipped: $helm_skip"
 else
-  hyperfine -N --warmup 3 --runs "$runs" --export-json "$dir/h.json" \
-    "$bin render $dir/production-3.yaml" "$helm_cmd" >/dev/null 2>&1
-  echo "helm $("$helm" version --template '{{.Version}}'), chart bitnami/kafka $(sed -n 's/^version: //p' "$chart/Chart.yaml") (KRaft: 3 controllers, 3 brokers; bench/helm/production-3.values.yaml); objects: kafkagen $("$bin" render "$dir/production-3.yaml" | grep -c '^kind:'), helm $(grep -c '^kind:' "$dir/helm.yaml")"
+  echo "helm $("$helm" version --template '{{.Version}}'), chart bitnami/kafka $(sed -n 's/^version: //p' "$chart/Chart.yaml") (KRaft: 3 controllers; TLS between brokers, SASL, metrics, alerts, one LoadBalancer per broker)"
   echo
-  echo "| spec | kafkagen median | helm template median | ratio |"
-  echo "|---|---:|---:|---:|"
-  python3 -c '
+  echo "| spec | kafkagen objects | helm objects | kafkagen median | helm template median | ratio |"
+  echo "|---|---:|---:|---:|---:|---:|"
+  for n in 3 300 3000; do
+    helm_lb "$n" > "$dir/helm-lb-$n.yaml"
+    h="$helm_cmd --values $dir/helm-lb-$n.yaml"
+    k="$bin render $dir/lb-$n.yaml"
+    r=$runs
+    [ "$n" = 300 ] && r=$(( runs < 30 ? runs : 30 ))
+    [ "$n" = 3000 ] && r=$(( runs < 5 ? runs : 5 ))
+    hyperfine -N --warmup 1 --runs "$r" --export-json "$dir/h.json" "$k" "$h" >/dev/null 2>&1
+    ko=$($k 2>/dev/null | grep -c '^kind:')
+    ho=$($h 2>/dev/null | grep -c '^kind:')
+    python3 -c '
 import json, sys
 k, h = (r["median"] * 1000 for r in json.load(open(sys.argv[1]))["results"])
-print("| production-3 | %.1f ms | %.1f ms | %.1fx |" % (k, h, h / k))' "$dir/h.json"
+print("| lb-%s | %s | %s | %.1f ms | %.1f ms | %.1fx |" % (sys.argv[2], sys.argv[3], sys.argv[4], k, h, h / k))' \
+      "$dir/h.json" "$n" "$ko" "$ho"
+  done
 fi
