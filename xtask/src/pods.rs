@@ -343,7 +343,7 @@ impl Kubelet {
         let st = &mut c.probes[r.kind as usize];
         st.running = false;
         st.due = Some(Instant::now() + period);
-        if r.ok {
+        if r.outcome.is_ok() {
             st.successes += 1;
             st.failures = 0;
         } else {
@@ -373,8 +373,9 @@ impl Kubelet {
             ProbeKind::Liveness => {
                 if fail >= failure_threshold {
                     self.events.push(format!(
-                        "{}/{name} failed its liveness probe {fail} times: killed",
-                        pod.def.name
+                        "{}/{name} failed its liveness probe {fail} times ({}): killed",
+                        pod.def.name,
+                        r.outcome.as_ref().err().cloned().unwrap_or_default()
                     ));
                     kill(c);
                 }
@@ -385,8 +386,18 @@ impl Kubelet {
                     self.events.push(format!("{}/{name} ready", pod.def.name));
                 } else if fail >= failure_threshold && c.ready {
                     c.ready = false;
-                    self.events
-                        .push(format!("{}/{name} not ready", pod.def.name));
+                    self.events.push(format!(
+                        "{}/{name} not ready ({})",
+                        pod.def.name,
+                        r.outcome.err().unwrap_or_default()
+                    ));
+                } else if fail == failure_threshold {
+                    // Failing while not ready: why, once per run of failures.
+                    self.events.push(format!(
+                        "{}/{name} readiness probe failing ({})",
+                        pod.def.name,
+                        r.outcome.err().unwrap_or_default()
+                    ));
                 }
             }
         }
@@ -650,13 +661,13 @@ fn step_container(
         };
         let tx = tx.clone();
         std::thread::spawn(move || {
-            let ok = job.run();
+            let outcome = job.run();
             let _ = tx.send(ProbeResult {
                 pod: job.pod,
                 container: job.container,
                 kind: job.kind,
                 start: job.start,
-                ok,
+                outcome,
             });
         });
     }

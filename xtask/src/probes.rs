@@ -24,7 +24,8 @@ pub struct ProbeResult {
     pub container: usize,
     pub kind: ProbeKind,
     pub start: u32,
-    pub ok: bool,
+    /// `Err` with why the probe failed, which the pod's events say.
+    pub outcome: Result<(), String>,
 }
 
 /// One probe run, with what it needs of its pod and container.
@@ -48,32 +49,36 @@ impl ProbeJob {
         }
     }
 
-    /// Whether the probe succeeded.
-    pub fn run(&self) -> bool {
+    /// Whether the probe succeeded, and if not, why.
+    pub fn run(&self) -> Result<(), String> {
         let timeout = Duration::from_secs(self.probe.timeout_seconds.unwrap_or(1).max(1) as u64);
         if let Some(t) = &self.probe.tcp_socket {
             let Some(port) = self.port(&t.port) else {
-                return false;
+                return Err("no such port".into());
             };
-            return TcpStream::connect_timeout(&SocketAddr::from((self.ip, port)), timeout).is_ok();
+            return TcpStream::connect_timeout(&SocketAddr::from((self.ip, port)), timeout)
+                .map(|_| ())
+                .map_err(|e| format!("connect to port {port}: {e}"));
         }
         if let Some(h) = &self.probe.http_get {
             let Some(port) = self.port(&h.port) else {
-                return false;
+                return Err("no such port".into());
             };
-            return http_ok(self.ip, port, h.path.as_deref().unwrap_or("/"), timeout);
+            return http_ok(self.ip, port, h.path.as_deref().unwrap_or("/"), timeout)
+                .then_some(())
+                .ok_or_else(|| format!("GET on port {port}: no 2xx or 3xx answer"));
         }
         if let Some(e) = &self.probe.exec {
             return self.exec(e.command.clone().unwrap_or_default(), timeout);
         }
-        false
+        Err("no probe action".into())
     }
 
     /// Runs the command inside the container, as the container's user with
     /// its environment, as `kubectl exec` would.
-    fn exec(&self, command: Vec<String>, timeout: Duration) -> bool {
+    fn exec(&self, command: Vec<String>, timeout: Duration) -> Result<(), String> {
         let Some(pid) = self.init_pid else {
-            return false;
+            return Err("the container has no process".into());
         };
         let l = &self.launch;
         let groups = l
@@ -112,19 +117,25 @@ impl ProbeJob {
             .stderr(Stdio::null())
             .spawn()
         else {
-            return false;
+            return Err("nsenter did not start".into());
         };
-        let deadline = Instant::now() + timeout;
+        let start = Instant::now();
         loop {
             match child.try_wait() {
-                Ok(Some(s)) => return s.success(),
-                Ok(None) if Instant::now() < deadline => {
+                Ok(Some(s)) if s.success() => return Ok(()),
+                Ok(Some(s)) => {
+                    return Err(format!(
+                        "exec {s} after {:.1} s",
+                        start.elapsed().as_secs_f64()
+                    ));
+                }
+                Ok(None) if start.elapsed() < timeout => {
                     std::thread::sleep(Duration::from_millis(50))
                 }
                 _ => {
                     let _ = child.kill();
                     let _ = child.wait();
-                    return false;
+                    return Err(format!("exec timed out after {} s", timeout.as_secs()));
                 }
             }
         }
