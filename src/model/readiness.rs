@@ -22,8 +22,12 @@ use super::components::Role;
 pub const PERIOD_SECONDS: u32 = 5;
 /// How long one check may take: the exporter walks every MBean of the
 /// broker for each answer, which takes seconds on a broker with many
-/// topics or a busy JVM.
-pub const TIMEOUT_SECONDS: u32 = 10;
+/// topics or a busy JVM, and more while Prometheus scrapes the same
+/// exporter and the broker recovers from a restart: the live boot measured
+/// answers over 10 s then, which turned every broker unready at once (and
+/// left the bootstrap Service without endpoints) though all were in sync.
+/// A slow answer is not a broker out of sync: the kubelet waits for it.
+pub const TIMEOUT_SECONDS: u32 = 30;
 /// Checks that must pass in a row.
 pub const SUCCESSES: u32 = 2;
 /// How long a replaced Kafka pod must stay ready before its StatefulSet
