@@ -15,7 +15,8 @@ trap 'rm -rf "$dir"' EXIT
 spec=${1:-}
 if [ -z "$spec" ]; then
   spec="$dir/lb-3.yaml"
-  printf 'name: bench\nprofile: production\nkafka:\n  brokers: 3\n  exposure:\n    mode: loadbalancer\n    hostTemplate: "b{id}.kafka.example.com"\n' > "$spec"
+  . bench/lb.sh
+  lb 3 > "$spec"
 fi
 command -v perf >/dev/null || { apt-get update -qq && apt-get install -y -qq linux-perf >/dev/null; }
 

@@ -30,9 +30,7 @@ trap 'rm -rf "$dir"' EXIT
 # helm and the chart (bench/helm/setup.sh): $helm_cmd, or why not in $helm_skip.
 . bench/helm/setup.sh
 
-lb() {
-  printf 'name: bench\nprofile: production\nkafka:\n  brokers: %s\n  exposure:\n    mode: loadbalancer\n    hostTemplate: "b{id}.kafka.example.com"\n' "$1"
-}
+. bench/lb.sh
 # production profile as is: 3 brokers, 3 ZooKeeper servers, internal only.
 printf 'name: bench\nprofile: production\n' > "$dir/production-3.yaml"
 for n in 3 30 300 3000; do lb "$n" > "$dir/lb-$n.yaml"; done
