@@ -25,7 +25,7 @@ STAGES = [
 ]
 INNER = {"read-back of template output"}
 OTHER = "other kafkagen code (arguments, the pipeline's glue)"
-ALLOC = "malloc and free, callers unknown (glibc has no frame pointers)"
+ALLOC = "malloc, free and memory copies, callers unknown (glibc has no frame pointers)"
 STARTUP = "start-up and exit (loader, libc, kernel)"
 ALLOCATOR = {
     "malloc", "__malloc", "_int_malloc", "free", "__free", "_int_free", "cfree",
