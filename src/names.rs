@@ -104,6 +104,16 @@ impl Names {
         format!("{}-admin", self.name)
     }
 
+    /// The user names kafkagen's own certificates prove, with whose they
+    /// are: each is a super user with authorization on, so no declared
+    /// user may take one.
+    pub fn own_identities(&self) -> [(String, &'static str); 2] {
+        [
+            (self.kafka(), "the brokers and controllers"),
+            (self.admin(), "the Jobs"),
+        ]
+    }
+
     /// `<pod>.<headless>.<ns>.svc.<domain>`
     pub fn pod_dns(&self, pod: &str, headless: &str) -> String {
         format!("{pod}.{headless}.{}.svc.{}", self.namespace, self.domain)

@@ -67,7 +67,7 @@ impl Validator<'_> {
         let plain = ListenerSecurity::default();
         let external_used = !matches!(exposure, Exposure::Internal);
         let external = if external_used { external } else { plain };
-        let users = self.users(&s.users, [internal, external, inter_broker]);
+        let users = self.users(&s.users, [internal, external, inter_broker], names);
         self.external_logins(external, &users);
         let issuer = s.certificates.issuer.as_ref().map(|i| {
             if !is_dns_subdomain(&i.name) {
@@ -98,7 +98,15 @@ impl Validator<'_> {
         }
         if let Some(supers) = &authorization {
             for (i, u) in s.users.iter().enumerate() {
-                if u.acls.is_empty() && !supers.contains(&u.name) {
+                if !u.acls.is_empty() && supers.contains(&u.name) {
+                    self.warn(
+                        &format!("security.users[{i}].acls"),
+                        format!("user `{}` is a super user: the authorizer lets it do anything, whatever its ACLs say", u.name),
+                    )
+                    .with_help("remove it from `security.authorization.superUsers` for its ACLs to hold");
+                }
+                let own = names.own_identities().iter().any(|(n, _)| *n == u.name);
+                if u.acls.is_empty() && !supers.contains(&u.name) && !own {
                     self.warn(
                         &format!("security.users[{i}]"),
                         format!("user `{}` has no ACLs and is not a super user: unless ACLs made elsewhere name it, the authorizer refuses it everything", u.name),
@@ -260,6 +268,20 @@ impl Validator<'_> {
                     format!("`{p}` \"{name}\" is not a principal name"),
                 )
                 .with_help("a user's name, or the subject of a certificate; without ';' or spaces at either end");
+            } else if name.contains('*') {
+                // Kafka's authorizers look the principal up in super.users
+                // as it is: `User:*` is a user named `*`, not everyone.
+                self.error(
+                    &p,
+                    format!("`{p}` \"{name}\" is not a wildcard: Kafka compares super users by their whole name, so this makes a super user of whoever presents a certificate whose subject is `CN={}`, and of no one else", name.strip_prefix("User:").unwrap_or(name)),
+                )
+                .with_help("name each super user; to let every client do something, give ACLs on the resource name `*`");
+            } else if let Some(rest) = name.strip_prefix("User:") {
+                self.error(
+                    &p,
+                    format!("`{p}` \"{name}\" starts with `User:`, which kafkagen adds: the brokers would look for `User:{name}`"),
+                )
+                .with_help(format!("write `{rest}`"));
             } else if !out.contains(name) {
                 out.push(name.clone());
             }
@@ -490,7 +512,9 @@ impl Validator<'_> {
         &mut self,
         users: &[crate::cluster_spec::UserSpec],
         listeners: [ListenerSecurity; 3],
+        names: &Names,
     ) -> Vec<User> {
+        let reserved = names.own_identities();
         let accepts = |a: Authentication| listeners.iter().any(|l| l.authentication == a);
         let mut out: Vec<User> = Vec::new();
         for (i, u) in users.iter().enumerate() {
@@ -501,6 +525,12 @@ impl Validator<'_> {
                     format!("`{base}.name` \"{}\" is not a valid user name", u.name),
                 )
                 .with_help("use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit: the name is also the certificate's and Secret's");
+            } else if let Some((_, whose)) = reserved.iter().find(|(n, _)| *n == u.name) {
+                self.error(
+                    &format!("{base}.name"),
+                    format!("`{base}.name` \"{}\" is kafkagen's own: `User:{}` is who {whose} prove to be, a super user; a user by this name, with a password or a certificate, could do anything", u.name, u.name),
+                )
+                .with_help(format!("choose another name: `{}` and `{}` are reserved in this cluster", reserved[0].0, reserved[1].0));
             } else if out.iter().any(|o| o.name == u.name) {
                 self.error(
                     &format!("{base}.name"),
