@@ -116,6 +116,11 @@ pub fn voters(quorum: &Component) -> String {
 /// directory is `logs` in it.
 const KAFKA_DATA: &str = "/var/lib/kafka/data";
 
+/// `log.dirs`: on the data volume.
+fn kafka_log_dir() -> String {
+    format!("{KAFKA_DATA}/logs")
+}
+
 /// The replication factors of Confluent Server's internal topics (license,
 /// self-balancing, metrics reporter, metadata service).
 const CONFLUENT_SERVER_TOPICS: &[&str] = &[
@@ -456,7 +461,7 @@ pub fn controllers(c: &Cluster, names: &Names, kraft: &Kraft, ctrl: &Controllers
     );
     env.extend(listener_env(&component.listeners));
     env.extend([
-        EnvVar::value("KAFKA_LOG_DIRS", format!("{KAFKA_DATA}/logs")),
+        EnvVar::value("KAFKA_LOG_DIRS", kafka_log_dir()),
         EnvVar::value("KAFKA_HEAP_OPTS", heap_opts(ctrl.heap_mib)),
     ]);
     let (log_env, mut files) = logging(flavor, c.kafka.version);
@@ -586,7 +591,7 @@ pub fn kafka(c: &Cluster, names: &Names, quorum: Quorum) -> Component {
                 .inter_broker
                 .unwrap_or_else(|| listeners::inter_broker(&component.listeners)),
         ),
-        EnvVar::value("KAFKA_LOG_DIRS", format!("{KAFKA_DATA}/logs")),
+        EnvVar::value("KAFKA_LOG_DIRS", kafka_log_dir()),
         EnvVar::value("KAFKA_NUM_PARTITIONS", k.partitions),
         EnvVar::value("KAFKA_DEFAULT_REPLICATION_FACTOR", rf),
         EnvVar::value("KAFKA_MIN_INSYNC_REPLICAS", k.min_insync_replicas),
@@ -679,7 +684,10 @@ fn with_metrics(
     let (mut init, mut main, mut volumes) = pod;
     metrics::agent::add(flavor, m, &mut init, &mut main, &mut volumes);
     // With the exporter in the pod, Kafka pods are ready only in sync.
-    if let (Some(p), Some(command)) = (main.probes.as_mut(), readiness::command(role, m.port)) {
+    if let (Some(p), Some(command)) = (
+        main.probes.as_mut(),
+        readiness::command(role, m.port, &kafka_log_dir()),
+    ) {
         p.ready_command = Some(command);
         p.ready_period = readiness::PERIOD_SECONDS;
         p.ready_timeout = readiness::TIMEOUT_SECONDS;

@@ -5,10 +5,17 @@
 //! the JVM listens; with the metrics exporter in the pod, the probe reads
 //! Kafka's own gauges from it over loopback instead, with bash alone (no
 //! JVM per probe run):
-//! - a broker is ready when it is RUNNING (`BrokerState` 3) and no
-//!   partition it follows is behind its leader's high watermark
+//! - a broker is ready when it is RUNNING (`BrokerState` 3), no partition
+//!   it follows is behind its leader's high watermark
 //!   (`ReplicaFetcherManager` `MaxLag` 0: a follower in the ISR is never
-//!   behind the high watermark, which the ISR's slowest member sets);
+//!   behind the high watermark, which the ISR's slowest member sets), and
+//!   it has been given its partitions: `ReplicaManager` `PartitionCount`
+//!   above 0, or no partition's directory in its log directory. A broker
+//!   with ZooKeeper is RUNNING before the controller sends it its
+//!   partitions, seconds later; until then it follows nothing, so `MaxLag`
+//!   is 0 (the live boot measured 8.5 s between the two on a roll, and
+//!   the StatefulSet replaced the next broker before this one was back in
+//!   the ISR);
 //! - a controller when it knows the quorum's leader and its metadata log
 //!   reaches the quorum's high watermark (`raft-metrics`).
 //!
@@ -94,19 +101,47 @@ fn reading(role: Role) -> Option<Reading> {
     })
 }
 
+/// A shell function that succeeds when `log_dir` holds no partition's
+/// directory (`<topic>-<partition>`; not one being deleted, moved or found
+/// stray, whose names end otherwise, nor the KRaft metadata log's).
+fn holds_no_partition(log_dir: &str) -> String {
+    format!(
+        r#"holds_no_partition() {{
+  local d n
+  for d in {log_dir}/*; do
+    n=${{d##*/}}
+    case ${{n##*-}} in ''|*[!0-9]*) continue ;; esac
+    [ "$n" = __cluster_metadata-0 ] || [ ! -d "$d" ] || return 1
+  done
+}}"#
+    )
+}
+
 /// The exec command of a Kafka pod's readiness probe, reading the exporter
-/// on `port`; `None` for ZooKeeper, whose probe asks the server itself.
-pub fn command(role: Role, port: u16) -> Option<Vec<String>> {
+/// on `port`, with its log directory at `log_dir`; `None` for ZooKeeper,
+/// whose probe asks the server itself.
+pub fn command(role: Role, port: u16, log_dir: &str) -> Option<Vec<String>> {
     let Reading {
-        names,
-        cases,
-        condition,
+        mut names,
+        mut cases,
+        mut condition,
     } = reading(role)?;
+    // Only the pod itself sees its disk: `in_sync` below judges other
+    // nodes without this, as KRaft nodes, which load their partitions
+    // before they are RUNNING.
+    let mut functions = WHOLE.to_string();
+    if matches!(role, Role::Broker | Role::Combined) {
+        functions += "\n";
+        functions += &holds_no_partition(log_dir);
+        names.push("kafka_server_replicamanager_partitioncount");
+        cases += "    kafka_server_replicamanager_partitioncount) parts=$(whole \"$value\") ;;\n";
+        condition += " && { [ \"${parts:-0}\" -gt 0 ] || holds_no_partition; }";
+    }
     // The exporter answers with every metric (about 400 KB on a broker);
     // grep keeps the few lines read here.
     let script = format!(
-        r#"{WHOLE}
-state= lag= leader= hw= leo=
+        r#"{functions}
+state= lag= parts= leader= hw= leo=
 exec 3<>/dev/tcp/127.0.0.1/{port} || exit 1
 printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3
 while IFS=' ' read -r name value _; do
@@ -178,8 +213,22 @@ mod tests {
     use std::process::Command;
 
     /// Runs the probe of `role` against an exporter that answers `page`
-    /// once; whether it says ready.
+    /// once, with an empty log directory; whether it says ready.
     fn ready(role: Role, page: &str) -> bool {
+        ready_holding(role, page, &[])
+    }
+
+    /// As [`ready`], with a log directory holding `dirs`.
+    fn ready_holding(role: Role, page: &str, dirs: &[&str]) -> bool {
+        let log_dir = std::env::temp_dir().join(format!(
+            "kafkagen-readiness-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&log_dir).unwrap();
+        for d in dirs {
+            std::fs::create_dir(log_dir.join(d)).unwrap();
+        }
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let body = page.to_string();
@@ -192,15 +241,18 @@ mod tests {
                 "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n\r\n{body}"
             );
         });
-        let command = command(role, port).unwrap();
+        let command = command(role, port, log_dir.to_str().unwrap()).unwrap();
         let ok = Command::new(&command[0])
             .args(&command[1..])
             .status()
             .unwrap()
             .success();
         server.join().unwrap();
+        std::fs::remove_dir_all(&log_dir).unwrap();
         ok
     }
+
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
 
     fn broker(state: &str, lag: &str) -> String {
         format!(
@@ -239,6 +291,44 @@ mod tests {
         ));
         // An exporter that answers nothing Kafka.
         assert!(!ready(Role::Broker, "up 1.0\n"));
+    }
+
+    #[test]
+    fn a_broker_with_partitions_on_disk_waits_until_it_is_given_them() {
+        let with = |parts: &str| {
+            format!(
+                "{}kafka_server_replicamanager_partitioncount {parts}\n",
+                broker("3.0", "0.0")
+            )
+        };
+        let disk = ["orders-0", "orders-1", "__consumer_offsets-12"];
+        // RUNNING, following nothing yet: the controller has not sent it
+        // its partitions.
+        assert!(!ready_holding(Role::Broker, &with("0.0"), &disk));
+        assert!(!ready_holding(
+            Role::Combined,
+            &format!("{}{}", with("0.0"), controller("1.0", "5.0", "5.0")),
+            &disk
+        ));
+        assert!(ready_holding(Role::Broker, &with("24.0"), &disk));
+        // A broker that holds no partition yet is ready without any.
+        assert!(ready_holding(Role::Broker, &with("0.0"), &[]));
+        // Directories that are not a partition's: being deleted, moved,
+        // stray, and the KRaft metadata log.
+        let not_partitions = [
+            "orders-0.0a1b2c3d4e5f-delete",
+            "orders-1.0a1b2c3d4e5f-future",
+            "orders-2.0a1b2c3d4e5f-stray",
+            "__cluster_metadata-0",
+            "notes",
+        ];
+        assert!(ready_holding(Role::Broker, &with("0.0"), &not_partitions));
+        // A controller's probe does not look at the disk.
+        assert!(ready_holding(
+            Role::Controller,
+            &controller("1.0", "5.0", "5.0"),
+            &disk
+        ));
     }
 
     #[test]
@@ -343,6 +433,6 @@ mod tests {
 
     #[test]
     fn zookeeper_keeps_its_own_probe() {
-        assert!(command(Role::ZooKeeper, 9404).is_none());
+        assert!(command(Role::ZooKeeper, 9404, "/var/lib/kafka/data/logs").is_none());
     }
 }
