@@ -96,7 +96,7 @@ impl Validator<'_> {
         let strips_every_kafka =
             flavor == Flavor::ApacheKafka && version.is_some_and(|v| v < (4, 0));
         let model = config_model(&image, flavor);
-        let config = self.broker_config(&k.config, strips_every_kafka, &model, flavor);
+        let config = self.broker_config(&k.config, strips_every_kafka, model, flavor);
         let exposure = self.exposure(&k.exposure, k.brokers);
         Kafka {
             brokers: k.brokers,

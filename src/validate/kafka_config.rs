@@ -5,6 +5,7 @@
 //! against the line of the image that runs them.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 /// The lines kafkagen knows, (major, minor) -> their definitions.
 const LINES: &[((u32, u32), &str)] = &[
@@ -30,15 +31,15 @@ enum Check {
     /// Inclusive bounds.
     Range(Option<f64>, Option<f64>),
     /// One of these; case-insensitively when the flag is set.
-    OneOf(Vec<String>, bool),
+    OneOf(Vec<&'static str>, bool),
     /// A list whose every item is one of these.
-    EachOneOf(Vec<String>),
+    EachOneOf(Vec<&'static str>),
     NonEmpty,
 }
 
 #[derive(Debug, Clone)]
 pub struct Def {
-    ty: String,
+    ty: &'static str,
     check: Check,
 }
 
@@ -64,12 +65,12 @@ fn range(text: &str) -> Option<Check> {
 }
 
 /// `[a, b, c]`: the choices of a ValidString or ValidList validator.
-fn choices(text: &str) -> Vec<String> {
+fn choices(text: &'static str) -> Vec<&'static str> {
     text.trim()
         .trim_start_matches('[')
         .trim_end_matches(']')
         .split(',')
-        .map(|s| s.trim().to_string())
+        .map(str::trim)
         .filter(|s| !s.is_empty())
         .collect()
 }
@@ -92,10 +93,7 @@ fn parse_line(text: &'static str) -> Keys {
             "NonEmptyString" => Check::NonEmpty,
             _ => Check::None,
         };
-        let def = Def {
-            ty: f[2].to_string(),
-            check,
-        };
+        let def = Def { ty: f[2], check };
         match f[0] {
             "broker" => keys.0.insert(f[1], def),
             _ => keys.1.insert(f[1], def),
@@ -105,21 +103,23 @@ fn parse_line(text: &'static str) -> Keys {
 }
 
 /// The model of the nearest line to `version`: the same major version
-/// first, then the closest minor.
-pub fn model(version: (u32, u32)) -> Model {
+/// first, then the closest minor. Each line is read once per process.
+pub fn model(version: (u32, u32)) -> &'static Model {
+    static MODELS: [OnceLock<Model>; LINES.len()] = [const { OnceLock::new() }; LINES.len()];
     let (major, minor) = super::image::nearest_line(version, LINES.iter().map(|(v, _)| *v))
         .expect("at least one line");
-    let text = LINES
+    let i = LINES
         .iter()
-        .find(|(v, _)| *v == (major, minor))
-        .map(|(_, t)| *t)
+        .position(|(v, _)| *v == (major, minor))
         .expect("a line of LINES");
-    let (broker, topic) = parse_line(text);
-    Model {
-        line: format!("{major}.{minor}"),
-        broker,
-        topic,
-    }
+    MODELS[i].get_or_init(|| {
+        let (broker, topic) = parse_line(LINES[i].1);
+        Model {
+            line: format!("{major}.{minor}"),
+            broker,
+            topic,
+        }
+    })
 }
 
 /// Whether the newest 3.x line has a broker key (for "removed in 4.0").
@@ -193,7 +193,7 @@ pub fn refuse(def: &Def, value: &str) -> Option<String> {
     if value.contains("${") {
         return None;
     }
-    let ty = def.ty.as_str();
+    let ty = def.ty;
     let n = match ty {
         "BOOLEAN"
             if !value.trim().eq_ignore_ascii_case("true")
@@ -235,7 +235,7 @@ pub fn refuse(def: &Def, value: &str) -> Option<String> {
                 if *insensitive {
                     a.eq_ignore_ascii_case(v)
                 } else {
-                    a == v
+                    *a == v
                 }
             });
             if !ok {
@@ -244,7 +244,7 @@ pub fn refuse(def: &Def, value: &str) -> Option<String> {
         }
         Check::EachOneOf(allowed) => {
             for item in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-                if !allowed.iter().any(|a| a == item) {
+                if !allowed.contains(&item) {
                     return Some(format!(
                         "lists `{item}`; each item must be one of {}",
                         allowed.join(", ")
@@ -279,9 +279,7 @@ mod tests {
             let policy = m
                 .get(Scope::Topic, "cleanup.policy")
                 .expect("cleanup.policy");
-            assert!(
-                matches!(&policy.check, Check::EachOneOf(v) if v.contains(&"compact".to_string()))
-            );
+            assert!(matches!(&policy.check, Check::EachOneOf(v) if v.contains(&"compact")));
             assert!(m.names(Scope::Broker).count() > 200);
         }
         assert!(

@@ -137,7 +137,7 @@ impl Validator<'_> {
         };
         self.name_lengths(&names, kafka.brokers, zookeepers, controllers);
         let model = config_model(&kafka.image, kafka.flavor);
-        let topics = self.topics(&spec.topics, &spec.kafka, &model);
+        let topics = self.topics(&spec.topics, &spec.kafka, model);
         let placement = self.placement(&spec.placement);
         let network_policy = self.network_policy(&spec.network_policy);
         let metrics = self.metrics(&spec.metrics, &kafka);
@@ -312,7 +312,7 @@ impl Validator<'_> {
 
 /// Kafka's configuration model for the Kafka an image runs (for an image
 /// without a version tag, the flavor's default image's).
-fn config_model(reference: &str, flavor: Flavor) -> kafka_config::Model {
+fn config_model(reference: &str, flavor: Flavor) -> &'static kafka_config::Model {
     let default = match flavor {
         Flavor::ApacheKafka => DEFAULT_KRAFT_IMAGE,
         _ => DEFAULT_KAFKA_IMAGE,
