@@ -598,7 +598,8 @@ pub enum UserAuthentication {
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct UserSpec {
-    /// The Kafka principal's name (`User:<name>`).
+    /// The Kafka principal's name (`User:<name>`); not `<cluster>-kafka`
+    /// or `<cluster>-admin`, the brokers' and the Jobs' own.
     pub name: String,
     /// `scram-sha-512` or `tls`.
     pub authentication: UserAuthentication,
@@ -664,7 +665,8 @@ pub struct AclSpec {
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct AuthorizationSpec {
     /// Principals' names allowed everything, besides the brokers and the
-    /// Jobs' admin (`User:<name>`).
+    /// Jobs' admin (`User:<name>`): whole names, without `User:`; `*` is
+    /// no wildcard.
     pub super_users: Vec<String>,
 }
 
