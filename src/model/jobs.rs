@@ -336,6 +336,9 @@ pub struct ReloadJob {
     pub node_ids: String,
     /// `kafka-configs --add-config`: every TLS listener's keystore.
     pub keystores: String,
+    /// `kafka-configs --delete-config`: the same settings' keys, which the
+    /// run takes away again once each broker has applied them.
+    pub keys: String,
     pub resources: Resources,
     pub user: u32,
 }
@@ -347,9 +350,10 @@ pub fn reload_job(
     brokers: &[Listener],
 ) -> Option<ReloadJob> {
     let keystore = format!("{TLS_DIR}/{COMBINED_FILE}");
-    let keystores: Vec<String> = security::reloadable_listeners(brokers)
-        .map(|l| format!("{}={keystore}", security::listener_keystore_key(l)))
+    let keys: Vec<String> = security::reloadable_listeners(brokers)
+        .map(security::listener_keystore_key)
         .collect();
+    let keystores: Vec<String> = keys.iter().map(|k| format!("{k}={keystore}")).collect();
     if keystores.is_empty() {
         return None;
     }
@@ -363,6 +367,7 @@ pub fn reload_job(
         configs_tool: tool(c.kafka.flavor, "kafka-configs"),
         node_ids: node_ids.join(" "),
         keystores: keystores.join(","),
+        keys: keys.join(","),
         resources: job_resources(),
         user: IMAGE_USER,
     })

@@ -141,6 +141,7 @@ pub fn run(s: &mut Session, netns: &str, inside: &mut Client, bootstrap: &str) -
     let pod = start(s, &reload, 1)?;
     crate::jobs::job_run(s, &name, &pod, "its run after the renewal (CronJob)")?;
     presented(s, &endpoints, &ca, &secret, &new, "after the reload");
+    left_behind(s, &reload, inside, bootstrap);
     if order.is_some() {
         return Ok(());
     }
@@ -161,6 +162,65 @@ pub fn run(s: &mut Session, netns: &str, inside: &mut Client, bootstrap: &str) -
         ),
     );
     Ok(())
+}
+
+/// After the reload, no broker's dynamic configuration may keep a setting
+/// the CronJob made (`KEYS`, on every broker of `NODE_IDS`): it would
+/// silently override what later manifests say.
+fn left_behind(
+    s: &mut Session,
+    reload: &k8s_openapi::api::batch::v1::CronJob,
+    inside: &mut Client,
+    bootstrap: &str,
+) {
+    let env: BTreeMap<String, String> = reload
+        .spec
+        .as_ref()
+        .and_then(|c| c.job_template.spec.as_ref())
+        .and_then(|j| j.template.spec.as_ref())
+        .and_then(|p| p.containers.first())
+        .and_then(|c| c.env.as_ref())
+        .into_iter()
+        .flatten()
+        .filter_map(|e| Some((e.name.clone(), e.value.clone()?)))
+        .collect();
+    let (Some(ids), Some(keys)) = (env.get("NODE_IDS"), env.get("KEYS")) else {
+        s.report.fail(
+            "renewal: the reload CronJob names no NODE_IDS and KEYS, so what it leaves behind cannot be read",
+        );
+        return;
+    };
+    let keys: Vec<&str> = keys.split(',').collect();
+    let mut kept = Vec::new();
+    for id in ids.split_whitespace() {
+        match inside.call(&format!("dynamic {bootstrap} {id}")) {
+            Ok(a) => {
+                let left: Vec<&str> = crate::client::field(&a, "dynamic")
+                    .unwrap_or("none")
+                    .split(',')
+                    .filter(|k| keys.contains(k))
+                    .collect();
+                if !left.is_empty() {
+                    kept.push(format!("broker {id} keeps {}", left.join(", ")));
+                }
+            }
+            Err(e) => kept.push(format!("broker {id} did not say ({e})")),
+        }
+    }
+    s.report.check(
+        kept.is_empty(),
+        if kept.is_empty() {
+            format!(
+                "renewal: after the reload, no broker keeps a setting of the CronJob in its dynamic configuration (brokers {} asked)",
+                ids.split_whitespace().collect::<Vec<_>>().join(", ")
+            )
+        } else {
+            format!(
+                "renewal: after the reload, a setting of the CronJob stays in the brokers' dynamic configuration and overrides the manifests: {}",
+                kept.join("; ")
+            )
+        },
+    );
 }
 
 /// The pods the render restarts for a renewed quorum certificate, in

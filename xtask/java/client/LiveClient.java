@@ -34,6 +34,8 @@ import org.apache.kafka.common.serialization.*;
  *   leaders BOOTSTRAP TOPIC           leader of each partition: P=ID,...
  *   lagging BOOTSTRAP TOPIC           lagging=P:ID+ID,... the replicas out of
  *                                     each partition's ISR (or none)
+ *   dynamic BOOTSTRAP ID              dynamic=K,... the keys set on broker ID
+ *                                     alone (DYNAMIC_BROKER_CONFIG), or none
  *   features BOOTSTRAP                metadata.version=F supported=MIN-MAX: the
  *                                     finalized feature level, and the levels
  *                                     the answering broker supports
@@ -184,6 +186,20 @@ public final class LiveClient {
             return "metadata.version=" + (finalized == null ? 0 : finalized.maxVersionLevel())
                     + " supported=" + (supported == null ? "none"
                             : supported.minVersion() + "-" + supported.maxVersion());
+        }
+    }
+
+    private static String dynamic(String bootstrap, String id) throws Exception {
+        try (Admin a = admin(bootstrap)) {
+            ConfigResource broker = new ConfigResource(ConfigResource.Type.BROKER, id);
+            Config c = a.describeConfigs(List.of(broker)).all()
+                    .get(TIMEOUT.toSeconds(), TimeUnit.SECONDS).get(broker);
+            String keys = c.entries().stream()
+                    .filter(e -> e.source() == ConfigEntry.ConfigSource.DYNAMIC_BROKER_CONFIG)
+                    .map(ConfigEntry::name)
+                    .sorted()
+                    .collect(Collectors.joining(","));
+            return "dynamic=" + (keys.isEmpty() ? "none" : keys);
         }
     }
 
@@ -583,6 +599,7 @@ public final class LiveClient {
             case "create": return create(w[1], w[2], Integer.parseInt(w[3]), Short.parseShort(w[4]), w.length > 5 ? w[5] : "");
             case "leaders": return leaders(w[1], w[2]);
             case "lagging": return lagging(w[1], w[2]);
+            case "dynamic": return dynamic(w[1], w[2]);
             case "features": return features(w[1]);
             case "produce": return produce(w[1], w[2], Integer.parseInt(w[3]), w[4]);
             case "consume": return consume(w[1], w[2], w[3], Integer.parseInt(w[4]));
