@@ -173,18 +173,10 @@ fn left_behind(
     inside: &mut Client,
     bootstrap: &str,
 ) {
-    let env: BTreeMap<String, String> = reload
-        .spec
-        .as_ref()
-        .and_then(|c| c.job_template.spec.as_ref())
-        .and_then(|j| j.template.spec.as_ref())
-        .and_then(|p| p.containers.first())
-        .and_then(|c| c.env.as_ref())
-        .into_iter()
-        .flatten()
-        .filter_map(|e| Some((e.name.clone(), e.value.clone()?)))
-        .collect();
-    let (Some(ids), Some(keys)) = (env.get("NODE_IDS"), env.get("KEYS")) else {
+    // Its environment as the Jobs it makes have it.
+    let job = objects::cron_job_run(reload, 1).ok();
+    let env = |name: &str| job.as_ref().and_then(|j| objects::job_env(j, name));
+    let (Some(ids), Some(keys)) = (env("NODE_IDS"), env("KEYS")) else {
         s.report.fail(
             "renewal: the reload CronJob names no NODE_IDS and KEYS, so what it leaves behind cannot be read",
         );
