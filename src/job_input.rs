@@ -10,6 +10,9 @@ use serde::Serialize;
 pub const TOPICS: &str = "TOPICS";
 /// The environment variable that holds the users Job's document.
 pub const USERS: &str = "USERS";
+/// The environment variable that holds the iteration count of the SCRAM
+/// credentials the users Job makes, which marks them as its own.
+pub const ITERATIONS: &str = "ITERATIONS";
 /// The environment variable that holds the ACLs Job's document.
 pub const ACLS: &str = "ACLS";
 /// The environment variable that holds the ACLs Job's marker resource.
@@ -168,7 +171,7 @@ mod tests {
     fn the_templates_read_the_variables_named_here() {
         for (template, names) in [
             ("kafka/topics-job.yaml.j2", &[TOPICS][..]),
-            ("kafka/users-job.yaml.j2", &[USERS]),
+            ("kafka/users-job.yaml.j2", &[USERS, ITERATIONS]),
             ("kafka/acls-job.yaml.j2", &[ACLS, MARKER]),
         ] {
             let text = crate::templates::builtin(template).unwrap();

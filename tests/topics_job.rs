@@ -49,25 +49,53 @@ for i in $(seq 0 $((FAKE_BROKERS - 1))); do
 done
 "#;
 
-/// Stands in for `kafka-configs --alter --entity-type users`: checks its
-/// arguments as ConfigCommand does and records `user password` per call.
+/// Stands in for `kafka-configs --entity-type users`: keeps the SCRAM
+/// credentials in `$FAKE_SCRAM`, one `user|MECHANISM|iterations|password`
+/// per line; checks its arguments as ConfigCommand does (a password without
+/// ',', '[' or ']', at least 4096 iterations) and as the brokers do (a
+/// credential deleted must exist); lists them as `--describe` does; and
+/// records each change in `$FAKE_LOG`.
 const FAKE_CONFIGS: &str = r#"#!/bin/bash
 set -u
-bootstrap=; alter=; type=; name=; add=
+bootstrap=; action=; type=; name=; add=; delete=
 while [ $# -gt 0 ]; do
   case "$1" in
     --bootstrap-server) bootstrap="$2"; shift 2 ;;
     --command-config) [ -r "$2" ] || { echo "NoSuchFileException: $2" >&2; exit 1; }; shift 2 ;;
-    --alter) alter=1; shift ;;
+    --alter|--describe) [ -z "$action" ] || { echo "Command must include exactly one action: --describe, --alter" >&2; exit 1; }; action=${1#--}; shift ;;
     --entity-type) type="$2"; shift 2 ;;
     --entity-name) name="$2"; shift 2 ;;
     --add-config) add="$2"; shift 2 ;;
+    --delete-config) delete="$2"; shift 2 ;;
     *) echo "fake kafka-configs: unrecognized option $1" >&2; exit 1 ;;
   esac
 done
-[ -n "$bootstrap" ] && [ -n "$alter" ] && [ "$type" = users ] && [ -n "$name" ] || { echo "fake kafka-configs: only --alter of a user is faked" >&2; exit 1; }
-[[ "$add" =~ ^SCRAM-SHA-512=\[password=([^],[]+)\]$ ]] || { echo "Invalid SCRAM config: $add" >&2; exit 1; }
-echo "$name ${BASH_REMATCH[1]}" >> "$FAKE_LOG"
+[ -n "$bootstrap" ] && [ "$type" = users ] || { echo "fake kafka-configs: only users are faked" >&2; exit 1; }
+touch "$FAKE_SCRAM"
+if [ "$action" = describe ]; then
+  cut -d'|' -f1 "$FAKE_SCRAM" | sort -u | while read -r user; do
+    grep "^$user|" "$FAKE_SCRAM" | sort | awk -F'|' -v u="$user" '{ s = s (NR > 1 ? ", " : "") $2 "=iterations=" $3 } END { print "SCRAM credential configs for user-principal '\''" u "'\'' are " s }'
+  done
+  exit 0
+fi
+[ "$action" = alter ] && [ -n "$name" ] || { echo "An entity-name or default entity must be specified with --alter of users, clients, brokers or ips" >&2; exit 1; }
+[ -n "$add$delete" ] || { echo "At least one of --add-config, --add-config-file, or --delete-config must be specified with --alter" >&2; exit 1; }
+if [ -n "$delete" ]; then
+  case "$delete" in SCRAM-SHA-256|SCRAM-SHA-512) ;; *) echo "fake kafka-configs: only a SCRAM mechanism is deleted: $delete" >&2; exit 1 ;; esac
+  grep -q "^$name|$delete|" "$FAKE_SCRAM" || { echo "ResourceNotFoundException: Attempt to delete a user credential that does not exist" >&2; exit 1; }
+  grep -v "^$name|$delete|" "$FAKE_SCRAM" > "$FAKE_SCRAM.new" || true
+  mv "$FAKE_SCRAM.new" "$FAKE_SCRAM"
+  echo "delete $name $delete" >> "$FAKE_LOG"
+fi
+if [ -n "$add" ]; then
+  [[ "$add" =~ ^(SCRAM-SHA-256|SCRAM-SHA-512)=\[(iterations=([0-9]+),)?password=([^],[]+)\]$ ]] || { echo "Invalid SCRAM config: $add" >&2; exit 1; }
+  mechanism=${BASH_REMATCH[1]}; iterations=${BASH_REMATCH[3]:-4096}; password=${BASH_REMATCH[4]}
+  [ "$iterations" -ge 4096 ] || { echo "Iterations $iterations is less than the minimum 4096 required for $mechanism" >&2; exit 1; }
+  grep -v "^$name|$mechanism|" "$FAKE_SCRAM" > "$FAKE_SCRAM.new" || true
+  echo "$name|$mechanism|$iterations|$password" >> "$FAKE_SCRAM.new"
+  mv "$FAKE_SCRAM.new" "$FAKE_SCRAM"
+  echo "set $name $mechanism $iterations $password" >> "$FAKE_LOG"
+fi
 "#;
 
 /// Stands in for `kafka-acls`: keeps the ACLs in `$FAKE_ACLS`, one
@@ -226,6 +254,7 @@ fn run_job(dir: &Path, job: &Value, secrets: &[(&str, &str)]) -> (Option<i32>, S
         .env("CONFIGS_TOOL", dir.join("kafka-configs"))
         .env("ACLS_TOOL", dir.join("kafka-acls"))
         .env("FAKE_ACLS", dir.join("acls"))
+        .env("FAKE_SCRAM", dir.join("scram"))
         .env("FAKE_LOG", &log)
         .env("FAKE_BROKERS", "3")
         .output()
@@ -274,19 +303,57 @@ fn topics_job_creates_each_declared_topic_once_and_exits_0() {
 }
 
 #[test]
-fn users_job_sets_each_scram_credential_from_its_secret() {
+fn users_job_sets_each_scram_credential_and_deletes_those_it_made_and_no_longer_declares() {
     let spec = "name: t\nmode: kraft\nsecurity:\n  listeners:\n    internal: { tls: true }\n  users:\n    - name: alice\n      passwordSecret: { name: alice-pw, key: password }\n    - name: bob\n      passwordSecret: { name: bob-pw, key: password }\n    - name: carol\n      authentication: tls\n";
     let dir = workdir("users-job", &[("spec.yaml", spec)]);
     let items = items(&ok(&kafkagen(&dir, &["render", "spec.yaml", "-o", "json"])));
     let users = job(&items, "users");
-    let (code, set, stderr) = run_job(
+    // What the cluster holds before the run: a user a former spec declared
+    // (the Job's iteration count), alice's other mechanism (the Job's too),
+    // one set by hand (the default count), and carol's from the days she
+    // had a password.
+    std::fs::write(
+        dir.join("scram"),
+        "former|SCRAM-SHA-512|4097|old\nalice|SCRAM-SHA-256|4097|old\nby-hand|SCRAM-SHA-512|4096|mine\ncarol|SCRAM-SHA-512|4097|old\n",
+    )
+    .unwrap();
+    let (code, log, stderr) = run_job(
         &dir,
         users,
         &[("alice-pw", "s3cret"), ("bob-pw", "two-words")],
     );
     assert_eq!(code, Some(0), "the Job failed:\n{stderr}");
-    // carol has a certificate, not a password.
-    assert_eq!(set, "alice s3cret\nbob two-words\n");
+    // carol has a certificate now, not a password: hers goes too.
+    assert_eq!(
+        log,
+        "set alice SCRAM-SHA-512 4097 s3cret\nset bob SCRAM-SHA-512 4097 two-words\n\
+         delete alice SCRAM-SHA-256\ndelete carol SCRAM-SHA-512\ndelete former SCRAM-SHA-512\n"
+    );
+    let mut kept: Vec<String> = std::fs::read_to_string(dir.join("scram"))
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    kept.sort();
+    assert_eq!(
+        kept,
+        [
+            "alice|SCRAM-SHA-512|4097|s3cret",
+            "bob|SCRAM-SHA-512|4097|two-words",
+            "by-hand|SCRAM-SHA-512|4096|mine",
+        ]
+    );
+    // Again: the same credentials, nothing to delete.
+    let (code, log, stderr) = run_job(
+        &dir,
+        users,
+        &[("alice-pw", "s3cret"), ("bob-pw", "two-words")],
+    );
+    assert_eq!(code, Some(0), "the second run failed:\n{stderr}");
+    assert_eq!(
+        log,
+        "set alice SCRAM-SHA-512 4097 s3cret\nset bob SCRAM-SHA-512 4097 two-words\n"
+    );
     // A password kafka-configs cannot take: the Job says whose, and fails.
     let (code, _, stderr) = run_job(&dir, users, &[("alice-pw", "s3cret"), ("bob-pw", "a,b")]);
     assert_eq!(code, Some(1));

@@ -72,6 +72,9 @@ pub struct UsersJob {
     /// The image's `kafka-configs` command.
     pub configs_tool: String,
     pub mechanism: String,
+    /// The iteration count that marks the credentials the Job made
+    /// (`security::SCRAM_ITERATIONS`).
+    pub iterations: String,
     /// One user per line.
     pub users: String,
     pub scram_users: Vec<ScramUser>,
@@ -216,6 +219,7 @@ pub fn users_job(
         client,
         configs_tool: tool(c.kafka.flavor, "kafka-configs"),
         mechanism: SCRAM.into(),
+        iterations: security::SCRAM_ITERATIONS.to_string(),
         users: env_literal(&users),
         scram_users,
         passwords_dir: PASSWORDS_DIR.into(),

@@ -74,6 +74,12 @@ pub use crate::job_input::AclEntry;
 /// id with a name of kafkagen's.
 pub const ACL_MARKER: &str = "kafkagen.acls-owner";
 
+/// The iteration count of the SCRAM credentials the users Job makes, by
+/// which it knows them as its own: Kafka's minimum and `kafka-configs`'
+/// default is 4096, so no credential made without kafkagen has it unless
+/// someone chose it.
+pub const SCRAM_ITERATIONS: u32 = 4097;
+
 /// Every declared ACL, and for each user with ACLs the ACLs Job's marker
 /// (`Describe` on the transactional id [`ACL_MARKER`]), sorted.
 pub fn acl_entries(s: &Security) -> Vec<AclEntry> {

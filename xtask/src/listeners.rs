@@ -84,6 +84,50 @@ fn outside_refusals(
     }
 }
 
+/// Where outside clients bootstrap: the bootstrap Service's frontend, or
+/// with TLS the brokers' advertised addresses (names the certificate
+/// holds).
+fn external_bootstrap(
+    cluster: &crate::cluster::Cluster,
+    external: Option<&crate::security::Demands>,
+    frontend: String,
+) -> String {
+    match external {
+        Some(d) if d.tls => checks::advertised_external(cluster)
+            .values()
+            .map(|(h, p, _)| format!("{h}:{p}"))
+            .collect::<Vec<_>>()
+            .join(","),
+        _ => frontend,
+    }
+}
+
+/// A listener that takes SCRAM logins, for proofs of who may log in: the
+/// internal one (from the inside client) or the external one (from a new
+/// client outside, once `outside` has made its names resolve), with its
+/// bootstrap; `None` when no listener takes them.
+pub fn scram_listener(
+    s: &mut Session,
+    inside_bootstrap: &str,
+) -> Result<Option<(crate::security::Demands, String, Option<Client>)>> {
+    let scram = |d: &crate::security::Demands| {
+        d.sasl.as_deref() == Some(kafkagen::broker_properties::SCRAM)
+    };
+    if let Some(d) = crate::security::demands(&s.cluster, "INTERNAL").filter(scram) {
+        return Ok(Some((d, inside_bootstrap.to_string(), None)));
+    }
+    let Some(d) = crate::security::demands(&s.cluster, "EXTERNAL").filter(scram) else {
+        return Ok(None);
+    };
+    let (bootstrap, _) = checks::external_services(&s.cluster);
+    let Some((ip, port)) = bootstrap.and_then(checks::frontend) else {
+        return Ok(None);
+    };
+    let ext = external_bootstrap(&s.cluster, Some(&d), format!("{ip}:{port}"));
+    let client = s.client("outside-scram", network::OUTSIDE_NETNS)?;
+    Ok(Some((d, ext, Some(client))))
+}
+
 /// Names outside clients resolve, and the outside checks.
 pub fn outside(s: &mut Session) -> Result<()> {
     let (bootstrap, per) = checks::external_services(&s.cluster);
@@ -111,16 +155,7 @@ pub fn outside(s: &mut Session) -> Result<()> {
     );
     let mut client = s.client("outside", network::OUTSIDE_NETNS)?;
     let external = crate::security::demands(&s.cluster, "EXTERNAL");
-    // With TLS, clients bootstrap at names the certificate holds: the
-    // brokers' advertised addresses.
-    let ext = match &external {
-        Some(d) if d.tls => advertised
-            .values()
-            .map(|(h, p, _)| format!("{h}:{p}"))
-            .collect::<Vec<_>>()
-            .join(","),
-        _ => ext,
-    };
+    let ext = external_bootstrap(&s.cluster, external.as_ref(), ext);
     let mut logged_in = true;
     if let Some(d) = external.as_ref().filter(|d| d.tls || d.authenticated()) {
         match crate::security::login_as_demanded(s, &mut client, d) {

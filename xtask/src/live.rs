@@ -340,6 +340,7 @@ fn boot(s: &mut Session, opts: &Options) -> Result<()> {
         );
     }
     listeners::outside(s)?;
+    jobs::scram_convergence(s, &mut inside, &bootstrap)?;
     if opts.renewal {
         crate::renewal::run(s, &netns, &mut inside, &bootstrap)?;
     }

@@ -69,6 +69,8 @@ pub enum Who {
     Anonymous,
     /// This user: its SCRAM password or its certificate.
     User(String),
+    /// A SCRAM login the render does not declare: (user, password).
+    Password(String, String),
 }
 
 /// The principals' names the brokers' `super.users` allow everything.
@@ -215,13 +217,18 @@ pub fn props(
         ));
     }
     if let Some(mech) = d.sasl.as_ref().filter(|_| !matches!(who, Who::Anonymous)) {
-        let users = scram_users(&cluster.objects);
-        let name = pick(users.iter().map(|(u, _)| u.clone()).collect(), who, &supers)
-            .ok_or("the render declares no such SCRAM user to connect as")?;
-        let (u, p) = users.into_iter().find(|(u, _)| *u == name).expect("picked");
-        let p = match who {
-            Who::WrongPassword => format!("{p}-wrong"),
-            _ => p,
+        let (u, p) = match who {
+            Who::Password(u, p) => (u.clone(), p.clone()),
+            _ => {
+                let users = scram_users(&cluster.objects);
+                let name = pick(users.iter().map(|(u, _)| u.clone()).collect(), who, &supers)
+                    .ok_or("the render declares no such SCRAM user to connect as")?;
+                let (u, p) = users.into_iter().find(|(u, _)| *u == name).expect("picked");
+                match who {
+                    Who::WrongPassword => (u, format!("{p}-wrong")),
+                    _ => (u, p),
+                }
+            }
         };
         {
             lines.push(format!("sasl.mechanism={mech}"));
@@ -319,7 +326,7 @@ pub fn refused(
     // broker closing the connection (the client only times out) and
     // logging why.
     let expected = match who {
-        Who::WrongPassword => Some("SaslAuthenticationException"),
+        Who::WrongPassword | Who::Password(..) => Some("SaslAuthenticationException"),
         Who::Anonymous if d.sasl.is_some() => None,
         _ if d.client_cert => Some("SslAuthenticationException"),
         _ => Some("AuthenticationException"),

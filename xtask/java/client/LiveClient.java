@@ -58,6 +58,11 @@ import org.apache.kafka.common.serialization.*;
  *                                     writes one: PRINCIPAL|HOST|OPERATION|
  *                                     PERMISSION|TYPE|NAME|PATTERN
  *   acls BOOTSTRAP                    acls=ACL;ACL;... every ACL, so written
+ *   scram-add BOOTSTRAP USER MECHANISM ITERATIONS PASSWORD
+ *                                     sets USER's SCRAM credential, as
+ *                                     kafka-configs --add-config would
+ *   scram BOOTSTRAP                   scram=USER|MECHANISM|ITERATIONS;... every
+ *                                     SCRAM credential, sorted
  */
 public final class LiveClient {
     private static final Properties extra = new Properties();
@@ -585,6 +590,27 @@ public final class LiveClient {
         }
     }
 
+    private static String scramAdd(String bootstrap, String user, String mechanism, int iterations, String password)
+            throws Exception {
+        try (Admin a = admin(bootstrap)) {
+            a.alterUserScramCredentials(List.of(new UserScramCredentialUpsertion(user,
+                            new ScramCredentialInfo(ScramMechanism.fromMechanismName(mechanism), iterations), password)))
+                    .all().get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+        }
+        return "set";
+    }
+
+    private static String scram(String bootstrap) throws Exception {
+        try (Admin a = admin(bootstrap)) {
+            return "scram=" + a.describeUserScramCredentials().all().get(TIMEOUT.toSeconds(), TimeUnit.SECONDS)
+                    .values().stream()
+                    .flatMap(d -> d.credentialInfos().stream()
+                            .map(i -> d.name() + "|" + i.mechanism().mechanismName() + "|" + i.iterations()))
+                    .sorted()
+                    .collect(Collectors.joining(";"));
+        }
+    }
+
     private static String run(String[] w) throws Exception {
         switch (w[0]) {
             case "props":
@@ -610,6 +636,8 @@ public final class LiveClient {
             case "load-stop": return Load.stop();
             case "acl-add": return aclAdd(w[1], w[2]);
             case "acls": return acls(w[1]);
+            case "scram-add": return scramAdd(w[1], w[2], w[3], Integer.parseInt(w[4]), w[5]);
+            case "scram": return scram(w[1]);
             default: throw new Exception("unknown command " + w[0]);
         }
     }
