@@ -14,6 +14,8 @@ pub struct Client {
     stdin: ChildStdin,
     lines: Receiver<String>,
     pub name: String,
+    /// The network namespace it runs in.
+    pub netns: String,
 }
 
 impl Client {
@@ -52,6 +54,7 @@ impl Client {
             stdin,
             lines: rx,
             name: name.to_string(),
+            netns: netns.to_string(),
         };
         let first = c.read(Duration::from_secs(60))?;
         if first != "ready" {

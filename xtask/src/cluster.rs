@@ -6,6 +6,7 @@ use crate::kubelet::{self, PodStatus};
 use crate::network::{self, NODE_IP, ServiceRule};
 use crate::objects::{Labels, Objects, PodDef, service_selects};
 use crate::pods::{ContainerRun, Kubelet, Launch, Phase, Pod};
+use crate::policy;
 use anyhow::{Context, Result, bail};
 use k8s_openapi::api::core::v1::{Container, Service, ServicePort, Volume};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -87,8 +88,14 @@ pub struct Cluster {
     next_index: usize,
     last_rules: String,
     last_hosts: BTreeMap<String, String>,
-    /// Extra namespaces that get the cluster's names: the inside client.
-    pub client_netns: Vec<(String, Ipv4Addr, String)>,
+    /// Pods of the harness's own, which get the cluster's names and meet
+    /// its NetworkPolicies: the inside client, Prometheus, clients in
+    /// other namespaces. (host name, pod)
+    pub guests: Vec<(String, policy::Endpoint)>,
+    pub(crate) last_policies: BTreeMap<String, String>,
+    /// Why the NetworkPolicies are not enforced, when the harness cannot
+    /// translate one.
+    pub policies_not_enforced: Option<String>,
 }
 
 fn port_of(container_ports: &[(String, i32)], target: &IntOrString) -> Option<u16> {
@@ -142,7 +149,9 @@ impl Cluster {
             next_index: 0,
             last_rules: String::new(),
             last_hosts: BTreeMap::new(),
-            client_netns: Vec::new(),
+            guests: Vec::new(),
+            last_policies: BTreeMap::new(),
+            policies_not_enforced: None,
         }
     }
 
@@ -523,7 +532,7 @@ impl Cluster {
             .collect()
     }
 
-    fn container_ports(p: &Pod) -> Vec<(String, i32)> {
+    pub(crate) fn container_ports(p: &Pod) -> Vec<(String, i32)> {
         p.def
             .spec
             .containers
@@ -574,6 +583,11 @@ impl Cluster {
             network::sync_services(&rules)?;
             self.last_rules = text;
         }
+        let frontends: BTreeSet<String> = rules
+            .iter()
+            .flat_map(|r| r.frontends.iter().map(|(ip, _)| format!("{ip}/32")))
+            .collect();
+        self.sync_policies(&frontends)?;
         let records = self.records();
         let mut files: Vec<(String, String)> = Vec::new();
         for p in self.live_pods() {
@@ -602,9 +616,9 @@ impl Cluster {
         // Clients run with the machine's hostname, which must resolve.
         let host = fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
         let host = host.trim();
-        for (netns, ip, name) in &self.client_netns {
-            let h = format!("127.0.0.1\tlocalhost {host}\n{ip}\t{name}\n{records}");
-            files.push((netns.clone(), h));
+        for (name, g) in &self.guests {
+            let h = format!("127.0.0.1\tlocalhost {host}\n{}\t{name}\n{records}", g.ip);
+            files.push((g.netns.clone(), h));
         }
         let mut outside = format!("127.0.0.1\tlocalhost {host}\n");
         for (name, ip) in &self.external_names {

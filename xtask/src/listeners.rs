@@ -35,16 +35,20 @@ pub fn inside_refusals(
         return;
     };
     let nodes = kafka_nodes(&s.cluster);
-    let Some(address) = nodes.iter().find(|n| n.broker).and_then(|n| {
+    let Some((broker, address, port)) = nodes.iter().find(|n| n.broker).and_then(|n| {
         checks::listeners(n.props.get("advertised.listeners")?)
             .into_iter()
             .find(|(name, ..)| name == "REPLICATION")
-            .map(|(_, host, port)| format!("{host}:{port}"))
+            .map(|(_, host, port)| (n.pod, format!("{host}:{port}"), port))
     }) else {
         s.report.fail("REPLICATION: no broker advertises it");
         return;
     };
-    if replication.authenticated() {
+    if !replication.authenticated() {
+        return;
+    }
+    let (ip, netns) = (broker.ip, broker.netns.clone());
+    if s.cluster.admitted(&inside.netns, ip, port) != Some(false) {
         security::refused(
             s,
             inside,
@@ -53,6 +57,22 @@ pub fn inside_refusals(
             &address,
             Some(home),
         );
+        return;
+    }
+    // The NetworkPolicies keep this client out; Kafka's own refusal is
+    // tried from a broker's network namespace, which they let in.
+    s.report.check(
+        !crate::reach::connects(&inside.netns, ip, port),
+        format!(
+            "{}: REPLICATION: the NetworkPolicies keep the client out ({ip}:{port})",
+            inside.name
+        ),
+    );
+    match s.client("in-a-broker", &netns) {
+        Ok(mut c) => security::refused(s, &mut c, &replication, Who::Anonymous, &address, None),
+        Err(e) => s.report.fail(format!(
+            "REPLICATION: no client in a broker's network namespace: {e:#}"
+        )),
     }
 }
 

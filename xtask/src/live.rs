@@ -266,11 +266,13 @@ fn boot(s: &mut Session, opts: &Options) -> Result<()> {
     );
 
     // The inside client: a pod of the namespace, resolving the cluster's names.
-    let (_, ip, netns) = s.cluster.allocate()?;
-    s.cluster
-        .client_netns
-        .push((netns.clone(), ip, "kafkagen-live-client".into()));
-    s.cluster.sync()?;
+    let namespace = s.cluster.namespace().to_string();
+    let (_, netns) = s.cluster.add_guest(
+        "kafkagen-live-client",
+        &namespace,
+        &[],
+        &[("app.kubernetes.io/name", "kafkagen-live-client")],
+    )?;
     let mut inside = s.client("inside", &netns)?;
     let internal = crate::security::demands(&s.cluster, "INTERNAL");
     if let Some(d) = internal.as_ref().filter(|d| d.tls || d.authenticated()) {
@@ -341,6 +343,7 @@ fn boot(s: &mut Session, opts: &Options) -> Result<()> {
     }
     listeners::outside(s)?;
     jobs::scram_convergence(s, &mut inside, &bootstrap)?;
+    crate::reach::run(s)?;
     if opts.renewal {
         crate::renewal::run(s, &netns, &mut inside, &bootstrap)?;
     }

@@ -24,7 +24,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Where the harness's Prometheus listens, on the node.
-const PROMETHEUS: &str = "127.0.0.1:19090";
+/// Where Prometheus listens in its pod.
+const PROMETHEUS_PORT: u16 = 19090;
 /// Scrape and rule evaluation interval, and the scrape timeout: a JVM
 /// with a small heap on a busy machine takes seconds to walk its MBeans.
 const INTERVAL_SECS: u64 = 5;
@@ -34,6 +35,8 @@ const ELSEWHERE: [&str; 2] = ["kubelet_", "certmanager_"];
 
 pub struct Prometheus {
     child: Child,
+    /// Its pod's address and port, which the harness asks from the node.
+    addr: SocketAddr,
     /// Every query of an alert or a panel, with where it comes from.
     queries: Vec<(String, String)>,
     alert_for: Option<u64>,
@@ -166,13 +169,45 @@ fn get(addr: SocketAddr, path: &str) -> Result<(u16, String)> {
     Ok(http_get(addr, path, Duration::from_secs(10))?)
 }
 
-fn prometheus_addr() -> SocketAddr {
-    PROMETHEUS.parse().expect("a socket address")
+/// The namespace the render lets reach the pods' metrics port (its
+/// NetworkPolicies' `kubernetes.io/metadata.name` for that port), where
+/// the harness runs Prometheus; `monitoring`, kafkagen's default, when no
+/// policy names one.
+fn prometheus_namespace(s: &Session) -> String {
+    let ports: BTreeSet<i32> = s
+        .cluster
+        .live_pods()
+        .filter_map(|p| named_port(p, METRICS_PORT_NAME))
+        .map(|(_, port)| i32::from(port))
+        .collect();
+    for ((kind, _), v) in &s.cluster.objects.values {
+        if kind != "NetworkPolicy" {
+            continue;
+        }
+        for rule in v["spec"]["ingress"].as_array().into_iter().flatten() {
+            let metrics = rule["ports"].as_array().into_iter().flatten().any(|p| {
+                p["port"]
+                    .as_i64()
+                    .is_some_and(|n| ports.contains(&(n as i32)))
+            });
+            if !metrics {
+                continue;
+            }
+            for peer in rule["from"].as_array().into_iter().flatten() {
+                if let Some(ns) =
+                    peer["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"].as_str()
+                {
+                    return ns.to_string();
+                }
+            }
+        }
+    }
+    "monitoring".into()
 }
 
 /// A Prometheus HTTP API call: the `data` of a success.
-fn api(path: &str) -> Result<Value> {
-    let (status, body) = get(prometheus_addr(), path)?;
+fn api(addr: SocketAddr, path: &str) -> Result<Value> {
+    let (status, body) = get(addr, path)?;
     let v: Value = serde_json::from_str(&body)
         .with_context(|| format!("Prometheus answered {status} to {path}: {body}"))?;
     if v["status"] != "success" {
@@ -351,7 +386,17 @@ pub fn start(
         serde_json::to_string_pretty(&rules)?,
     )?;
     let log = std::fs::File::create(dir.join("prometheus.log"))?;
-    let child = Command::new("prometheus")
+    // A pod in Prometheus' namespace, which the NetworkPolicies must let in.
+    let namespace = prometheus_namespace(s);
+    let (ip, netns) = s.cluster.add_guest(
+        "kafkagen-live-prometheus",
+        &namespace,
+        &[],
+        &[("app.kubernetes.io/name", "prometheus")],
+    )?;
+    let addr = SocketAddr::from((ip, PROMETHEUS_PORT));
+    let child = Command::new("ip")
+        .args(["netns", "exec", &netns, "prometheus"])
         .arg(format!(
             "--config.file={}",
             dir.join("prometheus.yaml").display()
@@ -360,18 +405,19 @@ pub fn start(
             "--storage.tsdb.path={}",
             dir.join("data").display()
         ))
-        .arg(format!("--web.listen-address={PROMETHEUS}"))
+        .arg(format!("--web.listen-address={addr}"))
         .stdout(Stdio::null())
         .stderr(log)
         .spawn()
         .context("cannot run prometheus (Debian's `prometheus` package)")?;
     let prom = Prometheus {
         child,
+        addr,
         queries,
         alert_for,
     };
     let deadline = Instant::now() + Duration::from_secs(60);
-    while !matches!(get(prometheus_addr(), "/-/ready"), Ok((200, _))) {
+    while !matches!(get(addr, "/-/ready"), Ok((200, _))) {
         if Instant::now() > deadline {
             bail!(
                 "Prometheus did not become ready; see {}",
@@ -381,8 +427,7 @@ pub fn start(
         s.wait(Duration::from_secs(1))?;
     }
     println!(
-        "live: Prometheus {} scrapes {} targets as job {job}{}",
-        PROMETHEUS,
+        "live: Prometheus at {addr} (a pod in namespace {namespace}) scrapes {} targets as job {job}{}",
         targets.len(),
         match alert_for {
             Some(secs) => format!("; alerts' `for` shortened to {secs} s by --alert-for"),
@@ -397,10 +442,13 @@ pub fn start(
     let mut missed: Vec<String>;
     loop {
         s.wait(Duration::from_secs(3 * INTERVAL_SECS))?;
-        let answer = api(&format!(
-            "/api/v1/query?query={}",
-            encode(&format!("max_over_time(up{{job=\"{job}\"}}[2m]) == 1"))
-        ))?;
+        let answer = api(
+            prom.addr,
+            &format!(
+                "/api/v1/query?query={}",
+                encode(&format!("max_over_time(up{{job=\"{job}\"}}[2m]) == 1"))
+            ),
+        )?;
         let up: BTreeSet<String> = answer["result"]
             .as_array()
             .into_iter()
@@ -534,7 +582,10 @@ fn used_metrics(s: &mut Session, prom: &Prometheus) -> Result<()> {
                 kubelet.insert(sel.split('{').next().unwrap_or_default().to_string());
                 continue;
             }
-            let got = api(&format!("/api/v1/series?match[]={}", encode(&sel)))?;
+            let got = api(
+                prom.addr,
+                &format!("/api/v1/series?match[]={}", encode(&sel)),
+            )?;
             let got = got.as_array().cloned().unwrap_or_default();
             if got.is_empty() {
                 missing.push(format!("{what}: no series for {sel}"));
@@ -565,8 +616,8 @@ fn used_metrics(s: &mut Session, prom: &Prometheus) -> Result<()> {
 }
 
 /// The alerts firing now, by name.
-fn firing() -> Result<Vec<String>> {
-    let alerts = api("/api/v1/alerts")?;
+fn firing(prom: &Prometheus) -> Result<Vec<String>> {
+    let alerts = api(prom.addr, "/api/v1/alerts")?;
     Ok(alerts["alerts"]
         .as_array()
         .into_iter()
@@ -591,7 +642,7 @@ fn firing() -> Result<Vec<String>> {
 pub fn healthy(s: &mut Session, prom: &Prometheus) -> Result<()> {
     let window = prom.alert_for.unwrap_or(60) + 3 * INTERVAL_SECS;
     s.wait(Duration::from_secs(window))?;
-    let now = firing()?;
+    let now = firing(prom)?;
     s.report.check(
         now.is_empty(),
         if now.is_empty() {
@@ -625,7 +676,7 @@ pub fn broker_down(s: &mut Session, prom: &Prometheus, victim: &str) -> Result<(
     let limit = Duration::from_secs(prom.alert_for.unwrap_or(120) + 90);
     let mut fired = false;
     while t0.elapsed() < limit {
-        if firing()?.iter().any(|a| a.starts_with(alert)) {
+        if firing(prom)?.iter().any(|a| a.starts_with(alert)) {
             fired = true;
             break;
         }
@@ -643,7 +694,7 @@ pub fn broker_down(s: &mut Session, prom: &Prometheus, victim: &str) -> Result<(
     let t1 = Instant::now();
     let mut resolved = false;
     while back && t1.elapsed() < Duration::from_secs(180) {
-        if !firing()?.iter().any(|a| a.starts_with(alert)) {
+        if !firing(prom)?.iter().any(|a| a.starts_with(alert)) {
             resolved = true;
             break;
         }

@@ -106,6 +106,7 @@ const HOOKS: &[(&str, &str, &str)] = &[
     ("nat", "OUTPUT", "KG-SERVICES"),
     ("nat", "POSTROUTING", "KG-POSTROUTING"),
     ("filter", "FORWARD", "KG-FORWARD"),
+    ("filter", "FORWARD", "KG-POLICY"),
 ];
 
 /// The bridge, the node link, forwarding and the hooks of our chains.
@@ -173,7 +174,7 @@ pub fn setup_node(outside_client: Ipv4Addr) -> Result<()> {
         "eth0",
     ])?;
     let mut rules = String::from(
-        "*nat\n:KG-SERVICES - [0:0]\n:KG-POSTROUTING - [0:0]\nCOMMIT\n*filter\n:KG-FORWARD - [0:0]\nCOMMIT\n",
+        "*nat\n:KG-SERVICES - [0:0]\n:KG-POSTROUTING - [0:0]\nCOMMIT\n*filter\n:KG-FORWARD - [0:0]\n:KG-POLICY - [0:0]\nCOMMIT\n",
     );
     restore(&mut rules)?;
     for (table, hook, chain) in HOOKS {
@@ -183,9 +184,31 @@ pub fn setup_node(outside_client: Ipv4Addr) -> Result<()> {
 }
 
 fn restore(rules: &mut String) -> Result<()> {
+    restore_with("iptables-restore", &["-w", "--noflush"], rules)
+}
+
+/// NetworkPolicies on the node: what reaches a pod through a Service
+/// (`policy::rules`), checked before the masquerade hides its source.
+pub fn sync_policies(chains: &str, rules: &str) -> Result<()> {
+    let mut all = format!(
+        "*filter\n:KG-POLICY - [0:0]\n{chains}-A KG-POLICY -m conntrack ! --ctstate DNAT -j RETURN\n-A KG-POLICY -m conntrack ! --ctstate NEW -j RETURN\n{rules}COMMIT\n"
+    );
+    restore(&mut all)
+}
+
+/// A pod's own filter table, replaced whole (nothing else writes it).
+pub fn restore_in_pod(netns: &str, table: &str) -> Result<()> {
+    restore_with(
+        "ip",
+        &["netns", "exec", netns, "iptables-restore", "-w"],
+        &mut table.to_string(),
+    )
+}
+
+fn restore_with(cmd: &str, args: &[&str], rules: &mut String) -> Result<()> {
     use std::io::Write;
-    let mut child = Command::new("iptables-restore")
-        .args(["-w", "--noflush"])
+    let mut child = Command::new(cmd)
+        .args(args)
         .stdin(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()

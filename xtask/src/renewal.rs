@@ -367,7 +367,7 @@ fn ordered_restarts(
 
 /// Every controller's quorum listener (the first of
 /// `controller.listener.names`), reached at its pod's DNS name from the
-/// in-cluster client's namespace.
+/// in-cluster client's namespace (`reach_from`).
 fn quorum_endpoints(s: &Session, netns: &str) -> Vec<Endpoint> {
     let mut out = Vec::new();
     for n in kafka_nodes(&s.cluster).iter().filter(|n| n.controller) {
@@ -391,10 +391,22 @@ fn quorum_endpoints(s: &Session, netns: &str) -> Vec<Endpoint> {
             listener: name.to_string(),
             host: s.cluster.pod_dns(&n.pod.def),
             port,
-            netns: netns.to_string(),
+            netns: reach_from(s, netns, n.pod, port),
         });
     }
     out
+}
+
+/// Where a listener of `pod` at `port` is reached from inside the
+/// cluster: the in-cluster client's namespace `inside`, or the pod's own
+/// where the NetworkPolicies keep that client out (REPLICATION, the
+/// quorum's listener).
+fn reach_from(s: &Session, inside: &str, pod: &crate::pods::Pod, port: u16) -> String {
+    if s.cluster.admitted(inside, pod.ip, port) == Some(false) {
+        pod.netns.clone()
+    } else {
+        inside.to_string()
+    }
 }
 
 /// How many times each Kafka container has started, by `pod/container`.
@@ -437,7 +449,8 @@ fn broker_certificate(s: &Session) -> Option<(String, std::path::PathBuf)> {
 }
 
 /// Every broker's advertised TLS listeners: EXTERNAL from outside the
-/// cluster, the others from the in-cluster client's namespace.
+/// cluster, the others from the in-cluster client's namespace
+/// (`reach_from`).
 fn endpoints(s: &Session, inside: &str) -> Vec<Endpoint> {
     let mut out = Vec::new();
     for n in kafka_nodes(&s.cluster).iter().filter(|n| n.broker) {
@@ -453,7 +466,7 @@ fn endpoints(s: &Session, inside: &str) -> Vec<Endpoint> {
             let netns = if listener == kafkagen::model::EXTERNAL.name {
                 OUTSIDE_NETNS.to_string()
             } else {
-                inside.to_string()
+                reach_from(s, inside, n.pod, port)
             };
             out.push(Endpoint {
                 pod: n.pod.def.name.clone(),
