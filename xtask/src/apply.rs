@@ -620,9 +620,12 @@ pub fn load_checks(
         );
     }
     println!(
-        "figures {what}: roll {:.0} s; longest produce stall {} ms; NotEnoughReplicas seen by a producer without retries: {} of {} sends (errors: {}); under min ISR in {} of {samples} samples",
+        "figures {what}: roll {:.0} s; longest produce stall {} ms (from {} ms after the load began; first acknowledgement at {} ms; producer errors: {}); NotEnoughReplicas seen by a producer without retries: {} of {} sends (errors: {}); under min ISR in {} of {samples} samples",
         took.as_secs_f64(),
         num("stall_ms"),
+        num("stall_from_ms"),
+        num("first_ack_ms"),
+        field(&answer, "producer_errors").unwrap_or("?"),
         num("not_enough_replicas"),
         num("canary"),
         field(&answer, "canary_errors").unwrap_or("?"),

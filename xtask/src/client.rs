@@ -18,20 +18,42 @@ pub struct Client {
     pub netns: String,
 }
 
+/// The clients' warnings to standard error, for reload4j.
+const LOG4J: &str = "log4j.rootLogger=WARN, stderr
+log4j.appender.stderr=org.apache.log4j.ConsoleAppender
+log4j.appender.stderr.target=System.err
+log4j.appender.stderr.layout=org.apache.log4j.PatternLayout
+log4j.appender.stderr.layout.ConversionPattern=%d{HH:mm:ss,SSS} %p %c{1} [%t] %m%n
+";
+
+/// The same for Log4j 2.
+const LOG4J2: &str = "appender.stderr.type=Console
+appender.stderr.name=stderr
+appender.stderr.target=SYSTEM_ERR
+appender.stderr.layout.type=PatternLayout
+appender.stderr.layout.pattern=%d{HH:mm:ss,SSS} %p %c{1} [%t] %m%n
+rootLogger.level=warn
+rootLogger.appenderRef.stderr.ref=stderr
+";
+
 impl Client {
     /// Starts the client in `netns` with the Kafka line's jars and the
     /// harness's helper jar; its log goes to `log`.
     pub fn start(name: &str, netns: &str, jars: &Path, helper: &Path, log: &Path) -> Result<Self> {
         let classpath = format!("{}/*:{}/*", helper.display(), jars.display());
+        // The Kafka clients' warnings, with the time, in the client's log:
+        // reload4j reads the first file (Kafka 3.x), Log4j 2 the second (4.x).
+        let log4j = log.with_extension("log4j.properties");
+        let log4j2 = log.with_extension("log4j2.properties");
+        std::fs::write(&log4j, LOG4J)?;
+        std::fs::write(&log4j2, LOG4J2)?;
         let log = std::fs::File::create(log)?;
         let mut child = Command::new("ip")
             .args(["netns", "exec", netns, "java"])
-            .args([
-                "-Xmx256m",
-                "-XX:+UseSerialGC",
-                "-XX:TieredStopAtLevel=1",
-                "-cp",
-            ])
+            .args(["-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"])
+            .arg(format!("-Dlog4j.configuration=file:{}", log4j.display()))
+            .arg(format!("-Dlog4j2.configurationFile={}", log4j2.display()))
+            .arg("-cp")
             .arg(&classpath)
             .arg("io.kafkagen.live.LiveClient")
             .stdin(Stdio::piped())

@@ -50,6 +50,8 @@ import org.apache.kafka.common.serialization.*;
  *                                     errors clients see, and the topic's
  *                                     partitions sampled every second
  *   load-stop                         acked=N lost=L unread=U stall_ms=S
+ *                                     stall_from_ms=F first_ack_ms=A
+ *                                     producer_errors=KIND:N,...
  *                                     canary=N not_enough_replicas=E
  *                                     canary_errors=KIND:N,... samples=N
  *                                     offline_samples=O under_min_isr_samples=M
@@ -359,6 +361,12 @@ public final class LiveClient {
         final AtomicInteger failed = new AtomicInteger();
         final AtomicLong lastAck = new AtomicLong(System.nanoTime());
         final AtomicLong maxStall = new AtomicLong();
+        /** When the longest stall began, in ms since the load started. */
+        final AtomicLong maxStallFrom = new AtomicLong();
+        /** The first acknowledgement, in ms since the load started. */
+        final AtomicLong firstAck = new AtomicLong(-1);
+        /** The idempotent producer's failures, by kind. */
+        final Map<String, Integer> producerErrors = new ConcurrentHashMap<>();
         final AtomicInteger canarySent = new AtomicInteger();
         final Map<String, Integer> canaryErrors = new ConcurrentHashMap<>();
         final AtomicInteger samples = new AtomicInteger(), offline = new AtomicInteger(),
@@ -375,7 +383,8 @@ public final class LiveClient {
             this.minIsr = minIsr;
         }
 
-        static String start(String bootstrap, String topic, String tag, int minIsr) {
+        static String start(String bootstrap, String topic, String tag, int minIsr) throws Exception {
+            warmUp(bootstrap, topic);
             Load l = new Load(bootstrap, topic, tag, minIsr);
             l.threads.add(new Thread(l::produce, "load-producer"));
             l.threads.add(new Thread(l::canary, "load-canary"));
@@ -386,10 +395,40 @@ public final class LiveClient {
             return "loading " + topic;
         }
 
+        /**
+         * One record to every partition of the new topic, acknowledged by
+         * all in-sync replicas, before the load begins: the load measures
+         * the roll, not how a topic made a moment ago reaches every broker.
+         * (Batches sent to a leader that did not know the topic yet stayed
+         * unacknowledged until the delivery timeout, 120 s, under a busy
+         * machine.)
+         */
+        private static void warmUp(String bootstrap, String topic) throws Exception {
+            Properties props = base(bootstrap);
+            props.put(ProducerConfig.ACKS_CONFIG, "all");
+            props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "false");
+            try (KafkaProducer<String, String> p = new KafkaProducer<>(props, new StringSerializer(), new StringSerializer())) {
+                List<Future<RecordMetadata>> sent = new ArrayList<>();
+                for (PartitionInfo i : p.partitionsFor(topic)) {
+                    sent.add(p.send(new ProducerRecord<>(topic, i.partition(), "warm-up", "warm-up")));
+                }
+                for (Future<RecordMetadata> f : sent) {
+                    f.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                }
+            }
+        }
+
         private void noteAck() {
             long now = System.nanoTime();
-            long before = lastAck.getAndSet(now);
-            maxStall.accumulateAndGet(now - before, Math::max);
+            firstAck.compareAndSet(-1, (now - started) / 1_000_000L);
+            noteStall(lastAck.getAndSet(now), now);
+        }
+
+        private synchronized void noteStall(long from, long to) {
+            if (to - from > maxStall.get()) {
+                maxStall.set(to - from);
+                maxStallFrom.set((from - started) / 1_000_000L);
+            }
         }
 
         private void produce() {
@@ -403,6 +442,7 @@ public final class LiveClient {
                             noteAck();
                         } else {
                             failed.incrementAndGet();
+                            producerErrors.merge(e.getClass().getSimpleName(), 1, Integer::sum);
                         }
                     });
                     Thread.sleep(10);
@@ -410,6 +450,7 @@ public final class LiveClient {
                 p.flush();
             } catch (Exception e) {
                 failed.incrementAndGet();
+                producerErrors.merge(e.getClass().getSimpleName(), 1, Integer::sum);
             } finally {
                 produced.set(true);
             }
@@ -536,20 +577,20 @@ public final class LiveClient {
             }
             Set<Integer> lost = new TreeSet<>(l.acked);
             lost.removeAll(l.read);
-            String errors = l.canaryErrors.entrySet().stream()
-                    .sorted(Map.Entry.comparingByKey())
-                    .map(e -> e.getKey() + ":" + e.getValue())
-                    .collect(Collectors.joining(","));
+            String errors = kinds(l.canaryErrors);
             return "acked=" + l.acked.size()
                     + " failed=" + l.failed.get()
                     + " read=" + l.read.size()
                     + " unread=" + lost.size()
                     + (lost.isEmpty() ? "" : " first_unread=" + lost.stream().limit(5).map(String::valueOf).collect(Collectors.joining(",")))
                     + " stall_ms=" + l.maxStall.get() / 1_000_000L
+                    + " stall_from_ms=" + l.maxStallFrom.get()
+                    + " first_ack_ms=" + l.firstAck.get()
+                    + " producer_errors=" + kinds(l.producerErrors)
                     + " canary=" + l.canarySent.get()
                     + " not_enough_replicas=" + (l.canaryErrors.getOrDefault("NotEnoughReplicasException", 0)
                             + l.canaryErrors.getOrDefault("NotEnoughReplicasAfterAppendException", 0))
-                    + " canary_errors=" + (errors.isEmpty() ? "none" : errors)
+                    + " canary_errors=" + errors
                     + " samples=" + l.samples.get()
                     + " offline_samples=" + l.offline.get()
                     + " under_min_isr_samples=" + l.underMinIsr.get()
@@ -560,7 +601,16 @@ public final class LiveClient {
 
         /** The wait since the last acknowledgement counts as a stall too. */
         private static void noteFinal(Load l) {
-            l.maxStall.accumulateAndGet(System.nanoTime() - l.lastAck.get(), Math::max);
+            l.noteStall(l.lastAck.get(), System.nanoTime());
+        }
+
+        /** Counts by kind, `KIND:N,...`, or `none`. */
+        private static String kinds(Map<String, Integer> counts) {
+            String all = counts.entrySet().stream()
+                    .sorted(Map.Entry.comparingByKey())
+                    .map(e -> e.getKey() + ":" + e.getValue())
+                    .collect(Collectors.joining(","));
+            return all.isEmpty() ? "none" : all;
         }
     }
 
