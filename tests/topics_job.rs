@@ -53,8 +53,8 @@ done
 /// credentials in `$FAKE_SCRAM`, one `user|MECHANISM|iterations|password`
 /// per line; checks its arguments as ConfigCommand does (a password without
 /// ',', '[' or ']', at least 4096 iterations) and as the brokers do (a
-/// credential deleted must exist); lists them as `--describe` does; and
-/// records each change in `$FAKE_LOG`.
+/// credential deleted must exist, with the brokers' message); lists them as
+/// `--describe` does; and records each change in `$FAKE_LOG`.
 const FAKE_CONFIGS: &str = r#"#!/bin/bash
 set -u
 bootstrap=; action=; type=; name=; add=; delete=
@@ -73,8 +73,13 @@ done
 [ -n "$bootstrap" ] && [ "$type" = users ] || { echo "fake kafka-configs: only users are faked" >&2; exit 1; }
 touch "$FAKE_SCRAM"
 if [ "$action" = describe ]; then
-  cut -d'|' -f1 "$FAKE_SCRAM" | sort -u | while read -r user; do
-    grep "^$user|" "$FAKE_SCRAM" | sort | awk -F'|' -v u="$user" '{ s = s (NR > 1 ? ", " : "") $2 "=iterations=" $3 } END { print "SCRAM credential configs for user-principal '\''" u "'\'' are " s }'
+  # $FAKE_SCRAM.gone: credentials this listing still shows that are gone
+  # before the next command, as when a run beside this one deleted them.
+  listed=$(cat "$FAKE_SCRAM" "$FAKE_SCRAM.gone" 2>/dev/null || true)
+  rm -f "$FAKE_SCRAM.gone"
+  [ -n "$listed" ] || exit 0
+  cut -d'|' -f1 <<< "$listed" | sort -u | while read -r user; do
+    awk -F'|' -v u="$user" '$1 == u' <<< "$listed" | sort | awk -F'|' -v u="$user" '{ s = s (NR > 1 ? ", " : "") $2 "=iterations=" $3 } END { print "SCRAM credential configs for user-principal '\''" u "'\'' are " s }'
   done
   exit 0
 fi
@@ -312,9 +317,11 @@ fn users_job_sets_each_scram_credential_and_deletes_those_it_made_and_no_longer_
     // (the Job's iteration count), alice's other mechanism (the Job's too),
     // one set by hand (the default count), and carol's from the days she
     // had a password.
+    // And one whose name no spec can declare, with the Job's count: not
+    // the Job's.
     std::fs::write(
         dir.join("scram"),
-        "former|SCRAM-SHA-512|4097|old\nalice|SCRAM-SHA-256|4097|old\nby-hand|SCRAM-SHA-512|4096|mine\ncarol|SCRAM-SHA-512|4097|old\n",
+        "former|SCRAM-SHA-512|4097|old\nalice|SCRAM-SHA-256|4097|old\nby-hand|SCRAM-SHA-512|4096|mine\ncarol|SCRAM-SHA-512|4097|old\nOps.Team|SCRAM-SHA-512|4097|theirs\n",
     )
     .unwrap();
     let (code, log, stderr) = run_job(
@@ -324,10 +331,11 @@ fn users_job_sets_each_scram_credential_and_deletes_those_it_made_and_no_longer_
     );
     assert_eq!(code, Some(0), "the Job failed:\n{stderr}");
     // carol has a certificate now, not a password: hers goes too.
+    // The deletions first: a password the Job cannot set keeps no one in.
     assert_eq!(
         log,
-        "set alice SCRAM-SHA-512 4097 s3cret\nset bob SCRAM-SHA-512 4097 two-words\n\
-         delete alice SCRAM-SHA-256\ndelete carol SCRAM-SHA-512\ndelete former SCRAM-SHA-512\n"
+        "delete alice SCRAM-SHA-256\ndelete carol SCRAM-SHA-512\ndelete former SCRAM-SHA-512\n\
+         set alice SCRAM-SHA-512 4097 s3cret\nset bob SCRAM-SHA-512 4097 two-words\n"
     );
     let mut kept: Vec<String> = std::fs::read_to_string(dir.join("scram"))
         .unwrap()
@@ -338,6 +346,7 @@ fn users_job_sets_each_scram_credential_and_deletes_those_it_made_and_no_longer_
     assert_eq!(
         kept,
         [
+            "Ops.Team|SCRAM-SHA-512|4097|theirs",
             "alice|SCRAM-SHA-512|4097|s3cret",
             "bob|SCRAM-SHA-512|4097|two-words",
             "by-hand|SCRAM-SHA-512|4096|mine",
@@ -354,10 +363,58 @@ fn users_job_sets_each_scram_credential_and_deletes_those_it_made_and_no_longer_
         log,
         "set alice SCRAM-SHA-512 4097 s3cret\nset bob SCRAM-SHA-512 4097 two-words\n"
     );
-    // A password kafka-configs cannot take: the Job says whose, and fails.
+    // A credential the listing shows but another run deleted meanwhile:
+    // the brokers refuse deleting it, and the Job goes on.
+    std::fs::write(dir.join("scram.gone"), "dave|SCRAM-SHA-512|4097|old\n").unwrap();
+    let (code, log, stderr) = run_job(
+        &dir,
+        users,
+        &[("alice-pw", "s3cret"), ("bob-pw", "two-words")],
+    );
+    assert_eq!(
+        code,
+        Some(0),
+        "the run failed on a credential gone:\n{stderr}"
+    );
+    assert_eq!(
+        log,
+        "set alice SCRAM-SHA-512 4097 s3cret\nset bob SCRAM-SHA-512 4097 two-words\n"
+    );
+    // A password kafka-configs cannot take: the Job says whose, and fails,
+    // but only after it deleted what the spec no longer declares.
+    let store = dir.join("scram");
+    let before = std::fs::read_to_string(&store).unwrap();
+    std::fs::write(&store, format!("{before}former|SCRAM-SHA-512|4097|old\n")).unwrap();
     let (code, _, stderr) = run_job(&dir, users, &[("alice-pw", "s3cret"), ("bob-pw", "a,b")]);
     assert_eq!(code, Some(1));
     assert!(stderr.contains("the password of user bob"), "{stderr}");
+    assert!(
+        !std::fs::read_to_string(&store).unwrap().contains("former|"),
+        "the former user kept its credential"
+    );
+}
+
+#[test]
+fn users_job_without_users_deletes_the_last_users_credential() {
+    // SCRAM logins outside and no user left: the Job is still rendered,
+    // with no passwords to mount, and deletes what the last user had.
+    let spec = "name: t\nkafka:\n  exposure:\n    mode: nodeport\n    advertisedHost: kafka.example.com\nsecurity:\n  listeners:\n    external: { tls: true, authentication: scram-sha-512 }\n";
+    let dir = workdir("users-job-none", &[("spec.yaml", spec)]);
+    let items = items(&ok(&kafkagen(&dir, &["render", "spec.yaml", "-o", "json"])));
+    let users = job(&items, "users");
+    let pod = &users["spec"]["template"]["spec"];
+    assert!(
+        pod["volumes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|v| v["name"] != "passwords"),
+        "a passwords volume with no user: {pod}"
+    );
+    std::fs::write(dir.join("scram"), "last|SCRAM-SHA-512|4097|old\n").unwrap();
+    let (code, log, stderr) = run_job(&dir, users, &[]);
+    assert_eq!(code, Some(0), "the Job failed:\n{stderr}");
+    assert_eq!(log, "delete last SCRAM-SHA-512\n");
 }
 
 #[test]

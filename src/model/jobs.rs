@@ -10,7 +10,7 @@ use super::containers::env_literal;
 use super::security;
 use super::{IMAGE_USER, Labels, Resources, digest, labels, resources};
 use crate::broker_properties::{COMBINED_FILE, SCRAM, TLS_DIR};
-use crate::cluster::{Cluster, Credential, Flavor};
+use crate::cluster::{Authentication, Cluster, Credential, Flavor};
 use crate::job_input::{self, AclEntry, TopicLine};
 use crate::listeners::Listener;
 use crate::names::Names;
@@ -182,13 +182,17 @@ pub fn topics_job(
     })
 }
 
+/// The users Job: rendered whenever a listener of the brokers takes SCRAM
+/// logins, with no SCRAM user too, so that removing the last user removes
+/// its credential.
 pub fn users_job(
     c: &Cluster,
     names: &Names,
     bootstrap: &str,
-    internal: &Listener,
+    listeners: &[Listener],
 ) -> Option<UsersJob> {
     let s = c.security.as_ref()?;
+    let internal = listeners.first()?;
     let scram_users: Vec<ScramUser> = s
         .users
         .iter()
@@ -202,7 +206,10 @@ pub fn users_job(
             key: key.clone(),
         })
         .collect();
-    if scram_users.is_empty() {
+    let logins = listeners
+        .iter()
+        .any(|l| l.security.authentication == Authentication::ScramSha512);
+    if scram_users.is_empty() && !logins {
         return None;
     }
     let users = job_input::document(scram_users.iter().map(|u| u.name.clone()));

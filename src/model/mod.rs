@@ -271,7 +271,7 @@ pub fn build(c: &Cluster) -> Model {
     );
     let internal = &kafka.listeners[0];
     let mut topics_job = jobs::topics_job(c, &names, &bootstrap, internal);
-    let mut users_job = jobs::users_job(c, &names, &bootstrap, internal);
+    let mut users_job = jobs::users_job(c, &names, &bootstrap, &kafka.listeners);
     let mut acls_job = jobs::acls_job(c, &names, &bootstrap, internal);
     let mut reload_job = jobs::reload_job(c, &names, &bootstrap, &kafka.listeners);
     let mut features_job = jobs::features_job(c, &names, &bootstrap, internal);
