@@ -570,6 +570,7 @@ impl Cluster {
                 rules.push(ServiceRule {
                     frontends,
                     endpoints,
+                    lb: s.lb_ip,
                     source_ranges: if s.lb_ip.is_some() {
                         s.source_ranges()
                     } else {

@@ -264,12 +264,21 @@ pub struct ServiceRule {
     pub frontends: Vec<(Ipv4Addr, u16)>,
     /// Ready endpoints: pod address and target port.
     pub endpoints: Vec<(Ipv4Addr, u16)>,
-    /// Load-balancer source ranges; empty means anyone.
+    /// The load-balancer address among `frontends`, if any.
+    pub lb: Option<Ipv4Addr>,
+    /// Load-balancer source ranges; empty means anyone. As kube-proxy
+    /// does, they filter what comes to `lb` only: the ClusterIP and the
+    /// node port take anyone.
     pub source_ranges: Vec<String>,
 }
 
 /// Rewrites every Service chain at once, as kube-proxy's sync does.
 pub fn sync_services(rules: &[ServiceRule]) -> Result<()> {
+    restore(&mut service_tables(rules))
+}
+
+/// The nat and filter tables of `rules`, for iptables-restore.
+fn service_tables(rules: &[ServiceRule]) -> String {
     let mut nat_chains = String::from(":KG-SERVICES - [0:0]\n:KG-POSTROUTING - [0:0]\n");
     let mut filter_chains = String::from(":KG-FORWARD - [0:0]\n");
     let mut nat = String::new();
@@ -323,7 +332,7 @@ pub fn sync_services(rules: &[ServiceRule]) -> Result<()> {
                     "-A KG-FORWARD -d {ip}/32 -p tcp --dport {port} -j REJECT --reject-with tcp-reset"
                 );
             }
-            if !r.source_ranges.is_empty() {
+            if !r.source_ranges.is_empty() && r.lb == Some(*ip) {
                 let _ = writeln!(
                     filter,
                     "-A KG-FORWARD -p tcp -m conntrack --ctstate DNAT --ctdir ORIGINAL --ctorigdst {ip} --ctorigdstport {port} -j KG-FW-{i}"
@@ -331,7 +340,34 @@ pub fn sync_services(rules: &[ServiceRule]) -> Result<()> {
             }
         }
     }
-    let mut all =
-        format!("*nat\n{nat_chains}{nat}COMMIT\n*filter\n{filter_chains}{filter}COMMIT\n");
-    restore(&mut all)
+    format!("*nat\n{nat_chains}{nat}COMMIT\n*filter\n{filter_chains}{filter}COMMIT\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn source_ranges_filter_only_what_comes_to_the_load_balancer() {
+        let lb = Ipv4Addr::new(172, 18, 0, 10);
+        let cluster_ip = Ipv4Addr::new(10, 96, 0, 10);
+        let tables = service_tables(&[ServiceRule {
+            frontends: vec![(cluster_ip, 9094), (NODE_IP, 30094), (lb, 9094)],
+            endpoints: vec![(pod_ip(0), 9094)],
+            lb: Some(lb),
+            source_ranges: vec!["192.0.2.0/24".into()],
+        }]);
+        let jumps: Vec<&str> = tables
+            .lines()
+            .filter(|l| l.ends_with("-j KG-FW-0"))
+            .collect();
+        assert_eq!(
+            jumps,
+            [format!(
+                "-A KG-FORWARD -p tcp -m conntrack --ctstate DNAT --ctdir ORIGINAL --ctorigdst {lb} --ctorigdstport 9094 -j KG-FW-0"
+            )],
+            "{tables}"
+        );
+        assert!(tables.contains("-A KG-FW-0 -s 192.0.2.0/24 -j RETURN\n-A KG-FW-0 -j DROP\n"));
+    }
 }

@@ -109,7 +109,11 @@ fn peers(
             if block.except.as_ref().is_some_and(|e| !e.is_empty()) {
                 return Err("ipBlock.except, which the live boot does not translate".into());
             }
-            out.push(Address::Cidr(block.cidr.clone()));
+            // The live boot's pods and node have IPv4 addresses only: an
+            // IPv6 block matches none of them.
+            if !block.cidr.contains(':') {
+                out.push(Address::Cidr(block.cidr.clone()));
+            }
             continue;
         }
         for e in endpoints {
@@ -208,14 +212,19 @@ fn allowed(
         {
             continue;
         }
-        // policyTypes, when absent: Ingress, and Egress if it has egress rules.
-        let types = spec.policy_types.clone().unwrap_or_else(|| {
-            let mut t = vec!["Ingress".to_string()];
-            if spec.egress.is_some() {
-                t.push("Egress".into());
-            }
-            t
-        });
+        // policyTypes, when absent or empty (as the API server defaults
+        // it): Ingress, and Egress if it has egress rules.
+        let types = spec
+            .policy_types
+            .clone()
+            .filter(|t| !t.is_empty())
+            .unwrap_or_else(|| {
+                let mut t = vec!["Ingress".to_string()];
+                if spec.egress.as_ref().is_some_and(|e| !e.is_empty()) {
+                    t.push("Egress".into());
+                }
+                t
+            });
         let namespace = p.metadata.namespace.as_deref().unwrap_or(&e.namespace);
         if ingress && types.iter().any(|t| t == "Ingress") {
             isolated = true;
@@ -288,6 +297,10 @@ fn in_cidr(cidr: &str, ip: Ipv4Addr) -> bool {
     u32::from(ip) & mask == u32::from(net) & mask
 }
 
+/// A pod's filter table when no policy is enforced.
+const OPEN: &str =
+    "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n";
+
 /// The rules for `policies` over `endpoints`. `node` are the addresses of
 /// the node (always allowed), `services` where Services answer (decided on
 /// the node after the rewrite). An error names what the live boot cannot
@@ -311,9 +324,7 @@ pub fn rules(
                 .map(|(a, p)| matches(a, false, p))
                 .collect::<Vec<_>>()
         });
-        let mut t = String::from(
-            "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n",
-        );
+        let mut t = OPEN.trim_end_matches("COMMIT\n").to_string();
         if let Some(allow) = &ingress {
             t.push_str("-A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT\n-A INPUT -i lo -j ACCEPT\n");
             for n in node {
@@ -412,13 +423,26 @@ impl Cluster {
                 .get_or_insert_with(|| namespace.clone());
             policies.push(p);
         }
+        // The namespace's labels: what the render's Namespace object gives
+        // it, and its name (which the API server sets).
+        let mut ns_labels = Labels::new();
+        if let Some(v) = self
+            .objects
+            .values
+            .get(&("Namespace".to_string(), namespace.clone()))
+        {
+            let labels = v["metadata"]["labels"].as_object().into_iter().flatten();
+            ns_labels
+                .extend(labels.filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))));
+        }
+        ns_labels.extend(namespace_labels(&namespace));
         let mut endpoints: Vec<Endpoint> = self
             .live_pods()
             .map(|p| Endpoint {
                 ip: p.ip,
                 netns: p.netns.clone(),
                 namespace: namespace.clone(),
-                namespace_labels: namespace_labels(&namespace),
+                namespace_labels: ns_labels.clone(),
                 labels: p.def.labels.clone(),
                 ports: Cluster::container_ports(p)
                     .into_iter()
@@ -460,6 +484,14 @@ impl Cluster {
         ) {
             Ok(r) => r,
             Err(why) => {
+                // Nothing is enforced from here on: what earlier policies
+                // programmed goes too, rather than filtering on unseen.
+                network::sync_policies("", "")?;
+                let live: BTreeSet<&String> = endpoints.iter().map(|e| &e.netns).collect();
+                for netns in self.last_policies.keys().filter(|n| live.contains(n)) {
+                    network::restore_in_pod(netns, OPEN)?;
+                }
+                self.last_policies.clear();
                 self.policies_not_enforced = Some(why);
                 return Ok(());
             }
@@ -613,6 +645,48 @@ mod tests {
         assert_eq!(
             super::admits(&[p], &all, &all[1], from, 9092).unwrap(),
             None
+        );
+    }
+
+    #[test]
+    fn policy_types_empty_or_absent_default_as_the_api_server_does() {
+        let job = endpoint(10, "a", &[]);
+        let all = [job];
+        // An empty list and empty egress rules: Ingress only.
+        let p = policy(
+            json!({"metadata": {"name": "x", "namespace": "a"}, "spec": {
+            "podSelector": {}, "policyTypes": [], "ingress": [], "egress": []}}),
+        );
+        let r = rules(&[p], &all, &[], &[]).unwrap();
+        assert!(r.pods["kg-10"].contains("-A INPUT -j DROP\n"));
+        assert!(
+            !r.pods["kg-10"].contains("-A OUTPUT"),
+            "{}",
+            r.pods["kg-10"]
+        );
+        // Egress rules and no policyTypes: Egress too.
+        let p = policy(
+            json!({"metadata": {"name": "x", "namespace": "a"}, "spec": {
+            "podSelector": {}, "egress": [{"ports": [{"port": 53}]}]}}),
+        );
+        let r = rules(&[p], &all, &[], &[]).unwrap();
+        assert!(r.pods["kg-10"].contains("-A OUTPUT -j DROP\n"));
+    }
+
+    #[test]
+    fn an_ipv6_block_matches_no_address_of_the_boot() {
+        let broker = endpoint(10, "a", &[]);
+        let all = [broker.clone()];
+        let p = policy(
+            json!({"metadata": {"name": "x", "namespace": "a"}, "spec": {
+            "podSelector": {}, "ingress": [{"from": [{"ipBlock": {"cidr": "fd00::/8"}}]}]}}),
+        );
+        let r = rules(std::slice::from_ref(&p), &all, &[], &[]).unwrap();
+        assert!(!r.pods["kg-10"].contains("fd00"), "{}", r.pods["kg-10"]);
+        let from = Ipv4Addr::new(10, 244, 0, 11);
+        assert_eq!(
+            admits(&[p], &all, &broker, from, 9092).unwrap(),
+            Some(false)
         );
     }
 
