@@ -247,7 +247,7 @@ pub fn run(s: &mut Session) -> Result<()> {
                 match outcome {
                     Outcome::Connected => "reached",
                     Outcome::TimedOut => "timed out reaching",
-                    Outcome::Refused => "was refused by (not dropped before)",
+                    Outcome::Refused => "was answered with a refusal (not dropped) by",
                 },
                 a.to,
                 if a.admitted { "admit" } else { "do not admit" }
