@@ -251,7 +251,16 @@ fn run_job(dir: &Path, job: &Value, secrets: &[(&str, &str)]) -> (Option<i32>, S
             }
         }
     }
-    cmd.env("PASSWORDS", &passwords);
+    // The passwords' directory, where the Job names one (as the kubelet
+    // mounts it); a Job without it runs without the variable, as it would.
+    if container["env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["name"] == "PASSWORDS")
+    {
+        cmd.env("PASSWORDS", &passwords);
+    }
     let out = cmd
         .env("PATH", format!("{}:/usr/bin:/bin", dir.display()))
         .env("TOPICS_TOOL", dir.join("kafka-topics"))
